@@ -1,0 +1,65 @@
+-- prelude.lua: put in front of every state-changing script (schalt_server_script).
+--
+-- Contract of such a script: KEYS[1] is the request key, where the request id's
+-- digest and reply are remembered; ARGV[1] is the digest of the request,
+-- ARGV[2] the seconds to remember it, ARGV[3] the time now in UTC seconds.
+-- A script checks everything before its first write (Redis does not roll a
+-- script back), and returns through schalt.answer or schalt.fail so that the
+-- reply is stored in the same atomic step as the change.
+local schalt = {}
+
+-- The stored reply if this request id was seen before, else nil. A reused id
+-- with a different request is refused and changes nothing.
+function schalt.replay()
+    local seen = redis.call('HMGET', KEYS[1], 'digest', 'status', 'body')
+    if not seen[1] then
+        return nil
+    end
+    if seen[1] ~= ARGV[1] then
+        return {409, cjson.encode({error = {code = 'request_id_reused', field = 'envelope/id',
+            message = 'this request id was already used for a different request'}})}
+    end
+    return {tonumber(seen[2]), seen[3]}
+end
+
+-- Remember and return the reply; topic and event (optional) are published.
+function schalt.answer(status, body, topic, event)
+    redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'status', status, 'body', body)
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+    if topic then
+        return {status, body, topic, event}
+    end
+    return {status, body}
+end
+
+-- An error reply that is not remembered (for scripts that only read).
+function schalt.error(status, code, field, message)
+    return {status, cjson.encode({error = {code = code, field = field, message = message}})}
+end
+
+-- Remember and return an error reply.
+function schalt.fail(status, code, field, message)
+    return schalt.answer(status, cjson.encode({error = {code = code, field = field,
+        message = message}}))
+end
+
+-- cjson writes an empty Lua table as {}; fields named in arrays are lists,
+-- so turn their empty objects into []. A quote inside a string value is
+-- escaped, so the pattern can only match a key.
+function schalt.encode(object, arrays)
+    local text = cjson.encode(object)
+    for _, name in ipairs(arrays or {}) do
+        text = string.gsub(text, '"' .. name .. '":{}', '"' .. name .. '":[]')
+    end
+    return text
+end
+
+-- A Redis hash reply as a Lua table.
+function schalt.hash(reply)
+    local result = {}
+    for index = 1, #reply, 2 do
+        result[reply[index]] = reply[index + 1]
+    end
+    return result
+end
+

@@ -1,0 +1,22 @@
+/*  schalt.h - the public interface of Schaltstelle's common library.
+    Every program and test includes this one header.
+*/
+#ifndef SCHALT_H_INCLUDED
+#define SCHALT_H_INCLUDED
+
+#include <czmq.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "schalt_config.h"
+#include "schalt_daemon.h"
+#include "schalt_envelope.h"
+#include "schalt_id.h"
+#include "schalt_log.h"
+#include "schalt_redis.h"
+#include "schalt_schema.h"
+#include "schalt_server.h"
+#include "schalt_testutil.h"
+#include "schalt_time.h"
+
+#endif

@@ -1,0 +1,79 @@
+/*  schalt_envelope - the wire format of requests and replies, strictly decoded.
+
+    A request is [ "SCHALT/1", command, id, json ] and its reply is
+    [ "SCHALT/1", status, id, json ]: four frames, no more, no fewer. The
+    command is `noun.verb` in lowercase, the id is the client's (1 to 64 of
+    A-Z a-z 0-9 . _ : -), the status three digits, the body a JSON object in
+    valid UTF-8 without NUL characters or duplicate keys. Anything else is
+    refused with an error that names the part that is wrong.
+*/
+#ifndef SCHALT_ENVELOPE_H_INCLUDED
+#define SCHALT_ENVELOPE_H_INCLUDED
+
+#include <czmq.h>
+#include <jansson.h>
+
+#define SCHALT_PROTOCOL "SCHALT/1"
+#define SCHALT_ID_MAX 64
+#define SCHALT_COMMAND_MAX 64
+
+//  An error as the wire carries it: {"error":{"code","message","field"}}
+//  with an HTTP-like status.
+typedef struct {
+    int status;
+    char code[48];
+    char message[320];
+    char field[256];
+} schalt_error_t;
+
+typedef struct _schalt_envelope_t schalt_envelope_t;
+
+//  Decode a request (routing frames already removed); takes ownership of
+//  the message. Returns NULL if it is not a valid request: then error says
+//  why, and reply_id holds an id to answer with (the request's own id if it
+//  was readable, else "-").
+schalt_envelope_t *schalt_envelope_decode_request (zmsg_t **msg_p, schalt_error_t *error,
+                                                   char reply_id[SCHALT_ID_MAX + 1]);
+
+//  Decode a reply; takes ownership of the message. Returns NULL if it is
+//  not a valid reply (error says why).
+schalt_envelope_t *schalt_envelope_decode_reply (zmsg_t **msg_p, schalt_error_t *error);
+
+//  Destroy; safe to call twice, clears the caller's pointer.
+void schalt_envelope_destroy (schalt_envelope_t **self_p);
+
+//  The command of a request (empty for a reply), borrowed.
+const char *schalt_envelope_command (schalt_envelope_t *self);
+
+//  The request id, borrowed.
+const char *schalt_envelope_id (schalt_envelope_t *self);
+
+//  The status of a reply (0 for a request).
+int schalt_envelope_status (schalt_envelope_t *self);
+
+//  The parsed body, borrowed (a JSON object).
+json_t *schalt_envelope_body (schalt_envelope_t *self);
+
+//  The body exactly as it came over the wire, borrowed, NUL-terminated.
+const char *schalt_envelope_text (schalt_envelope_t *self);
+
+//  Build a request message. Returns NULL if command or id are not valid.
+zmsg_t *schalt_envelope_request (const char *command, const char *id, const char *json);
+
+//  Build a reply message.
+zmsg_t *schalt_envelope_reply (int status, const char *id, const char *json);
+
+//  True if the text is a valid request id.
+bool schalt_envelope_valid_id (const char *id);
+
+//  Fill an error. The message is printf-formatted; field may be NULL.
+void schalt_error_set (schalt_error_t *error, int status, const char *code, const char *field,
+                       const char *format, ...) __attribute__ ((format (printf, 5, 6)));
+
+//  The error as the JSON body of a reply; the caller frees it.
+char *schalt_error_json (const schalt_error_t *error);
+
+//  Self test.
+void schalt_envelope_test (bool verbose);
+
+#endif

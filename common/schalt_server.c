@@ -1,0 +1,788 @@
+/*  schalt_server - the daemon skeleton every service runs in.
+    See schalt_server.h for the request path; this file is its one loop.
+*/
+#include "schalt_server.h"
+#include "schalt_log.h"
+#include "schalt_testutil.h"
+#include "schalt_time.h"
+
+#include <stdarg.h>
+
+extern const char schalt_lua_prelude[];
+
+#define BATCH_MAX 512 //  requests read from the ROUTER before Redis is asked
+
+struct _schalt_server_t {
+    zsock_t *pipe;   //  to the actor's owner
+    zsock_t *router; //  requests
+    zsock_t *pub;    //  events and logs
+    zsock_t *logs;   //  log relay: zsys's log sender connects here
+    zloop_t *loop;
+    schalt_config_t *config;
+    const schalt_service_t *service;
+    void *state; //  what the service's create returned
+    schalt_redis_t *redis;
+    schalt_schema_set_t *schemas;
+    zhashx_t *handlers; //  command -> schalt_command_t (borrowed)
+    zlist_t *queued;    //  calls waiting for their script's reply, in order
+    int64_t started;    //  zclock_time at start
+    long request_ttl;
+    uint64_t log_sequence;
+    struct {
+        uint64_t requests, ok, client_errors, server_errors, batches;
+    } counters;
+    char last_error[320];
+    char last_error_time[32];
+};
+
+struct _schalt_call_t {
+    schalt_server_t *server;
+    zframe_t *routing; //  the peer's identity
+    schalt_envelope_t *envelope;
+    char digest[41];
+    char ttl[24];
+    char now[24];
+};
+
+static const schalt_command_t s_status_command = {"status", NULL};
+
+//  --------------------------------------------------------------------------
+//  Answering
+
+//  Remembers an error of the daemon's own (5xx) for the status reply.
+static void
+s_note_error (schalt_server_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->last_error, sizeof (self->last_error), format, args);
+    va_end (args);
+    char instant[32];
+    schalt_time_format_instant (time (NULL), instant);
+    snprintf (self->last_error_time, sizeof (self->last_error_time), "%s", instant);
+}
+
+//  Sends [routing, SCHALT/1, status, id, json] and counts it.
+static void
+s_send (schalt_server_t *self, zframe_t *routing, int status, const char *id, const char *json)
+{
+    zmsg_t *reply = schalt_envelope_reply (status, id, json);
+    zframe_t *identity = zframe_dup (routing);
+    zmsg_prepend (reply, &identity);
+    zmsg_send (&reply, self->router);
+    if (status < 400)
+        self->counters.ok++;
+    else if (status < 500)
+        self->counters.client_errors++;
+    else
+        self->counters.server_errors++;
+}
+
+//  Sends an error reply built from error.
+static void
+s_send_error (schalt_server_t *self, zframe_t *routing, const char *id, const schalt_error_t *error)
+{
+    char *json = schalt_error_json (error);
+    s_send (self, routing, error->status, id, json);
+    free (json);
+}
+
+static void
+s_call_destroy (schalt_call_t **self_p)
+{
+    schalt_call_t *self = *self_p;
+    if (self) {
+        zframe_destroy (&self->routing);
+        schalt_envelope_destroy (&self->envelope);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+schalt_call_reply (schalt_call_t *self, int status, json_t **body_p)
+{
+    char *json = json_dumps (*body_p, JSON_COMPACT);
+    assert (json);
+    s_send (self->server, self->routing, status, schalt_envelope_id (self->envelope), json);
+    free (json);
+    json_decref (*body_p);
+    *body_p = NULL;
+}
+
+void
+schalt_call_fail (schalt_call_t *self, int status, const char *code, const char *field,
+                  const char *format, ...)
+{
+    schalt_error_t error;
+    schalt_error_set (&error, status, code, field, "%s", "");
+    va_list args;
+    va_start (args, format);
+    vsnprintf (error.message, sizeof (error.message), format, args);
+    va_end (args);
+    s_send_error (self->server, self->routing, schalt_envelope_id (self->envelope), &error);
+}
+
+//  --------------------------------------------------------------------------
+//  Calls
+
+const char *
+schalt_call_command (schalt_call_t *self)
+{
+    return schalt_envelope_command (self->envelope);
+}
+
+const char *
+schalt_call_id (schalt_call_t *self)
+{
+    return schalt_envelope_id (self->envelope);
+}
+
+json_t *
+schalt_call_body (schalt_call_t *self)
+{
+    return schalt_envelope_body (self->envelope);
+}
+
+int
+schalt_call_prelude_args (schalt_call_t *self, const char **args)
+{
+    //  The digest covers the command and the body in a canonical form, so a
+    //  retry that only reorders keys is still the same request.
+    if (!self->digest[0]) {
+        char *canonical =
+            json_dumps (schalt_call_body (self), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        zdigest_t *digest = zdigest_new ();
+        zdigest_update (digest, (const byte *)schalt_call_command (self),
+                        strlen (schalt_call_command (self)));
+        zdigest_update (digest, (const byte *)"\n", 1);
+        zdigest_update (digest, (const byte *)canonical, strlen (canonical));
+        snprintf (self->digest, sizeof (self->digest), "%s", zdigest_string (digest));
+        zdigest_destroy (&digest);
+        free (canonical);
+        snprintf (self->ttl, sizeof (self->ttl), "%ld", self->server->request_ttl);
+        snprintf (self->now, sizeof (self->now), "%lld", (long long)time (NULL));
+    }
+    args[0] = self->digest;
+    args[1] = self->ttl;
+    args[2] = self->now;
+    return 3;
+}
+
+void
+schalt_call_eval (schalt_call_t *self, const char *script, int nkeys, const char **keys, int nargs,
+                  const char **args)
+{
+    schalt_server_t *server = self->server;
+    if (schalt_redis_append_eval (server->redis, script, nkeys, keys, nargs, args, NULL) == 0) {
+        //  The call now belongs to the queue; the loop answers it
+        zlist_append (server->queued, self);
+        return;
+    }
+    schalt_call_fail (self, 503, "unavailable", "",
+                      "the database is not reachable; retry with the same request id");
+}
+
+//  Turns a script's reply into the call's answer (and an event to publish).
+static void
+s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *reply)
+{
+    const char *id = schalt_envelope_id (call->envelope);
+    if (!reply) {
+        s_note_error (self, "redis: no reply: %s", schalt_redis_last_error (self->redis));
+        schalt_call_fail (call, 503, "unavailable", "",
+                          "the database did not answer; retry with the same request id");
+        return;
+    }
+    bool shaped =
+        reply->type == REDIS_REPLY_ARRAY && (reply->elements == 2 || reply->elements == 4) &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer >= 200 &&
+        reply->element[0]->integer <= 599 && reply->element[1]->type == REDIS_REPLY_STRING;
+    if (!shaped) {
+        const char *why = reply->type == REDIS_REPLY_ERROR ? reply->str : "malformed reply";
+        schalt_log_error ("server: script failed command=%s id=%s error=%s",
+                          schalt_call_command (call), id, why);
+        s_note_error (self, "script for %s failed: %s", schalt_call_command (call), why);
+        schalt_call_fail (call, 500, "internal", "", "the request could not be processed");
+        return;
+    }
+    s_send (self, call->routing, (int)reply->element[0]->integer, id, reply->element[1]->str);
+    if (reply->elements == 4 && reply->element[2]->type == REDIS_REPLY_STRING &&
+        reply->element[3]->type == REDIS_REPLY_STRING)
+        schalt_server_publish (self, reply->element[2]->str, id, reply->element[3]->str);
+}
+
+//  Reads the reply of every queued call, in order, and answers it.
+static void
+s_flush_queued (schalt_server_t *self)
+{
+    schalt_call_t *call;
+    while ((call = (schalt_call_t *)zlist_pop (self->queued))) {
+        redisReply *reply = schalt_redis_read (self->redis);
+        s_answer_from_script (self, call, reply);
+        if (reply)
+            freeReplyObject (reply);
+        s_call_destroy (&call);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  The built-in status command
+
+static void
+s_handle_status (schalt_server_t *self, schalt_call_t *call)
+{
+    schalt_config_t *config = self->config;
+    char path[128];
+    snprintf (path, sizeof (path), "%s/redis/port", self->service->name);
+    long port = schalt_config_integer (config, path);
+    snprintf (path, sizeof (path), "%s/redis/host", self->service->name);
+    const char *host = schalt_config_string (config, path);
+    bool up = schalt_redis_connected (self->redis);
+
+    json_t *status = json_pack (
+        "{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:I, s:s}, s:{s:I, s:I, s:I, s:I, s:I}}", "service",
+        self->service->name, "version", SCHALT_VERSION, "pid", (json_int_t)getpid (), "uptime",
+        (json_int_t)((zclock_time () - self->started) / 1000), "redis", "state", up ? "up" : "down",
+        "host", host, "port", (json_int_t)port, "error",
+        up ? "" : schalt_redis_last_error (self->redis), "requests", "total",
+        (json_int_t)self->counters.requests, "ok", (json_int_t)self->counters.ok, "client_errors",
+        (json_int_t)self->counters.client_errors, "server_errors",
+        (json_int_t)self->counters.server_errors, "batches", (json_int_t)self->counters.batches);
+    assert (status);
+    if (self->last_error[0])
+        json_object_set_new (
+            status, "last_error",
+            json_pack ("{s:s, s:s}", "time", self->last_error_time, "message", self->last_error));
+    else
+        json_object_set_new (status, "last_error", json_null ());
+    if (self->service->status)
+        self->service->status (self->state, status);
+    schalt_call_reply (call, 200, &status);
+}
+
+//  --------------------------------------------------------------------------
+//  Requests
+
+//  Decodes, checks and dispatches one request. Returns the call if a
+//  script call was queued for it (the queue owns it then), else NULL.
+static void
+s_handle_request (schalt_server_t *self, zmsg_t *msg)
+{
+    self->counters.requests++;
+    zframe_t *routing = zmsg_pop (msg);
+    if (!routing) {
+        zmsg_destroy (&msg);
+        return;
+    }
+    schalt_error_t error;
+    char reply_id[SCHALT_ID_MAX + 1];
+    schalt_envelope_t *envelope = schalt_envelope_decode_request (&msg, &error, reply_id);
+    if (!envelope) {
+        schalt_log_debug ("server: bad request id=%s code=%s", reply_id, error.code);
+        s_send_error (self, routing, reply_id, &error);
+        zframe_destroy (&routing);
+        return;
+    }
+    const char *command = schalt_envelope_command (envelope);
+    const char *id = schalt_envelope_id (envelope);
+    const schalt_command_t *entry =
+        (const schalt_command_t *)zhashx_lookup (self->handlers, command);
+    char name[SCHALT_COMMAND_MAX + 16];
+    snprintf (name, sizeof (name), "request/%s", command);
+    schalt_schema_t *schema = schalt_schema_set_lookup (self->schemas, name);
+    if (!entry || !schema) {
+        schalt_error_set (&error, 400, "unknown_command", "envelope/command",
+                          "%s does not know the command '%s'", self->service->name, command);
+        s_send_error (self, routing, id, &error);
+    } else {
+        schalt_schema_error_t invalid;
+        if (!schalt_schema_validate (schema, schalt_envelope_body (envelope), &invalid)) {
+            schalt_error_set (&error, 400, "invalid", invalid.field, "%s %s",
+                              invalid.field[0] ? invalid.field + 1 : "the body", invalid.message);
+            s_send_error (self, routing, id, &error);
+        } else {
+            schalt_call_t *call = (schalt_call_t *)zmalloc (sizeof (schalt_call_t));
+            assert (call);
+            call->server = self;
+            call->routing = routing;
+            call->envelope = envelope;
+            size_t queued = zlist_size (self->queued);
+            if (entry == &s_status_command)
+                s_handle_status (self, call);
+            else
+                entry->handler (call, self->state);
+            //  If the handler queued a script call, the queue owns the call
+            if (zlist_size (self->queued) == queued)
+                s_call_destroy (&call);
+            return;
+        }
+    }
+    schalt_envelope_destroy (&envelope);
+    zframe_destroy (&routing);
+}
+
+//  Reads every waiting request (up to BATCH_MAX), then answers the ones
+//  that went to Redis with one pipelined round trip.
+static int
+s_on_router (zloop_t *loop, zsock_t *router, void *argument)
+{
+    (void)loop;
+    schalt_server_t *self = (schalt_server_t *)argument;
+    int count = 0;
+    while (count < BATCH_MAX && (zsock_events (router) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv (router);
+        if (!msg)
+            break;
+        s_handle_request (self, msg);
+        count++;
+    }
+    if (zlist_size (self->queued) > 0) {
+        self->counters.batches++;
+        s_flush_queued (self);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Heartbeat, logs and the pipe
+
+static int
+s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
+{
+    (void)loop;
+    (void)timer_id;
+    schalt_server_t *self = (schalt_server_t *)argument;
+    if (schalt_redis_reconnect (self->redis) != 0)
+        s_note_error (self, "redis: %s", schalt_redis_last_error (self->redis));
+    return 0;
+}
+
+//  Republishes a zsys log line "L: (ident) yy-mm-dd hh:mm:ss text" as
+//  [log.<level>, sequence, {"service","level","time","message"}].
+static int
+s_on_log (zloop_t *loop, zsock_t *logs, void *argument)
+{
+    (void)loop;
+    schalt_server_t *self = (schalt_server_t *)argument;
+    char *line = zstr_recv (logs);
+    if (!line)
+        return 0;
+    const char *level = schalt_log_level_name (line[0]);
+    const char *text = line;
+    //  Skip the level, the identity and the local date and time
+    const char *close = strstr (line, ") ");
+    if (close && strlen (close) > 20)
+        text = close + 2 + 18;
+    char instant[32], topic[32], sequence[24];
+    schalt_time_format_instant (time (NULL), instant);
+    snprintf (topic, sizeof (topic), "log.%s", level);
+    snprintf (sequence, sizeof (sequence), "log-%llu", (unsigned long long)++self->log_sequence);
+    json_t *event = json_pack ("{s:s, s:s, s:s, s:s}", "service", self->service->name, "level",
+                               level, "time", instant, "message", text);
+    char *json = json_dumps (event, JSON_COMPACT);
+    zsock_send (self->pub, "sss", topic, sequence, json);
+    free (json);
+    json_decref (event);
+    zstr_free (&line);
+    return 0;
+}
+
+static int
+s_on_pipe (zloop_t *loop, zsock_t *pipe, void *argument)
+{
+    (void)loop;
+    schalt_server_t *self = (schalt_server_t *)argument;
+    zmsg_t *msg = zmsg_recv (pipe);
+    if (!msg)
+        return -1;
+    char *command = zmsg_popstr (msg);
+    int rc = 0;
+    if (command && streq (command, "$TERM"))
+        rc = -1;
+    else if (command && streq (command, "ENDPOINT"))
+        zstr_send (pipe, zsock_endpoint (self->router));
+    else if (command && streq (command, "EVENTS"))
+        zstr_send (pipe, zsock_endpoint (self->pub));
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Start and stop
+
+void
+schalt_server_publish (schalt_server_t *self, const char *topic, const char *id, const char *json)
+{
+    zsock_send (self->pub, "sss", topic, id, json);
+}
+
+schalt_redis_t *
+schalt_server_redis (schalt_server_t *self)
+{
+    return self->redis;
+}
+
+schalt_config_t *
+schalt_server_config (schalt_server_t *self)
+{
+    return self->config;
+}
+
+int
+schalt_server_script (schalt_server_t *self, const char *name, const char *source)
+{
+    char *full = zsys_sprintf ("%s\n%s", schalt_lua_prelude, source);
+    int rc = schalt_redis_script (self->redis, name, full);
+    zstr_free (&full);
+    return rc;
+}
+
+//  Returns the setting <service>/<key>.
+static const char *
+s_setting (schalt_server_t *self, const char *key)
+{
+    char path[128];
+    snprintf (path, sizeof (path), "%s/%s", self->service->name, key);
+    return schalt_config_string (self->config, path);
+}
+
+static long
+s_setting_integer (schalt_server_t *self, const char *key)
+{
+    char path[128];
+    snprintf (path, sizeof (path), "%s/%s", self->service->name, key);
+    return schalt_config_integer (self->config, path);
+}
+
+static void
+s_server_destroy (schalt_server_t **self_p)
+{
+    schalt_server_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->state && self->service->destroy)
+        self->service->destroy (&self->state);
+    zloop_destroy (&self->loop);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->pub);
+    zsock_destroy (&self->logs);
+    zhashx_destroy (&self->handlers);
+    zlist_destroy (&self->queued);
+    schalt_redis_destroy (&self->redis);
+    schalt_schema_set_destroy (&self->schemas);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Builds the server: schemas, sockets, Redis, the service. Returns NULL
+//  (having logged why) if anything is missing.
+static schalt_server_t *
+s_server_new (zsock_t *pipe, schalt_server_args_t *args)
+{
+    schalt_server_t *self = (schalt_server_t *)zmalloc (sizeof (schalt_server_t));
+    assert (self);
+    self->pipe = pipe;
+    self->config = args->config;
+    self->service = args->service;
+    self->started = zclock_time ();
+    self->request_ttl = schalt_config_integer (self->config, "schaltstelle/request_ttl");
+    self->queued = zlist_new ();
+    self->handlers = zhashx_new ();
+    const char *name = self->service->name;
+
+    //  Every command needs a handler and a schema, or the daemon does not start
+    self->schemas =
+        schalt_schema_set_new (schalt_config_string (self->config, "schaltstelle/schemas"));
+    if (!self->schemas) {
+        schalt_log_error ("server: cannot load schemas service=%s", name);
+        s_server_destroy (&self);
+        return NULL;
+    }
+    zhashx_insert (self->handlers, "status", (void *)&s_status_command);
+    for (const schalt_command_t *entry = self->service->commands; entry->command; entry++) {
+        char schema[SCHALT_COMMAND_MAX + 16];
+        snprintf (schema, sizeof (schema), "request/%s", entry->command);
+        if (!schalt_schema_set_lookup (self->schemas, schema)) {
+            schalt_log_error ("server: no schema for command=%s (expected %s.json)", entry->command,
+                              schema);
+            s_server_destroy (&self);
+            return NULL;
+        }
+        zhashx_insert (self->handlers, entry->command, (void *)entry);
+    }
+
+    //  Sockets: a peer that sends more than max_message_size is disconnected
+    self->router = zsock_new (ZMQ_ROUTER);
+    self->pub = zsock_new (ZMQ_PUB);
+    self->logs = zsock_new (ZMQ_SUB);
+    zsock_set_maxmsgsize (
+        self->router, (int)schalt_config_integer (self->config, "schaltstelle/max_message_size"));
+    zsock_set_rcvhwm (self->router, 100000);
+    zsock_set_sndhwm (self->router, 100000);
+    zsock_set_subscribe (self->logs, "");
+    if (zsock_bind (self->router, "%s", s_setting (self, "endpoint")) < 0 ||
+        zsock_bind (self->pub, "%s", s_setting (self, "events")) < 0 ||
+        zsock_connect (self->logs, "%s", schalt_log_endpoint ()) < 0) {
+        schalt_log_error ("server: cannot bind service=%s endpoint=%s events=%s error=%s", name,
+                          s_setting (self, "endpoint"), s_setting (self, "events"),
+                          zmq_strerror (zmq_errno ()));
+        s_server_destroy (&self);
+        return NULL;
+    }
+
+    self->redis = schalt_redis_new (s_setting (self, "redis/host"),
+                                    (int)s_setting_integer (self, "redis/port"),
+                                    (int)s_setting_integer (self, "redis/timeout"));
+    self->state = self->service->create (self);
+    if (!self->state) {
+        schalt_log_error ("server: service did not start service=%s", name);
+        s_server_destroy (&self);
+        return NULL;
+    }
+    self->loop = zloop_new ();
+    zloop_set_nonstop (self->loop, true); //  stop on $TERM only, after the batch in hand
+    zloop_reader (self->loop, pipe, s_on_pipe, self);
+    zloop_reader (self->loop, self->router, s_on_router, self);
+    zloop_reader (self->loop, self->logs, s_on_log, self);
+    zloop_timer (self->loop, (size_t)s_setting_integer (self, "heartbeat"), 0, s_on_heartbeat,
+                 self);
+    return self;
+}
+
+void
+schalt_server_actor (zsock_t *pipe, void *args)
+{
+    schalt_server_args_t *server_args = (schalt_server_args_t *)args;
+    schalt_server_t *self = s_server_new (pipe, server_args);
+    server_args->started = self ? 0 : -1;
+    zsock_signal (pipe, 0);
+    if (!self) {
+        //  Wait for the owner's $TERM, as every actor does
+        char *command = NULL;
+        while ((command = zstr_recv (pipe)) && !streq (command, "$TERM"))
+            zstr_free (&command);
+        zstr_free (&command);
+        return;
+    }
+    schalt_log_info ("server: started service=%s endpoint=%s events=%s redis=%s",
+                     self->service->name, zsock_endpoint (self->router), zsock_endpoint (self->pub),
+                     schalt_redis_connected (self->redis) ? "up" : "down");
+    zloop_start (self->loop);
+    schalt_log_info ("server: stopped service=%s requests=%llu", self->service->name,
+                     (unsigned long long)self->counters.requests);
+    s_server_destroy (&self);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test: a small service with one state-changing command, run in the
+//  actor against a real redis-server, driven over a DEALER as clients do.
+
+static void
+s_test_put (schalt_call_t *call, void *service)
+{
+    (void)service;
+    const char *keys[] = {"", "test:{t}:counter"};
+    char request[96];
+    snprintf (request, sizeof (request), "test:{t}:request:%s", schalt_call_id (call));
+    keys[0] = request;
+    const char *args[4];
+    int count = schalt_call_prelude_args (call, args);
+    args[count++] = json_string_value (json_object_get (schalt_call_body (call), "value"));
+    schalt_call_eval (call, "put", 2, keys, count, args);
+}
+
+static void *
+s_test_create (schalt_server_t *server)
+{
+    const char *script = "local seen = schalt.replay()\n"
+                         "if seen then return seen end\n"
+                         "local n = redis.call('INCR', KEYS[2])\n"
+                         "local body = cjson.encode({value = ARGV[4], count = n})\n"
+                         "return schalt.answer(201, body, 'thing.put', body)\n";
+    int rc = schalt_server_script (server, "put", script);
+    assert (rc == 0);
+    return server;
+}
+
+static void
+s_test_destroy (void **state_p)
+{
+    *state_p = NULL;
+}
+
+static const schalt_command_t s_test_commands[] = {{"thing.put", s_test_put}, {NULL, NULL}};
+static const schalt_service_t s_test_service = {"scheduler", s_test_commands, s_test_create,
+                                                s_test_destroy, NULL};
+
+//  Sends a request and returns the reply (the caller destroys it).
+static schalt_envelope_t *
+s_test_ask (zsock_t *client, const char *command, const char *id, const char *json)
+{
+    zmsg_t *msg = schalt_envelope_request (command, id, json);
+    assert (msg);
+    zmsg_send (&msg, client);
+    msg = zmsg_recv (client);
+    assert (msg);
+    schalt_error_t error;
+    schalt_envelope_t *reply = schalt_envelope_decode_reply (&msg, &error);
+    assert (reply);
+    return reply;
+}
+
+//  The error code of a reply, or "".
+static const char *
+s_test_code (schalt_envelope_t *reply)
+{
+    json_t *code =
+        json_object_get (json_object_get (schalt_envelope_body (reply), "error"), "code");
+    return code ? json_string_value (code) : "";
+}
+
+//  Writes text to dir/name.
+static void
+s_test_write (const char *dir, const char *name, const char *text)
+{
+    char *path = zsys_sprintf ("%s/%s", dir, name);
+    FILE *file = fopen (path, "w");
+    assert (file);
+    fputs (text, file);
+    fclose (file);
+    zstr_free (&path);
+}
+
+void
+schalt_server_test (bool verbose)
+{
+    printf (" * schalt_server: ");
+    if (verbose)
+        printf ("\n");
+
+    //  A real Redis, and schemas in a folder of their own
+    char *dir = schalt_test_tempdir ("schalt-server");
+    int port = schalt_test_free_port ();
+    pid_t redis = schalt_test_redis_start (port, dir);
+    assert (redis > 0);
+    char *schemas = zsys_sprintf ("%s/schemas", dir);
+    zsys_dir_create ("%s/request", schemas);
+    s_test_write (schemas, "request/thing.put.json",
+                  "{\"type\":\"object\",\"required\":[\"value\"],\"additionalProperties\":false,"
+                  "\"properties\":{\"value\":{\"type\":\"string\",\"maxLength\":10}}}");
+    s_test_write (schemas, "request/status.json",
+                  "{\"type\":\"object\",\"additionalProperties\":false}");
+
+    char port_text[16];
+    snprintf (port_text, sizeof (port_text), "%d", port);
+    setenv ("SCHALT_SCHALTSTELLE_SCHEMAS", schemas, 1);
+    setenv ("SCHALT_SCHEDULER_REDIS_PORT", port_text, 1);
+    setenv ("SCHALT_SCHEDULER_ENDPOINT", "tcp://127.0.0.1:*", 1);
+    setenv ("SCHALT_SCHEDULER_EVENTS", "tcp://127.0.0.1:*", 1);
+    setenv ("SCHALT_SCHEDULER_HEARTBEAT", "100", 1);
+    schalt_config_t *config = schalt_config_new (NULL, stderr);
+    assert (config);
+
+    schalt_server_args_t args = {&s_test_service, config, -1};
+    zactor_t *server = zactor_new (schalt_server_actor, &args);
+    assert (args.started == 0);
+    zstr_send (server, "ENDPOINT");
+    char *endpoint = zstr_recv (server);
+    zsock_t *client = zsock_new_dealer (endpoint);
+    assert (client);
+    zsock_set_rcvtimeo (client, 5000);
+
+    //  status answers with Redis up
+    schalt_envelope_t *reply = s_test_ask (client, "status", "s1", "{}");
+    assert (schalt_envelope_status (reply) == 200);
+    json_t *body = schalt_envelope_body (reply);
+    assert (streq (json_string_value (json_object_get (json_object_get (body, "redis"), "state")),
+                   "up"));
+    schalt_envelope_destroy (&reply);
+
+    //  A change, its replay (same reply, applied once), a reused id
+    reply = s_test_ask (client, "thing.put", "r1", "{\"value\":\"a\"}");
+    assert (schalt_envelope_status (reply) == 201);
+    char *first = strdup (schalt_envelope_text (reply));
+    schalt_envelope_destroy (&reply);
+    reply = s_test_ask (client, "thing.put", "r1", "{ \"value\" : \"a\" }");
+    assert (schalt_envelope_status (reply) == 201);
+    assert (streq (schalt_envelope_text (reply), first));
+    schalt_envelope_destroy (&reply);
+    reply = s_test_ask (client, "thing.put", "r1", "{\"value\":\"b\"}");
+    assert (schalt_envelope_status (reply) == 409);
+    assert (streq (s_test_code (reply), "request_id_reused"));
+    schalt_envelope_destroy (&reply);
+    free (first);
+
+    //  Refusals: unknown command, schema, envelope
+    reply = s_test_ask (client, "thing.burn", "r2", "{}");
+    assert (schalt_envelope_status (reply) == 400);
+    assert (streq (s_test_code (reply), "unknown_command"));
+    schalt_envelope_destroy (&reply);
+    reply = s_test_ask (client, "thing.put", "r3", "{\"value\":\"far too long\"}");
+    assert (schalt_envelope_status (reply) == 400);
+    assert (streq (json_string_value (json_object_get (
+                       json_object_get (schalt_envelope_body (reply), "error"), "field")),
+                   "/value"));
+    schalt_envelope_destroy (&reply);
+    zsock_send (client, "sssss", SCHALT_PROTOCOL, "thing.put", "r4", "{}", "extra");
+    zmsg_t *msg = zmsg_recv (client);
+    schalt_error_t error;
+    reply = schalt_envelope_decode_reply (&msg, &error);
+    assert (reply && schalt_envelope_status (reply) == 400);
+    assert (streq (s_test_code (reply), "bad_envelope"));
+    schalt_envelope_destroy (&reply);
+
+    //  A burst is answered in full, in fewer batches than requests
+    for (int index = 0; index < 200; index++) {
+        char id[16], json[32];
+        snprintf (id, sizeof (id), "b%d", index);
+        snprintf (json, sizeof (json), "{\"value\":\"%d\"}", index);
+        zmsg_t *request = schalt_envelope_request ("thing.put", id, json);
+        zmsg_send (&request, client);
+    }
+    for (int index = 0; index < 200; index++) {
+        msg = zmsg_recv (client);
+        reply = schalt_envelope_decode_reply (&msg, &error);
+        assert (reply && schalt_envelope_status (reply) == 201);
+        schalt_envelope_destroy (&reply);
+    }
+    reply = s_test_ask (client, "status", "s2", "{}");
+    json_t *requests = json_object_get (schalt_envelope_body (reply), "requests");
+    assert (json_integer_value (json_object_get (requests, "batches")) < 200);
+    schalt_envelope_destroy (&reply);
+
+    //  Redis gone: 503 and nothing applied; back: served again without a restart
+    schalt_test_redis_stop (redis, SIGKILL);
+    reply = s_test_ask (client, "thing.put", "r5", "{\"value\":\"x\"}");
+    assert (schalt_envelope_status (reply) == 503);
+    schalt_envelope_destroy (&reply);
+    redis = schalt_test_redis_start (port, dir);
+    assert (redis > 0);
+    int status = 0;
+    for (int attempt = 0; attempt < 50 && status != 201; attempt++) {
+        zclock_sleep (100);
+        reply = s_test_ask (client, "thing.put", "r5", "{\"value\":\"x\"}");
+        status = schalt_envelope_status (reply);
+        if (status == 201) //  the counter survived the restart (AOF): 1 + 200 + this one
+            assert (json_integer_value (json_object_get (schalt_envelope_body (reply), "count")) ==
+                    202);
+        schalt_envelope_destroy (&reply);
+    }
+    assert (status == 201);
+
+    zsock_destroy (&client);
+    zstr_free (&endpoint);
+    zactor_destroy (&server);
+    schalt_config_destroy (&config);
+    unsetenv ("SCHALT_SCHALTSTELLE_SCHEMAS");
+    unsetenv ("SCHALT_SCHEDULER_REDIS_PORT");
+    unsetenv ("SCHALT_SCHEDULER_ENDPOINT");
+    unsetenv ("SCHALT_SCHEDULER_EVENTS");
+    unsetenv ("SCHALT_SCHEDULER_HEARTBEAT");
+    schalt_test_redis_stop (redis, SIGTERM);
+    schalt_test_rmtree (dir);
+    zstr_free (&schemas);
+    zstr_free (&dir);
+    printf ("OK\n");
+}

@@ -1,0 +1,313 @@
+/*  schalt_testutil - helpers for self-tests that run against real servers.
+
+    A test asks for a free port and a temporary folder, starts redis-server
+    there with schalt_test_redis_start, and stops it with the pid it got back.
+    The server is started with AOF and fsync always, so a test can kill it
+    with SIGKILL, start it again on the same folder and find its data.
+*/
+#include "schalt_testutil.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+//  How long schalt_test_redis_start waits for PONG, and how often it asks.
+#define S_START_TIMEOUT_MS 5000
+#define S_START_POLL_MS 20
+
+//  --------------------------------------------------------------------------
+//  Local helpers
+
+//  Sleep for msecs milliseconds (restarted when a signal interrupts it).
+static void
+s_sleep_ms (int msecs)
+{
+    struct timespec ts = {msecs / 1000, (long)(msecs % 1000) * 1000000L};
+    while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+//  Milliseconds of a monotonic clock, for deadlines.
+static long long
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Returns true if the redis-server with process id pid answers on
+//  127.0.0.1:port: PING gets +PONG (a server still loading its AOF answers
+//  -LOADING) and INFO names pid (not another server that holds the port).
+//  pid 0 accepts any server.
+static bool
+s_redis_answers (int port, pid_t pid)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return false;
+    //  Short timeouts: the caller polls, so one slow try costs little
+    struct timeval tv = {0, 200000};
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    const char *request = "PING\r\nINFO server\r\n";
+    char expect[32];
+    snprintf (expect, sizeof expect, "\nprocess_id:%d\r", (int)pid);
+    bool ready = false;
+    if (connect (fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        write (fd, request, strlen (request)) == (ssize_t)strlen (request)) {
+        //  Read until the process_id line is complete (or timeout/EOF)
+        char buffer[4096];
+        size_t size = 0;
+        while (size < sizeof buffer - 1) {
+            ssize_t rc = read (fd, buffer + size, sizeof buffer - 1 - size);
+            if (rc <= 0)
+                break;
+            size += (size_t)rc;
+            buffer[size] = 0;
+            char *line = strstr (buffer, "\nprocess_id:");
+            if (line && strchr (line + 1, '\n'))
+                break;
+        }
+        buffer[size] = 0;
+        ready = strncmp (buffer, "+PONG\r\n", 7) == 0 &&
+                (pid == 0 ? strstr (buffer, "\nprocess_id:") : strstr (buffer, expect));
+    }
+    close (fd);
+    return ready;
+}
+
+//  In the forked child: make the log file stdout and stderr, close every
+//  other inherited descriptor (a client's Redis socket, a daemon's listening
+//  socket), then exec redis-server. Never returns.
+static void
+s_exec_redis (int logfd, const char **argv)
+{
+    int nullfd = open ("/dev/null", O_RDONLY);
+    if (nullfd >= 0)
+        dup2 (nullfd, STDIN_FILENO);
+    dup2 (logfd, STDOUT_FILENO);
+    dup2 (logfd, STDERR_FILENO);
+    if (close_range (3, ~0U, 0) == -1)
+        for (int fd = 3; fd < 1024; fd++)
+            close (fd);
+
+    execvp (argv[0], (char *const *)argv);
+    execv ("/usr/bin/redis-server", (char *const *)argv);
+    _exit (127);
+}
+
+//  nftw callback for schalt_test_rmtree: remove one entry, children first.
+//  Returns 0 so that the walk goes on after a failure.
+static int
+s_remove_entry (const char *path, const struct stat *sb, int typeflag, struct FTW *ftwbuf)
+{
+    (void)sb;
+    (void)typeflag;
+    (void)ftwbuf;
+    if (remove (path) == -1)
+        fprintf (stderr, "testutil: cannot remove path=%s error=%s\n", path, strerror (errno));
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Returns a TCP port on 127.0.0.1 that was free a moment ago, or -1.
+
+int
+schalt_test_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -1;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t size = sizeof addr;
+    int port = -1;
+    //  Port 0 makes the kernel pick an unused ephemeral port
+    if (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname (fd, (struct sockaddr *)&addr, &size) == 0)
+        port = ntohs (addr.sin_port);
+    close (fd);
+    return port;
+}
+
+//  --------------------------------------------------------------------------
+//  Start redis-server on 127.0.0.1:port with its data in dir. Returns the pid
+//  once it answers PING, or -1 (child killed and reaped) if it does not.
+
+pid_t
+schalt_test_redis_start (int port, const char *dir)
+{
+    if (port <= 0 || port > 65535 || !dir)
+        return -1;
+    char portstr[16];
+    snprintf (portstr, sizeof portstr, "%d", port);
+    char logpath[PATH_MAX];
+    if (snprintf (logpath, sizeof logpath, "%s/redis.log", dir) >= (int)sizeof logpath)
+        return -1;
+
+    //  Everything the child needs is prepared here: between fork and exec
+    //  it must not allocate (other threads may hold the allocator's lock).
+    //  --logfile "" sends the log to stdout, which goes to redis.log.
+    const char *argv[] = {"redis-server",
+                          "--port",
+                          portstr,
+                          "--bind",
+                          "127.0.0.1",
+                          "--save",
+                          "",
+                          "--appendonly",
+                          "yes",
+                          "--appendfsync",
+                          "always",
+                          "--dir",
+                          dir,
+                          "--daemonize",
+                          "no",
+                          "--logfile",
+                          "",
+                          "--protected-mode",
+                          "no",
+                          NULL};
+    int logfd = open (logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd == -1)
+        return -1;
+
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid == 0) {
+        //  If the test dies (a failed assert), the server dies with it
+        //  rather than holding the port. Linux ties this to the thread that
+        //  forked: start servers from the test's main thread.
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (127);
+        s_exec_redis (logfd, argv);
+    }
+    close (logfd);
+    if (pid == -1)
+        return -1;
+
+    //  Poll until it answers PONG, it exits, or the deadline passes
+    long long deadline = s_now_ms () + S_START_TIMEOUT_MS;
+    while (s_now_ms () < deadline) {
+        int status;
+        if (waitpid (pid, &status, WNOHANG) == pid) {
+            fprintf (stderr, "testutil: redis-server exited early port=%d log=%s\n", port, logpath);
+            return -1;
+        }
+        if (s_redis_answers (port, pid))
+            return pid;
+        s_sleep_ms (S_START_POLL_MS);
+    }
+    fprintf (stderr, "testutil: redis-server did not answer port=%d log=%s\n", port, logpath);
+    schalt_test_redis_stop (pid, SIGKILL);
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Signal the server we started and reap it. Returns 0, or -1 if the pid
+//  could not be signalled or reaped.
+
+int
+schalt_test_redis_stop (pid_t pid, int signum)
+{
+    if (pid <= 0)
+        return -1;
+    if (kill (pid, signum) == -1)
+        return -1;
+    int status;
+    pid_t rc;
+    do
+        rc = waitpid (pid, &status, 0);
+    while (rc == -1 && errno == EINTR);
+    return rc == pid ? 0 : -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Create /tmp/<prefix>-XXXXXX. Returns its path (caller frees) or NULL.
+
+char *
+schalt_test_tempdir (const char *prefix)
+{
+    char *path = NULL;
+    if (asprintf (&path, "/tmp/%s-XXXXXX", prefix ? prefix : "schalt") == -1)
+        return NULL;
+    if (!mkdtemp (path)) {
+        free (path);
+        return NULL;
+    }
+    return path;
+}
+
+//  --------------------------------------------------------------------------
+//  Remove dir and everything below it; symlinks are removed, not followed.
+
+void
+schalt_test_rmtree (const char *dir)
+{
+    if (dir && *dir)
+        nftw (dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+//  --------------------------------------------------------------------------
+//  Self test
+
+void
+schalt_testutil_test (bool verbose)
+{
+    printf (" * schalt_testutil: ");
+    if (verbose)
+        printf ("\n");
+
+    //  A fresh folder, empty at first
+    char *dir = schalt_test_tempdir ("schalt-testutil-test");
+    assert (dir && strncmp (dir, "/tmp/schalt-testutil-test-", 26) == 0);
+    struct stat info;
+    assert (stat (dir, &info) == 0 && S_ISDIR (info.st_mode));
+
+    //  A server comes up on a free port and answers; a second one on the
+    //  same port cannot bind, exits, and start reports -1
+    int port = schalt_test_free_port ();
+    assert (port > 0 && port <= 65535);
+    pid_t pid = schalt_test_redis_start (port, dir);
+    assert (pid > 0);
+    assert (s_redis_answers (port, pid));
+    char other[PATH_MAX];
+    snprintf (other, sizeof other, "%s/other", dir);
+    assert (mkdir (other, 0700) == 0);
+    assert (schalt_test_redis_start (port, other) == -1);
+    assert (schalt_test_redis_start (port, "/nonexistent/folder") == -1);
+    assert (schalt_test_redis_stop (pid, SIGTERM) == 0);
+    assert (!s_redis_answers (port, 0));
+    assert (schalt_test_redis_stop (pid, SIGTERM) == -1); //  already reaped
+
+    //  Its log and AOF folder are in dir, with the other server's log in a
+    //  subfolder; rmtree removes them all
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/redis.log", dir);
+    assert (stat (path, &info) == 0 && info.st_size > 0);
+    schalt_test_rmtree (dir);
+    assert (stat (dir, &info) == -1 && errno == ENOENT);
+    free (dir);
+    printf ("OK\n");
+}

@@ -1,0 +1,38 @@
+/*  schalt_testutil - helpers for self-tests that run against real servers.
+
+    Tests start their own redis-server on a free loopback port in a fresh
+    temporary folder, and stop it by the pid they were given (never by name).
+    These helpers are for tests only; no daemon calls them.
+*/
+#ifndef SCHALT_TESTUTIL_H_INCLUDED
+#define SCHALT_TESTUTIL_H_INCLUDED
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+//  A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read,
+//  closed). Returns the port, or -1 on failure.
+int schalt_test_free_port (void);
+
+//  Start redis-server (from PATH, else /usr/bin/redis-server) on 127.0.0.1:port
+//  with its data (AOF, fsync always, no RDB) in dir and its output in
+//  dir/redis.log, and wait up to about 5 s until it answers PING (and INFO
+//  names its pid, not another server's on that port). Returns the child's
+//  pid, or -1 (the child killed and reaped) if it did not come up.
+pid_t schalt_test_redis_start (int port, const char *dir);
+
+//  Send signum to the pid (SIGTERM for a clean stop, SIGKILL for a crash) and
+//  reap it. Returns 0, or -1 if pid is not a child that could be signalled.
+int schalt_test_redis_stop (pid_t pid, int signum);
+
+//  Create a fresh folder /tmp/<prefix>-XXXXXX. Returns its path, which the
+//  caller frees, or NULL on failure.
+char *schalt_test_tempdir (const char *prefix);
+
+//  Remove a folder and everything in it (does not follow symlinks).
+void schalt_test_rmtree (const char *dir);
+
+//  Self test: starts and stops a redis-server, checks the failure paths.
+void schalt_testutil_test (bool verbose);
+
+#endif

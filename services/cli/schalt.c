@@ -1,0 +1,673 @@
+/*  schalt - the command-line client of Schaltstelle, for organisers and admins.
+
+    schalt [--config FILE] [--json] COMMAND ...   (schalt --help lists them)
+
+    Times are typed and shown in the installation's time zone. Exit codes:
+    0 done, 1 refused by a daemon (its message printed), 2 usage error,
+    3 no answer (after retrying with the same request id).
+*/
+#include "cli.h"
+
+//  What one invocation knows: the configuration and the output mode.
+typedef struct {
+    schalt_config_t *config;
+    const char *zone;
+    bool json;
+    int argc; //  arguments after the command words
+    char **argv;
+} cli_t;
+
+//  One option of a command: --name VALUE (or a flag), how it goes on the wire.
+typedef enum { OPT_TEXT, OPT_TIME, OPT_INTEGER, OPT_LIST, OPT_FLAG } option_kind_t;
+
+typedef struct {
+    const char *name;  //  "title" for --title
+    const char *field; //  the request's field
+    option_kind_t kind;
+    bool required;
+    const char *help;
+} option_t;
+
+//  A command: its words, the daemon and wire command, its options.
+typedef struct {
+    const char *noun, *verb; //  "event", "create"; verb NULL for one-word commands
+    const char *service;     //  "scheduler"
+    const char *command;     //  "event.create"
+    const char *positional;  //  the field an ID argument fills, or NULL
+    const option_t *options;
+    const char *help;
+    int (*print) (cli_t *cli, json_t *body); //  how a success is shown
+} command_t;
+
+//  --------------------------------------------------------------------------
+//  Printing replies
+
+static void
+s_print_event (cli_t *cli, json_t *event)
+{
+    char start[32], end[32];
+    printf ("Event %s (%s)\n", json_string_value (json_object_get (event, "id")),
+            json_string_value (json_object_get (event, "status")));
+    cli_print_field (stdout, "Title:", json_string_value (json_object_get (event, "title")));
+    cli_print_field (stdout, "Kind:", json_string_value (json_object_get (event, "kind")));
+    cli_print_field (
+        stdout, "Start:",
+        cli_local_time (json_string_value (json_object_get (event, "start")), cli->zone, start));
+    cli_print_field (
+        stdout, "End:",
+        cli_local_time (json_string_value (json_object_get (event, "end")), cli->zone, end));
+    cli_print_field (stdout, "Place:", json_string_value (json_object_get (event, "place")));
+    cli_print_field (stdout,
+                     "Description:", json_string_value (json_object_get (event, "description")));
+    cli_print_field (stdout, "Reason:", json_string_value (json_object_get (event, "reason")));
+}
+
+//  Joins the strings of an array with ", " into buffer.
+static const char *
+s_join (json_t *array, char *buffer, size_t size)
+{
+    buffer[0] = 0;
+    size_t index;
+    json_t *item;
+    json_array_foreach (array, index, item)
+    {
+        size_t used = strlen (buffer);
+        snprintf (buffer + used, size - used, "%s%s", index ? ", " : "", json_string_value (item));
+    }
+    return buffer;
+}
+
+static void
+s_print_session (cli_t *cli, json_t *session)
+{
+    char start[32], end[32], topics[256], capacity[24];
+    printf ("Session %s (%s)\n", json_string_value (json_object_get (session, "id")),
+            json_string_value (json_object_get (session, "status")));
+    cli_print_field (stdout, "Title:", json_string_value (json_object_get (session, "title")));
+    cli_print_field (stdout, "Event:", json_string_value (json_object_get (session, "event")));
+    cli_print_field (stdout, "Room:", json_string_value (json_object_get (session, "room")));
+    cli_print_field (
+        stdout, "Start:",
+        cli_local_time (json_string_value (json_object_get (session, "start")), cli->zone, start));
+    cli_print_field (
+        stdout, "End:",
+        cli_local_time (json_string_value (json_object_get (session, "end")), cli->zone, end));
+    snprintf (capacity, sizeof (capacity), "%lld",
+              (long long)json_integer_value (json_object_get (session, "capacity")));
+    cli_print_field (stdout, "Capacity:", capacity);
+    cli_print_field (
+        stdout, "Topics:", s_join (json_object_get (session, "topics"), topics, sizeof (topics)));
+    cli_print_field (stdout, "Reason:", json_string_value (json_object_get (session, "reason")));
+}
+
+//  --json prints the object itself (or the list); people get text.
+static int
+s_print_json (json_t *value)
+{
+    char *text = json_dumps (value, JSON_INDENT (2) | JSON_ENSURE_ASCII);
+    printf ("%s\n", text);
+    free (text);
+    return CLI_DONE;
+}
+
+static int
+s_show_event (cli_t *cli, json_t *body)
+{
+    json_t *event = json_object_get (body, "event");
+    if (cli->json)
+        return s_print_json (event);
+    s_print_event (cli, event);
+    return CLI_DONE;
+}
+
+static int
+s_show_session (cli_t *cli, json_t *body)
+{
+    json_t *session = json_object_get (body, "session");
+    if (cli->json)
+        return s_print_json (session);
+    s_print_session (cli, session);
+    return CLI_DONE;
+}
+
+static int
+s_show_events (cli_t *cli, json_t *body)
+{
+    json_t *events = json_object_get (body, "events");
+    if (cli->json)
+        return s_print_json (events);
+    if (json_array_size (events) == 0) {
+        printf ("No events.\n");
+        return CLI_DONE;
+    }
+    cli_table_t *table = cli_table_new (7);
+    const char *header[] = {"ID", "KIND", "START", "END", "STATUS", "TITLE", "PLACE"};
+    cli_table_row (table, header);
+    size_t index;
+    json_t *event;
+    json_array_foreach (events, index, event)
+    {
+        char start[32], end[32];
+        const char *row[] = {
+            json_string_value (json_object_get (event, "id")),
+            json_string_value (json_object_get (event, "kind")),
+            cli_local_time (json_string_value (json_object_get (event, "start")), cli->zone, start),
+            cli_local_time (json_string_value (json_object_get (event, "end")), cli->zone, end),
+            json_string_value (json_object_get (event, "status")),
+            json_string_value (json_object_get (event, "title")),
+            json_string_value (json_object_get (event, "place"))};
+        cli_table_row (table, row);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    return CLI_DONE;
+}
+
+static int
+s_show_sessions (cli_t *cli, json_t *body)
+{
+    json_t *sessions = json_object_get (body, "sessions");
+    if (cli->json)
+        return s_print_json (sessions);
+    if (json_array_size (sessions) == 0) {
+        printf ("No sessions in event %s.\n", json_string_value (json_object_get (body, "event")));
+        return CLI_DONE;
+    }
+    cli_table_t *table = cli_table_new (8);
+    const char *header[] = {"ID", "START", "END", "ROOM", "SEATS", "STATUS", "TITLE", "TOPICS"};
+    cli_table_row (table, header);
+    size_t index;
+    json_t *session;
+    json_array_foreach (sessions, index, session)
+    {
+        char start[32], end[32], capacity[24], topics[256];
+        snprintf (capacity, sizeof (capacity), "%lld",
+                  (long long)json_integer_value (json_object_get (session, "capacity")));
+        const char *row[] = {
+            json_string_value (json_object_get (session, "id")),
+            cli_local_time (json_string_value (json_object_get (session, "start")), cli->zone,
+                            start),
+            cli_local_time (json_string_value (json_object_get (session, "end")), cli->zone, end),
+            json_string_value (json_object_get (session, "room")),
+            capacity,
+            json_string_value (json_object_get (session, "status")),
+            json_string_value (json_object_get (session, "title")),
+            s_join (json_object_get (session, "topics"), topics, sizeof (topics))};
+        cli_table_row (table, row);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    return CLI_DONE;
+}
+
+//  --------------------------------------------------------------------------
+//  The commands
+
+#define KINDS "day-of-education, meeting, counselling or other"
+#define TOPICS "familie-kita, kita-grundschule, grundschule-sek1, schule-beruf, aelter-werden"
+
+static const option_t s_event_create_options[] = {
+    {"kind", "kind", OPT_TEXT, true, KINDS},
+    {"title", "title", OPT_TEXT, true, "the event's title"},
+    {"start", "start", OPT_TIME, true, "when it begins, YYYY-MM-DDTHH:MM local time"},
+    {"end", "end", OPT_TIME, true, "when it ends, YYYY-MM-DDTHH:MM local time"},
+    {"place", "place", OPT_TEXT, true, "where it takes place"},
+    {"description", "description", OPT_TEXT, false, "free text"},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_event_update_options[] = {
+    {"kind", "kind", OPT_TEXT, false, KINDS},
+    {"title", "title", OPT_TEXT, false, "the event's title"},
+    {"start", "start", OPT_TIME, false, "when it begins, YYYY-MM-DDTHH:MM local time"},
+    {"end", "end", OPT_TIME, false, "when it ends, YYYY-MM-DDTHH:MM local time"},
+    {"place", "place", OPT_TEXT, false, "where it takes place"},
+    {"description", "description", OPT_TEXT, false, "free text"},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_event_list_options[] = {
+    {"from", "from", OPT_TIME, false, "only events that end after this"},
+    {"to", "to", OPT_TIME, false, "only events that start before this"},
+    {"all", "include_cancelled", OPT_FLAG, false, "include cancelled events"},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_cancel_options[] = {
+    {"reason", "reason", OPT_TEXT, false, "why (shown to organisers, later to participants)"},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_no_options[] = {{NULL, NULL, 0, false, NULL}};
+static const option_t s_session_create_options[] = {
+    {"event", "event", OPT_TEXT, true, "the event's id"},
+    {"title", "title", OPT_TEXT, true, "the session's title"},
+    {"room", "room", OPT_TEXT, true, "the room, e.g. A101"},
+    {"start", "start", OPT_TIME, true, "when it begins, YYYY-MM-DDTHH:MM local time"},
+    {"end", "end", OPT_TIME, true, "when it ends, YYYY-MM-DDTHH:MM local time"},
+    {"capacity", "capacity", OPT_INTEGER, true, "number of seats"},
+    {"topic", "topics", OPT_LIST, false, "a topic, repeatable: " TOPICS},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_session_update_options[] = {
+    {"title", "title", OPT_TEXT, false, "the session's title"},
+    {"room", "room", OPT_TEXT, false, "the room"},
+    {"start", "start", OPT_TIME, false, "when it begins, YYYY-MM-DDTHH:MM local time"},
+    {"end", "end", OPT_TIME, false, "when it ends, YYYY-MM-DDTHH:MM local time"},
+    {"capacity", "capacity", OPT_INTEGER, false, "number of seats"},
+    {"topic", "topics", OPT_LIST, false, "a topic, repeatable (replaces the list): " TOPICS},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_session_list_options[] = {
+    {"event", "event", OPT_TEXT, true, "the event's id"},
+    {"all", "include_cancelled", OPT_FLAG, false, "include cancelled sessions"},
+    {NULL, NULL, 0, false, NULL}};
+
+static const command_t s_commands[] = {
+    {"event", "create", "scheduler", "event.create", NULL, s_event_create_options,
+     "schedule an event", s_show_event},
+    {"event", "get", "scheduler", "event.get", "id", s_no_options, "show one event", s_show_event},
+    {"event", "list", "scheduler", "event.list", NULL, s_event_list_options,
+     "list events in start order", s_show_events},
+    {"event", "update", "scheduler", "event.update", "id", s_event_update_options,
+     "change an event", s_show_event},
+    {"event", "cancel", "scheduler", "event.cancel", "id", s_cancel_options,
+     "cancel an event and all its sessions", s_show_event},
+    {"session", "create", "scheduler", "session.create", NULL, s_session_create_options,
+     "add a session to an event", s_show_session},
+    {"session", "get", "scheduler", "session.get", "id", s_no_options, "show one session",
+     s_show_session},
+    {"session", "list", "scheduler", "session.list", NULL, s_session_list_options,
+     "list an event's sessions", s_show_sessions},
+    {"session", "update", "scheduler", "session.update", "id", s_session_update_options,
+     "change a session", s_show_session},
+    {"session", "cancel", "scheduler", "session.cancel", "id", s_cancel_options, "cancel a session",
+     s_show_session},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
+
+//  The daemons `status` and `logs` talk to.
+static const char *s_services[] = {"scheduler", NULL};
+
+//  --------------------------------------------------------------------------
+//  Usage
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: schalt [--config FILE] [--json] COMMAND [ARGS]\n\n"
+                  "Commands:\n");
+    for (const command_t *command = s_commands; command->noun; command++) {
+        char words[48];
+        snprintf (words, sizeof (words), "%s %s%s", command->noun, command->verb,
+                  command->positional ? " ID" : "");
+        fprintf (out, "  %-20s %s\n", words, command->help);
+    }
+    fprintf (out, "  %-20s %s\n", "status", "show each daemon's state");
+    fprintf (out, "  %-20s %s\n", "logs -f",
+             "follow the daemons' log lines live "
+             "(--service NAME, --level LEVEL)");
+    fprintf (out, "\nTimes are typed and shown in the installation's time zone.\n"
+                  "schalt COMMAND --help shows a command's options. Exit codes: 0 done,\n"
+                  "1 refused by a daemon, 2 usage error, 3 no answer.\n");
+}
+
+static void
+s_command_usage (FILE *out, const command_t *command)
+{
+    fprintf (out, "usage: schalt %s %s%s", command->noun, command->verb,
+             command->positional ? " ID" : "");
+    for (const option_t *option = command->options; option->name; option++)
+        fprintf (out, option->required ? " --%s %s" : " [--%s%s]", option->name,
+                 option->kind == OPT_FLAG ? "" : (option->required ? "VALUE" : " VALUE"));
+    fprintf (out, "\n%s\n", command->help);
+    for (const option_t *option = command->options; option->name; option++)
+        fprintf (out, "  --%-13s %s\n", option->name, option->help);
+}
+
+//  --------------------------------------------------------------------------
+//  Building a request from the command line
+
+//  Adds one option's value to body. Returns 0 or CLI_USAGE (printed).
+static int
+s_take_option (cli_t *cli, const command_t *command, const option_t *option, const char *value,
+               json_t *body)
+{
+    time_t utc;
+    char instant[32];
+    char *end = NULL;
+    switch (option->kind) {
+        case OPT_TIME:
+            if (schalt_time_parse_local (value, cli->zone, &utc) != 0) {
+                fprintf (stderr,
+                         "schalt %s %s: --%s '%s' is not a date and time that exists in %s "
+                         "(YYYY-MM-DDTHH:MM)\n",
+                         command->noun, command->verb, option->name, value, cli->zone);
+                return CLI_USAGE;
+            }
+            json_object_set_new (body, option->field,
+                                 json_string (schalt_time_format_instant (utc, instant)));
+            break;
+        case OPT_INTEGER: {
+            errno = 0;
+            long long number = strtoll (value, &end, 10);
+            if (!*value || *end || errno) {
+                fprintf (stderr, "schalt %s %s: --%s '%s' is not a whole number\n", command->noun,
+                         command->verb, option->name, value);
+                return CLI_USAGE;
+            }
+            json_object_set_new (body, option->field, json_integer (number));
+            break;
+        }
+        case OPT_LIST: {
+            json_t *list = json_object_get (body, option->field);
+            if (!list)
+                json_object_set_new (body, option->field, list = json_array ());
+            json_array_append_new (list, json_string (value));
+            break;
+        }
+        case OPT_FLAG:
+            json_object_set_new (body, option->field, json_true ());
+            break;
+        default:
+            json_object_set_new (body, option->field, json_string (value));
+            break;
+    }
+    return 0;
+}
+
+//  Builds the request body from argv. Returns 0 or CLI_USAGE (printed);
+//  *help is set if --help was asked for.
+static int
+s_build_body (cli_t *cli, const command_t *command, json_t *body, bool *help)
+{
+    for (int index = 0; index < cli->argc; index++) {
+        const char *arg = cli->argv[index];
+        if (streq (arg, "--help") || streq (arg, "-h")) {
+            *help = true;
+            return 0;
+        }
+        if (strncmp (arg, "--", 2) != 0) {
+            if (command->positional && !json_object_get (body, command->positional)) {
+                json_object_set_new (body, command->positional, json_string (arg));
+                continue;
+            }
+            fprintf (stderr, "schalt %s %s: unexpected argument '%s'\n", command->noun,
+                     command->verb, arg);
+            return CLI_USAGE;
+        }
+        const option_t *option = command->options;
+        while (option->name && !streq (option->name, arg + 2))
+            option++;
+        if (!option->name) {
+            fprintf (stderr, "schalt %s %s: unknown option %s (see --help)\n", command->noun,
+                     command->verb, arg);
+            return CLI_USAGE;
+        }
+        const char *value = NULL;
+        if (option->kind != OPT_FLAG) {
+            if (index + 1 >= cli->argc) {
+                fprintf (stderr, "schalt %s %s: %s needs a value\n", command->noun, command->verb,
+                         arg);
+                return CLI_USAGE;
+            }
+            value = cli->argv[++index];
+        }
+        if (s_take_option (cli, command, option, value, body) != 0)
+            return CLI_USAGE;
+    }
+    if (command->positional && !json_object_get (body, command->positional)) {
+        fprintf (stderr, "schalt %s %s: the %s ID is missing\n", command->noun, command->verb,
+                 command->noun);
+        return CLI_USAGE;
+    }
+    for (const option_t *option = command->options; option->name; option++)
+        if (option->required && !json_object_get (body, option->field)) {
+            fprintf (stderr, "schalt %s %s: --%s is required\n", command->noun, command->verb,
+                     option->name);
+            return CLI_USAGE;
+        }
+    return 0;
+}
+
+//  The setting <service>/<key>.
+static const char *
+s_service_setting (cli_t *cli, const char *service, const char *key)
+{
+    char path[96];
+    snprintf (path, sizeof (path), "%s/%s", service, key);
+    return schalt_config_string (cli->config, path);
+}
+
+static int
+s_run_command (cli_t *cli, const command_t *command)
+{
+    json_t *body = json_object ();
+    bool help = false;
+    int rc = s_build_body (cli, command, body, &help);
+    if (rc == 0 && help)
+        s_command_usage (stdout, command);
+    else if (rc == 0) {
+        schalt_envelope_t *reply =
+            cli_request (s_service_setting (cli, command->service, "endpoint"), command->command,
+                         body, schalt_config_integer (cli->config, "cli/timeout"),
+                         schalt_config_integer (cli->config, "cli/retries"), false);
+        if (!reply)
+            rc = CLI_NO_ANSWER;
+        else if (schalt_envelope_status (reply) >= 400) {
+            cli_print_refusal (reply, cli->zone);
+            rc = CLI_REFUSED;
+        } else
+            rc = command->print (cli, schalt_envelope_body (reply));
+        schalt_envelope_destroy (&reply);
+    }
+    json_decref (body);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  status and logs
+
+static int
+s_status (cli_t *cli)
+{
+    json_t *all = json_array ();
+    cli_table_t *table = cli_table_new (7);
+    const char *header[] = {"SERVICE",  "STATE",  "UPTIME",    "REDIS",
+                            "REQUESTS", "ERRORS", "LAST ERROR"};
+    cli_table_row (table, header);
+    int rc = CLI_DONE;
+    for (const char **service = s_services; *service; service++) {
+        json_t *empty = json_object ();
+        const char *endpoint = s_service_setting (cli, *service, "endpoint");
+        schalt_envelope_t *reply = cli_request (
+            endpoint, "status", empty, schalt_config_integer (cli->config, "cli/timeout"), 1, true);
+        json_decref (empty);
+        if (!reply || schalt_envelope_status (reply) != 200) {
+            const char *row[] = {*service, "no answer", "", "", "", "", endpoint};
+            cli_table_row (table, row);
+            json_array_append_new (
+                all, json_pack ("{s:s, s:s}", "service", *service, "state", "no answer"));
+            rc = CLI_NO_ANSWER;
+            schalt_envelope_destroy (&reply);
+            continue;
+        }
+        json_t *status = schalt_envelope_body (reply);
+        json_t *redis = json_object_get (status, "redis");
+        json_t *requests = json_object_get (status, "requests");
+        json_t *last = json_object_get (status, "last_error");
+        char uptime[32], redis_text[64], total[24], errors[24];
+        long long seconds = json_integer_value (json_object_get (status, "uptime"));
+        snprintf (uptime, sizeof (uptime), "%lldd %02lld:%02lld:%02lld", seconds / 86400,
+                  seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
+        snprintf (redis_text, sizeof (redis_text), "%s (%s:%lld)",
+                  json_string_value (json_object_get (redis, "state")),
+                  json_string_value (json_object_get (redis, "host")),
+                  (long long)json_integer_value (json_object_get (redis, "port")));
+        snprintf (total, sizeof (total), "%lld",
+                  (long long)json_integer_value (json_object_get (requests, "total")));
+        snprintf (errors, sizeof (errors), "%lld",
+                  (long long)json_integer_value (json_object_get (requests, "server_errors")));
+        const char *row[] = {
+            *service,
+            "running",
+            uptime,
+            redis_text,
+            total,
+            errors,
+            json_is_object (last) ? json_string_value (json_object_get (last, "message")) : ""};
+        cli_table_row (table, row);
+        json_array_append (all, status);
+        schalt_envelope_destroy (&reply);
+    }
+    if (cli->json)
+        s_print_json (all);
+    else
+        cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    json_decref (all);
+    return rc;
+}
+
+//  Index of a level name in severity order (error = 0), or -1.
+static int
+s_level_rank (const char *name)
+{
+    const char *levels[] = {"error", "warning", "notice", "info", "debug"};
+    for (int index = 0; index < 5; index++)
+        if (streq (levels[index], name))
+            return index;
+    return -1;
+}
+
+static int
+s_logs (cli_t *cli)
+{
+    const char *only = NULL;
+    int threshold = s_level_rank ("debug");
+    for (int index = 0; index < cli->argc; index++) {
+        const char *arg = cli->argv[index];
+        if (streq (arg, "-f") || streq (arg, "--follow"))
+            continue;
+        else if (streq (arg, "--service") && index + 1 < cli->argc)
+            only = cli->argv[++index];
+        else if (streq (arg, "--level") && index + 1 < cli->argc &&
+                 s_level_rank (cli->argv[index + 1]) >= 0)
+            threshold = s_level_rank (cli->argv[++index]);
+        else if (streq (arg, "--help") || streq (arg, "-h")) {
+            printf ("usage: schalt logs -f [--service NAME] [--level LEVEL]\n"
+                    "Follows the log lines of every daemon (or one) live, until Ctrl-C.\n"
+                    "LEVEL shows that level and above: error, warning, notice, info, debug.\n"
+                    "Earlier lines are in each daemon's log file (var/log/ with deploy/up).\n");
+            return CLI_DONE;
+        } else {
+            fprintf (stderr, "schalt logs: unknown or incomplete option '%s' (see --help)\n", arg);
+            return CLI_USAGE;
+        }
+    }
+    zsock_t *subscriber = zsock_new (ZMQ_SUB);
+    int services = 0;
+    for (const char **service = s_services; *service; service++)
+        if (!only || streq (only, *service)) {
+            zsock_connect (subscriber, "%s", s_service_setting (cli, *service, "events"));
+            services++;
+        }
+    if (services == 0) {
+        fprintf (stderr, "schalt logs: no service '%s'\n", only);
+        zsock_destroy (&subscriber);
+        return CLI_USAGE;
+    }
+    zsock_set_subscribe (subscriber, "log.");
+    zsock_set_rcvtimeo (subscriber, 500);
+    while (!zsys_interrupted) {
+        char *topic = NULL, *id = NULL, *json = NULL;
+        if (zsock_recv (subscriber, "sss", &topic, &id, &json) == 0 && json) {
+            json_t *line = json_loads (json, 0, NULL);
+            const char *level = json_string_value (json_object_get (line, "level"));
+            if (line && level && s_level_rank (level) <= threshold) {
+                char when[32];
+                printf ("%s %-9s %-7s %s\n",
+                        cli_local_time (json_string_value (json_object_get (line, "time")),
+                                        cli->zone, when),
+                        json_string_value (json_object_get (line, "service")), level,
+                        json_string_value (json_object_get (line, "message")));
+                fflush (stdout);
+            }
+            json_decref (line);
+        }
+        zstr_free (&topic);
+        zstr_free (&id);
+        zstr_free (&json);
+    }
+    zsock_destroy (&subscriber);
+    return CLI_DONE;
+}
+
+//  --------------------------------------------------------------------------
+//  main
+
+//  Finds the command for the words at argv; returns it and sets *used.
+static const command_t *
+s_find (int argc, char **argv, int *used)
+{
+    for (const command_t *command = s_commands; command->noun; command++)
+        if (argc >= 2 && streq (argv[0], command->noun) && streq (argv[1], command->verb)) {
+            *used = 2;
+            return command;
+        }
+    return NULL;
+}
+
+int
+main (int argc, char **argv)
+{
+    //  The client is quiet: no zsys log lines on the terminal
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    const char *filename = NULL;
+    bool json = false;
+    int first = 1;
+    //  Global options come before the command; --json may come anywhere
+    while (first < argc && argv[first][0] == '-') {
+        if (streq (argv[first], "--config") && first + 1 < argc)
+            filename = argv[++first];
+        else if (streq (argv[first], "--json"))
+            json = true;
+        else if (streq (argv[first], "--help") || streq (argv[first], "-h")) {
+            s_usage (stdout);
+            return CLI_DONE;
+        } else if (streq (argv[first], "--version")) {
+            printf ("schalt %s\n", SCHALT_VERSION);
+            return CLI_DONE;
+        } else {
+            fprintf (stderr, "schalt: unknown option %s\n", argv[first]);
+            s_usage (stderr);
+            return CLI_USAGE;
+        }
+        first++;
+    }
+    if (first >= argc) {
+        s_usage (stderr);
+        return CLI_USAGE;
+    }
+    //  Take --json out wherever it stands
+    int kept = first;
+    for (int index = first; index < argc; index++)
+        if (streq (argv[index], "--json"))
+            json = true;
+        else
+            argv[kept++] = argv[index];
+    argc = kept;
+
+    schalt_config_t *config =
+        schalt_config_new (filename ? filename : schalt_config_default_file (), stderr);
+    if (!config)
+        return CLI_USAGE;
+    cli_t cli = {config, schalt_config_string (config, "schaltstelle/timezone"), json, 0, NULL};
+    int used = 0, rc;
+    const command_t *command = s_find (argc - first, argv + first, &used);
+    cli.argc = argc - first - (command ? used : 1);
+    cli.argv = argv + first + (command ? used : 1);
+    if (command)
+        rc = s_run_command (&cli, command);
+    else if (streq (argv[first], "status"))
+        rc = s_status (&cli);
+    else if (streq (argv[first], "logs"))
+        rc = s_logs (&cli);
+    else {
+        fprintf (stderr, "schalt: unknown command '%s%s%s' (see schalt --help)\n", argv[first],
+                 first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
+        rc = CLI_USAGE;
+    }
+    schalt_config_destroy (&config);
+    return rc;
+}

@@ -1,0 +1,117 @@
+-- common.lua: what every scheduler script shares (put in front of each by the store).
+-- Every key carries the hash tag {events}: the scheduler's data is small (an
+-- office has hundreds of events a year, not millions), and scripts that check
+-- a room or an event's sessions touch many of them, so all live in one slot.
+local scheduler = {}
+scheduler.prefix = 'scheduler:{events}:'
+
+function scheduler.event_key(id) return scheduler.prefix .. 'event:' .. id end
+function scheduler.sessions_key(id) return scheduler.prefix .. 'event:' .. id .. ':sessions' end
+function scheduler.session_key(id) return scheduler.prefix .. 'session:' .. id end
+
+-- Fields shown to clients, in the order of the reply schemas.
+local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'end', 'status',
+    'reason', 'created', 'updated'}
+local session_fields = {'id', 'event', 'title', 'room', 'start', 'end', 'capacity', 'topics',
+    'status', 'reason', 'created', 'updated'}
+
+-- The stored record of a key as a table, or nil.
+function scheduler.load(key)
+    local reply = redis.call('HGETALL', key)
+    if #reply == 0 then return nil end
+    return schalt.hash(reply)
+end
+
+-- A record as the JSON object clients see (numbers and lists restored).
+function scheduler.view(record, fields)
+    local view = {}
+    for _, name in ipairs(fields) do
+        if record[name] and (name ~= 'reason' or record[name] ~= '') then
+            view[name] = record[name]
+        end
+    end
+    if view.capacity then view.capacity = tonumber(view.capacity) end
+    if view.topics then view.topics = cjson.decode(view.topics) end
+    return view
+end
+
+function scheduler.event_view(record) return scheduler.view(record, event_fields) end
+function scheduler.session_view(record) return scheduler.view(record, session_fields) end
+
+-- Encodes {name = view}, keeping an empty topics list a list.
+function scheduler.encode(wrapper)
+    return schalt.encode(wrapper, {'topics', 'events', 'sessions'})
+end
+
+-- Writes the fields of a table into a hash.
+function scheduler.store(key, record)
+    local flat = {}
+    for name, value in pairs(record) do
+        flat[#flat + 1] = name
+        flat[#flat + 1] = tostring(value)
+    end
+    redis.call('HSET', key, unpack(flat))
+end
+
+-- Applies the changes (a table of field -> value) to a copy of record.
+function scheduler.merge(record, changes)
+    local merged = {}
+    for name, value in pairs(record) do merged[name] = value end
+    for name, value in pairs(changes) do merged[name] = value end
+    return merged
+end
+
+-- The first scheduled session of the event, other than except_id, that uses
+-- the same room at an overlapping time; nil if none. Rooms compare without
+-- regard to case or surrounding spaces ("a101" is "A101 ").
+local function room_name(room) return string.lower((string.gsub(room, '^%s*(.-)%s*$', '%1'))) end
+
+function scheduler.room_conflict(event_id, except_id, room, start_ts, end_ts)
+    local wanted = room_name(room)
+    for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(event_id), 0, -1)) do
+        if id ~= except_id then
+            local other = scheduler.load(scheduler.session_key(id))
+            if other and other.status == 'scheduled' and room_name(other.room) == wanted
+                and tonumber(other.start_ts) < end_ts and start_ts < tonumber(other.end_ts) then
+                return other
+            end
+        end
+    end
+    return nil
+end
+
+-- The first scheduled session of the event that lies outside [start_ts, end_ts).
+function scheduler.session_outside(event_id, start_ts, end_ts)
+    for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(event_id), 0, -1)) do
+        local session = scheduler.load(scheduler.session_key(id))
+        if session and session.status == 'scheduled'
+            and (tonumber(session.start_ts) < start_ts or tonumber(session.end_ts) > end_ts) then
+            return session
+        end
+    end
+    return nil
+end
+
+-- Checks a session's record against its event and the rooms; returns an
+-- error reply or nil.
+function scheduler.check_session(event, session)
+    if event.status ~= 'scheduled' then
+        return schalt.fail(409, 'event_cancelled', '/event', 'the event ' .. event.id .. ' is cancelled')
+    end
+    local start_ts, end_ts = tonumber(session.start_ts), tonumber(session.end_ts)
+    if end_ts <= start_ts then
+        return schalt.fail(422, 'end_before_start', '/end', 'end must be after start')
+    end
+    if start_ts < tonumber(event.start_ts) or end_ts > tonumber(event.end_ts) then
+        return schalt.fail(422, 'outside_event', start_ts < tonumber(event.start_ts) and '/start' or '/end',
+            'the session must lie within its event, ' .. event.start .. ' to ' .. event['end'])
+    end
+    local other = scheduler.room_conflict(event.id, session.id, session.room, start_ts, end_ts)
+    if other then
+        return schalt.answer(409, cjson.encode({error = {code = 'room_taken', field = '/room',
+            conflict = other.id, message = 'room ' .. other.room .. ' is taken by session ' .. other.id
+            .. ' (' .. other.title .. ') from ' .. other.start .. ' to ' .. other['end']}}))
+    end
+    return nil
+end
+

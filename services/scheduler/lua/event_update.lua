@@ -1,0 +1,30 @@
+-- event.update: KEYS[1] request, KEYS[2] the event, KEYS[3] the index of events.
+-- ARGV[4] the event id, ARGV[5] the changes as JSON (times already normalised).
+local seen = schalt.replay()
+if seen then return seen end
+local event = scheduler.load(KEYS[2])
+if not event then
+    return schalt.fail(404, 'not_found', '/id', 'no event ' .. ARGV[4])
+end
+if event.status ~= 'scheduled' then
+    return schalt.fail(409, 'event_cancelled', '/id', 'the event ' .. event.id .. ' is cancelled')
+end
+local changes = cjson.decode(ARGV[5])
+local merged = scheduler.merge(event, changes)
+local start_ts, end_ts = tonumber(merged.start_ts), tonumber(merged.end_ts)
+if end_ts <= start_ts then
+    return schalt.fail(422, 'end_before_start', changes.end_ts and '/end' or '/start',
+        'end must be after start (' .. merged.start .. ' to ' .. merged['end'] .. ')')
+end
+local outside = scheduler.session_outside(event.id, start_ts, end_ts)
+if outside then
+    return schalt.answer(409, cjson.encode({error = {code = 'sessions_outside',
+        field = changes.start_ts and '/start' or '/end', conflict = outside.id,
+        message = 'session ' .. outside.id .. ' (' .. outside.title .. ') from ' .. outside.start
+        .. ' to ' .. outside['end'] .. ' would lie outside the event'}}))
+end
+merged.updated = changes.updated
+scheduler.store(KEYS[2], merged)
+redis.call('ZADD', KEYS[3], merged.start_ts, merged.id)
+local body = scheduler.encode({event = scheduler.event_view(merged)})
+return schalt.answer(200, body, 'event.updated', body)

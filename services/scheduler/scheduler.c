@@ -1,0 +1,330 @@
+/*  scheduler - the scheduler service's handlers. See scheduler.h. */
+#include "scheduler.h"
+#include "scheduler_store.h"
+
+typedef struct {
+    scheduler_store_t *store;
+} scheduler_t;
+
+//  --------------------------------------------------------------------------
+//  Helpers for handlers
+
+//  Reads the instant at body/name into *utc and, normalised to UTC, into
+//  the record as name and name_ts. Returns 1 if present, 0 if absent.
+static int
+s_take_instant (json_t *body, const char *name, json_t *record, time_t *utc)
+{
+    json_t *value = json_object_get (body, name);
+    if (!value)
+        return 0;
+    //  The schema checked the format; parsing cannot fail here
+    int rc = schalt_time_parse_instant (json_string_value (value), utc);
+    assert (rc == 0);
+    char instant[32], ts_name[32];
+    json_object_set_new (record, name, json_string (schalt_time_format_instant (*utc, instant)));
+    snprintf (ts_name, sizeof (ts_name), "%s_ts", name);
+    json_object_set_new (record, ts_name, json_integer ((json_int_t)*utc));
+    return 1;
+}
+
+//  Copies the string fields named (those present) from body to record.
+static void
+s_copy_strings (json_t *body, json_t *record, const char **names)
+{
+    for (; *names; names++) {
+        json_t *value = json_object_get (body, *names);
+        if (value)
+            json_object_set (record, *names, value);
+    }
+}
+
+//  Copies topics (a list without repeats) into the record as JSON text, the
+//  way the store keeps it. Returns 0, or -1 after answering the call.
+static int
+s_take_topics (schalt_call_t *call, json_t *body, json_t *record)
+{
+    json_t *topics = json_object_get (body, "topics");
+    if (!topics)
+        return 0;
+    size_t index, other;
+    json_t *topic;
+    json_array_foreach (topics, index,
+                        topic) for (other = 0; other < index;
+                                    other++) if (json_equal (topic, json_array_get (topics, other)))
+    {
+        schalt_call_fail (call, 400, "invalid", "/topics", "topics names %s twice",
+                          json_string_value (topic));
+        return -1;
+    }
+    char *text = json_dumps (topics, JSON_COMPACT);
+    json_object_set_new (record, "topics", json_string (text));
+    free (text);
+    return 0;
+}
+
+//  Stamps the record with the time of the change.
+static void
+s_stamp (json_t *record, const char *field)
+{
+    char instant[32];
+    json_object_set_new (record, field,
+                         json_string (schalt_time_format_instant (time (NULL), instant)));
+}
+
+//  Checks the times of a create or update; answers the call and returns -1
+//  if they are out of order or in the past. has_start/has_end say which
+//  were given.
+static int
+s_check_times (schalt_call_t *call, int has_start, time_t start, int has_end, time_t end)
+{
+    if (has_start && has_end && end <= start) {
+        schalt_call_fail (call, 422, "end_before_start", "/end", "end must be after start");
+        return -1;
+    }
+    if (has_start && start < time (NULL)) {
+        schalt_call_fail (call, 422, "in_past", "/start", "start lies in the past");
+        return -1;
+    }
+    return 0;
+}
+
+//  Answers the call with 400 if the body changes nothing but the id.
+static int
+s_require_change (schalt_call_t *call)
+{
+    if (json_object_size (schalt_call_body (call)) > 1)
+        return 0;
+    schalt_call_fail (call, 400, "invalid", "", "give at least one field to change");
+    return -1;
+}
+
+//  Sends the record as JSON to a store function taking (call, id, json).
+static char *
+s_dump (json_t *record)
+{
+    char *text = json_dumps (record, JSON_COMPACT);
+    assert (text);
+    return text;
+}
+
+static const char *s_event_strings[] = {"kind", "title", "description", "place", NULL};
+static const char *s_session_strings[] = {"title", "room", NULL};
+
+//  --------------------------------------------------------------------------
+//  Events
+
+static void
+s_event_create (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    json_t *event = json_object ();
+    time_t start = 0, end = 0;
+    s_take_instant (body, "start", event, &start);
+    s_take_instant (body, "end", event, &end);
+    if (s_check_times (call, 1, start, 1, end) == 0) {
+        char id[32];
+        schalt_id_make ("evt", id, sizeof (id));
+        json_object_set_new (event, "id", json_string (id));
+        json_object_set_new (event, "description", json_string (""));
+        s_copy_strings (body, event, s_event_strings);
+        json_object_set_new (event, "status", json_string ("scheduled"));
+        s_stamp (event, "created");
+        s_stamp (event, "updated");
+        char *text = s_dump (event);
+        scheduler_store_event_create (self->store, call, id, text);
+        free (text);
+    }
+    json_decref (event);
+}
+
+static void
+s_event_get (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
+    scheduler_store_event_get (self->store, call, id);
+}
+
+static void
+s_event_list (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    json_t *ignored = json_object ();
+    //  Without bounds: everything, from the epoch to far in the future
+    time_t from = 0, to = (time_t)253402300799; //  9999-12-31T23:59:59Z
+    s_take_instant (body, "from", ignored, &from);
+    s_take_instant (body, "to", ignored, &to);
+    json_decref (ignored);
+    scheduler_store_event_list (self->store, call, from, to,
+                                json_is_true (json_object_get (body, "include_cancelled")));
+}
+
+static void
+s_event_update (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    if (s_require_change (call) != 0)
+        return;
+    json_t *changes = json_object ();
+    time_t start = 0, end = 0;
+    int has_start = s_take_instant (body, "start", changes, &start);
+    int has_end = s_take_instant (body, "end", changes, &end);
+    if (s_check_times (call, has_start, start, has_end, end) == 0) {
+        s_copy_strings (body, changes, s_event_strings);
+        s_stamp (changes, "updated");
+        char *text = s_dump (changes);
+        scheduler_store_event_update (self->store, call,
+                                      json_string_value (json_object_get (body, "id")), text);
+        free (text);
+    }
+    json_decref (changes);
+}
+
+//  The reason given with a cancel, or "".
+static const char *
+s_reason (json_t *body)
+{
+    json_t *reason = json_object_get (body, "reason");
+    return reason ? json_string_value (reason) : "";
+}
+
+static void
+s_event_cancel (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    char now[32];
+    schalt_time_format_instant (time (NULL), now);
+    scheduler_store_event_cancel (
+        self->store, call, json_string_value (json_object_get (body, "id")), s_reason (body), now);
+}
+
+//  --------------------------------------------------------------------------
+//  Sessions
+
+static void
+s_session_create (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    json_t *session = json_object ();
+    time_t start = 0, end = 0;
+    s_take_instant (body, "start", session, &start);
+    s_take_instant (body, "end", session, &end);
+    json_object_set_new (session, "topics", json_string ("[]"));
+    if (s_check_times (call, 1, start, 1, end) == 0 && s_take_topics (call, body, session) == 0) {
+        char id[32];
+        schalt_id_make ("ses", id, sizeof (id));
+        const char *event_id = json_string_value (json_object_get (body, "event"));
+        json_object_set_new (session, "id", json_string (id));
+        json_object_set_new (session, "event", json_string (event_id));
+        s_copy_strings (body, session, s_session_strings);
+        json_object_set (session, "capacity", json_object_get (body, "capacity"));
+        json_object_set_new (session, "status", json_string ("scheduled"));
+        s_stamp (session, "created");
+        s_stamp (session, "updated");
+        char *text = s_dump (session);
+        scheduler_store_session_create (self->store, call, event_id, id, text);
+        free (text);
+    }
+    json_decref (session);
+}
+
+static void
+s_session_get (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
+    scheduler_store_session_get (self->store, call, id);
+}
+
+static void
+s_session_list (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    scheduler_store_session_list (self->store, call,
+                                  json_string_value (json_object_get (body, "event")),
+                                  json_is_true (json_object_get (body, "include_cancelled")));
+}
+
+static void
+s_session_update (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    if (s_require_change (call) != 0)
+        return;
+    json_t *changes = json_object ();
+    time_t start = 0, end = 0;
+    int has_start = s_take_instant (body, "start", changes, &start);
+    int has_end = s_take_instant (body, "end", changes, &end);
+    if (s_check_times (call, has_start, start, has_end, end) == 0 &&
+        s_take_topics (call, body, changes) == 0) {
+        s_copy_strings (body, changes, s_session_strings);
+        json_t *capacity = json_object_get (body, "capacity");
+        if (capacity)
+            json_object_set (changes, "capacity", capacity);
+        s_stamp (changes, "updated");
+        char *text = s_dump (changes);
+        scheduler_store_session_update (self->store, call,
+                                        json_string_value (json_object_get (body, "id")), text);
+        free (text);
+    }
+    json_decref (changes);
+}
+
+static void
+s_session_cancel (schalt_call_t *call, void *service)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    json_t *body = schalt_call_body (call);
+    char now[32];
+    schalt_time_format_instant (time (NULL), now);
+    scheduler_store_session_cancel (
+        self->store, call, json_string_value (json_object_get (body, "id")), s_reason (body), now);
+}
+
+//  --------------------------------------------------------------------------
+//  The service
+
+static void *
+s_create (schalt_server_t *server)
+{
+    scheduler_t *self = (scheduler_t *)zmalloc (sizeof (scheduler_t));
+    assert (self);
+    self->store = scheduler_store_new (server);
+    if (!self->store) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+static void
+s_destroy (void **self_p)
+{
+    scheduler_t *self = (scheduler_t *)*self_p;
+    if (self) {
+        scheduler_store_destroy (&self->store);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static const schalt_command_t s_commands[] = {{"event.create", s_event_create},
+                                              {"event.get", s_event_get},
+                                              {"event.list", s_event_list},
+                                              {"event.update", s_event_update},
+                                              {"event.cancel", s_event_cancel},
+                                              {"session.create", s_session_create},
+                                              {"session.get", s_session_get},
+                                              {"session.list", s_session_list},
+                                              {"session.update", s_session_update},
+                                              {"session.cancel", s_session_cancel},
+                                              {NULL, NULL}};
+
+const schalt_service_t scheduler_service = {"scheduler", s_commands, s_create, s_destroy, NULL};
