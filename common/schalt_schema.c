@@ -59,6 +59,7 @@ struct _node_t {
     json_t *bounds[BOUND_COUNT];
     regex_t pattern;
     bool has_pattern;
+    const char *rule; //  a description that starts "must ", said when the pattern fails
     format_t format;
     node_t *items;
 };
@@ -541,13 +542,17 @@ s_keyword_format (node_t *node, json_t *value, s_ctx_t *ctx, int arg)
     return 0;
 }
 
-//  Annotations are ignored but must have their type: arg 1 string, 2 array
+//  Annotations are ignored but must have their type: arg 1 string, 2 array,
+//  3 a description (a string).
+//  A string that starts with "must " (a description) states the rule a
+//  pattern enforces, and becomes the message when the pattern fails.
 static int
 s_keyword_annotation (node_t *node, json_t *value, s_ctx_t *ctx, int arg)
 {
-    (void)node;
-    if (arg == 1 && !json_is_string (value))
+    if ((arg == 1 || arg == 3) && !json_is_string (value))
         return s_fail (ctx, "must be a string");
+    if (arg == 3 && strncmp (json_string_value (value), "must ", 5) == 0)
+        node->rule = json_string_value (value);
     if (arg == 2 && !json_is_array (value))
         return s_fail (ctx, "must be an array");
     return 0;
@@ -576,7 +581,7 @@ static const struct {
     {"$schema", s_keyword_annotation, 1},
     {"$id", s_keyword_annotation, 1},
     {"title", s_keyword_annotation, 1},
-    {"description", s_keyword_annotation, 1},
+    {"description", s_keyword_annotation, 3},
     {"$comment", s_keyword_annotation, 1},
     {"default", s_keyword_annotation, 0},
     {"examples", s_keyword_annotation, 2},
@@ -750,7 +755,7 @@ s_check_string (node_t *node, json_t *value, s_ctx_t *ctx)
         int rc = regexec (&node->pattern, text, 1, &range, REG_STARTEND);
         uselocale (previous);
         if (rc != 0)
-            return s_fail (ctx, "does not match the required pattern");
+            return s_fail (ctx, "%s", node->rule ? node->rule : "does not match the required pattern");
     }
     if (node->format == FORMAT_EMAIL && !s_is_email (text, size))
         return s_fail (ctx, "must be a valid e-mail address");
