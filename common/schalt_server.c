@@ -62,10 +62,35 @@ s_note_error (schalt_server_t *self, const char *format, ...)
     snprintf (self->last_error_time, sizeof (self->last_error_time), "%s", instant);
 }
 
-//  Sends [routing, SCHALT/1, status, id, json] and counts it.
+//  Logs an answer once, where it is decided: refusals and changes at info,
+//  the daemon's own failures as warnings, status requests not at all.
 static void
-s_send (schalt_server_t *self, zframe_t *routing, int status, const char *id, const char *json)
+s_log_answer (const char *command, const char *id, int status, const char *json)
 {
+    if (streq (command, "status"))
+        return;
+    if (status < 400) {
+        schalt_log_info ("request: done command=%s id=%s status=%d", command, id, status);
+        return;
+    }
+    json_t *body = json_loads (json, 0, NULL);
+    const char *code =
+        json_string_value (json_object_get (json_object_get (body, "error"), "code"));
+    if (status < 500)
+        schalt_log_info ("request: refused command=%s id=%s status=%d code=%s", command, id, status,
+                         code ? code : "-");
+    else
+        schalt_log_warning ("request: failed command=%s id=%s status=%d code=%s", command, id,
+                            status, code ? code : "-");
+    json_decref (body);
+}
+
+//  Sends [routing, SCHALT/1, status, id, json], logs and counts it.
+static void
+s_send (schalt_server_t *self, zframe_t *routing, const char *command, int status, const char *id,
+        const char *json)
+{
+    s_log_answer (command, id, status, json);
     zmsg_t *reply = schalt_envelope_reply (status, id, json);
     zframe_t *identity = zframe_dup (routing);
     zmsg_prepend (reply, &identity);
@@ -80,10 +105,11 @@ s_send (schalt_server_t *self, zframe_t *routing, int status, const char *id, co
 
 //  Sends an error reply built from error.
 static void
-s_send_error (schalt_server_t *self, zframe_t *routing, const char *id, const schalt_error_t *error)
+s_send_error (schalt_server_t *self, zframe_t *routing, const char *command, const char *id,
+              const schalt_error_t *error)
 {
     char *json = schalt_error_json (error);
-    s_send (self, routing, error->status, id, json);
+    s_send (self, routing, command, error->status, id, json);
     free (json);
 }
 
@@ -104,7 +130,8 @@ schalt_call_reply (schalt_call_t *self, int status, json_t **body_p)
 {
     char *json = json_dumps (*body_p, JSON_COMPACT);
     assert (json);
-    s_send (self->server, self->routing, status, schalt_envelope_id (self->envelope), json);
+    s_send (self->server, self->routing, schalt_call_command (self), status,
+            schalt_envelope_id (self->envelope), json);
     free (json);
     json_decref (*body_p);
     *body_p = NULL;
@@ -120,7 +147,8 @@ schalt_call_fail (schalt_call_t *self, int status, const char *code, const char 
     va_start (args, format);
     vsnprintf (error.message, sizeof (error.message), format, args);
     va_end (args);
-    s_send_error (self->server, self->routing, schalt_envelope_id (self->envelope), &error);
+    s_send_error (self->server, self->routing, schalt_call_command (self),
+                  schalt_envelope_id (self->envelope), &error);
 }
 
 //  --------------------------------------------------------------------------
@@ -206,7 +234,8 @@ s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *re
         schalt_call_fail (call, 500, "internal", "", "the request could not be processed");
         return;
     }
-    s_send (self, call->routing, (int)reply->element[0]->integer, id, reply->element[1]->str);
+    s_send (self, call->routing, schalt_call_command (call), (int)reply->element[0]->integer, id,
+            reply->element[1]->str);
     if (reply->elements == 4 && reply->element[2]->type == REDIS_REPLY_STRING &&
         reply->element[3]->type == REDIS_REPLY_STRING)
         schalt_server_publish (self, reply->element[2]->str, id, reply->element[3]->str);
@@ -279,8 +308,7 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
     char reply_id[SCHALT_ID_MAX + 1];
     schalt_envelope_t *envelope = schalt_envelope_decode_request (&msg, &error, reply_id);
     if (!envelope) {
-        schalt_log_debug ("server: bad request id=%s code=%s", reply_id, error.code);
-        s_send_error (self, routing, reply_id, &error);
+        s_send_error (self, routing, "-", reply_id, &error);
         zframe_destroy (&routing);
         return;
     }
@@ -294,13 +322,13 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
     if (!entry || !schema) {
         schalt_error_set (&error, 400, "unknown_command", "envelope/command",
                           "%s does not know the command '%s'", self->service->name, command);
-        s_send_error (self, routing, id, &error);
+        s_send_error (self, routing, command, id, &error);
     } else {
         schalt_schema_error_t invalid;
         if (!schalt_schema_validate (schema, schalt_envelope_body (envelope), &invalid)) {
             schalt_error_set (&error, 400, "invalid", invalid.field, "%s %s",
                               invalid.field[0] ? invalid.field + 1 : "the body", invalid.message);
-            s_send_error (self, routing, id, &error);
+            s_send_error (self, routing, command, id, &error);
         } else {
             schalt_call_t *call = (schalt_call_t *)zmalloc (sizeof (schalt_call_t));
             assert (call);

@@ -13,7 +13,8 @@ typedef struct {
     schalt_config_t *config;
     const char *zone;
     bool json;
-    int argc; //  arguments after the command words
+    bool id_only; //  --id: print only the id of the object shown
+    int argc;     //  arguments after the command words
     char **argv;
 } cli_t;
 
@@ -110,10 +111,20 @@ s_print_json (json_t *value)
     return CLI_DONE;
 }
 
+//  --id prints only the id, for scripts: EVENT=$(schalt --id event create ...)
+static int
+s_print_id (json_t *object)
+{
+    printf ("%s\n", json_string_value (json_object_get (object, "id")));
+    return CLI_DONE;
+}
+
 static int
 s_show_event (cli_t *cli, json_t *body)
 {
     json_t *event = json_object_get (body, "event");
+    if (cli->id_only)
+        return s_print_id (event);
     if (cli->json)
         return s_print_json (event);
     s_print_event (cli, event);
@@ -124,6 +135,8 @@ static int
 s_show_session (cli_t *cli, json_t *body)
 {
     json_t *session = json_object_get (body, "session");
+    if (cli->id_only)
+        return s_print_id (session);
     if (cli->json)
         return s_print_json (session);
     s_print_session (cli, session);
@@ -284,8 +297,13 @@ static const char *s_services[] = {"scheduler", NULL};
 static void
 s_usage (FILE *out)
 {
-    fprintf (out, "usage: schalt [--config FILE] [--json] COMMAND [ARGS]\n\n"
-                  "Commands:\n");
+    fprintf (out,
+             "usage: schalt [--config FILE] [--json | --id] COMMAND [ARGS]\n\n"
+             "  --config FILE  configuration (default: $SCHALT_CONFIG, else\n"
+             "                 /etc/schaltstelle/schaltstelle.cfg if it exists, else built-in)\n"
+             "  --json         print the reply's object or list as JSON, for scripts\n"
+             "  --id           print only the id of the object created or shown\n\n"
+             "Commands:\n");
     for (const command_t *command = s_commands; command->noun; command++) {
         char words[48];
         snprintf (words, sizeof (words), "%s %s%s", command->noun, command->verb,
@@ -614,7 +632,7 @@ main (int argc, char **argv)
     zsys_init ();
     zsys_set_logstream (NULL);
     const char *filename = NULL;
-    bool json = false;
+    bool json = false, id_only = false;
     int first = 1;
     //  Global options come before the command; --json may come anywhere
     while (first < argc && argv[first][0] == '-') {
@@ -622,6 +640,8 @@ main (int argc, char **argv)
             filename = argv[++first];
         else if (streq (argv[first], "--json"))
             json = true;
+        else if (streq (argv[first], "--id"))
+            id_only = true;
         else if (streq (argv[first], "--help") || streq (argv[first], "-h")) {
             s_usage (stdout);
             return CLI_DONE;
@@ -652,7 +672,8 @@ main (int argc, char **argv)
         schalt_config_new (filename ? filename : schalt_config_default_file (), stderr);
     if (!config)
         return CLI_USAGE;
-    cli_t cli = {config, schalt_config_string (config, "schaltstelle/timezone"), json, 0, NULL};
+    cli_t cli = {config, schalt_config_string (config, "schaltstelle/timezone"), json, id_only, 0,
+                 NULL};
     int used = 0, rc;
     const command_t *command = s_find (argc - first, argv + first, &used);
     cli.argc = argc - first - (command ? used : 1);
