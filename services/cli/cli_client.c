@@ -17,6 +17,8 @@ cli_request (const char *endpoint, const char *command, json_t *body, long timeo
         return NULL;
     }
     zsock_set_linger (dealer, 0);
+    //  Replies may be larger than requests (a long list), but not unbounded
+    zsock_set_maxmsgsize (dealer, CLI_REPLY_MAX);
     schalt_envelope_t *reply = NULL;
     for (long attempt = 1; attempt <= attempts && !reply && !zsys_interrupted; attempt++) {
         zmsg_t *msg = schalt_envelope_request (command, id, json);

@@ -573,6 +573,7 @@ s_logs (cli_t *cli)
         }
     }
     zsock_t *subscriber = zsock_new (ZMQ_SUB);
+    zsock_set_maxmsgsize (subscriber, CLI_REPLY_MAX);
     int services = 0;
     for (const char **service = s_services; *service; service++)
         if (!only || streq (only, *service)) {
