@@ -13,6 +13,7 @@
 #include "schalt_envelope.h"
 #include "schalt_id.h"
 #include "schalt_log.h"
+#include "schalt_outbox.h"
 #include "schalt_redis.h"
 #include "schalt_schema.h"
 #include "schalt_server.h"

@@ -17,6 +17,7 @@
     first reads those replies into the queue, so that it gets its own.
 */
 #include "schalt_redis.h"
+#include "schalt_log.h"
 #include "schalt_testutil.h"
 
 #include <czmq.h>
@@ -168,7 +169,7 @@ static void
 s_mark_up (schalt_redis_t *self)
 {
     if (self->logged != S_STATE_UP)
-        zsys_info ("redis: up host=%s port=%d", self->host, self->port);
+        schalt_log_info ("redis: up host=%s port=%d", self->host, self->port);
     self->logged = S_STATE_UP;
 }
 
@@ -178,7 +179,7 @@ s_mark_down (schalt_redis_t *self, const char *error)
 {
     snprintf (self->last_error, sizeof self->last_error, "%s", error);
     if (self->logged != S_STATE_DOWN)
-        zsys_warning ("redis: down host=%s port=%d error=%s", self->host, self->port,
+        schalt_log_warning ("redis: down host=%s port=%d error=%s", self->host, self->port,
                       self->last_error);
     self->logged = S_STATE_DOWN;
 }
@@ -271,9 +272,9 @@ s_load (schalt_redis_t *self, s_script_t *script)
     if (!reply)
         return -1;
     if (reply->type == REDIS_REPLY_ERROR)
-        zsys_error ("redis: script load failed name=%s error=%s", script->name, reply->str);
+        schalt_log_error ("redis: script load failed name=%s error=%s", script->name, reply->str);
     else if (reply->type != REDIS_REPLY_STRING || strcmp (reply->str, script->sha) != 0)
-        zsys_error ("redis: script sha differs name=%s sha=%s", script->name, script->sha);
+        schalt_log_error ("redis: script sha differs name=%s sha=%s", script->name, script->sha);
     freeReplyObject (reply);
     return 0;
 }
@@ -454,7 +455,7 @@ schalt_redis_eval (schalt_redis_t *self, const char *name, int nkeys, const char
     assert (name);
     s_script_t *script = (s_script_t *)zhashx_lookup (self->scripts, name);
     if (!script) {
-        zsys_error ("redis: unknown script name=%s", name);
+        schalt_log_error ("redis: unknown script name=%s", name);
         return NULL;
     }
     if (!self->context)
@@ -488,7 +489,7 @@ schalt_redis_append_eval (schalt_redis_t *self, const char *name, int nkeys, con
         return -1;
     s_script_t *script = (s_script_t *)zhashx_lookup (self->scripts, name);
     if (!script) {
-        zsys_error ("redis: unknown script name=%s", name);
+        schalt_log_error ("redis: unknown script name=%s", name);
         return -1;
     }
     s_call_t *call = s_call_new (script, nkeys, keys, nargs, args, arglens);
@@ -724,7 +725,7 @@ schalt_redis_test (bool verbose)
     assert (!schalt_redis_connected (redis));
     assert (strlen (schalt_redis_last_error (redis)) > 0);
     if (verbose)
-        zsys_info ("redis test: error after crash: %s", schalt_redis_last_error (redis));
+        schalt_log_info ("redis test: error after crash: %s", schalt_redis_last_error (redis));
     assert (schalt_redis_reconnect (redis) == -1);
     assert (schalt_redis_eval (redis, "incr", 1, &key, 1, &by, NULL) == NULL);
     assert (schalt_redis_append_eval (redis, "incr", 1, &key, 1, &by, NULL) == -1);

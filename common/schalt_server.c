@@ -3,6 +3,7 @@
 */
 #include "schalt_server.h"
 #include "schalt_log.h"
+#include "schalt_outbox.h"
 #include "schalt_testutil.h"
 #include "schalt_time.h"
 
@@ -10,7 +11,8 @@
 
 extern const char schalt_lua_prelude[];
 
-#define BATCH_MAX 512 //  requests read from the ROUTER before Redis is asked
+#define BATCH_MAX 512      //  requests read from the ROUTER before Redis is asked
+#define RELAY_INTERVAL 100 //  ms between relays of the outboxes
 
 struct _schalt_server_t {
     zsock_t *pipe;   //  to the actor's owner
@@ -25,6 +27,8 @@ struct _schalt_server_t {
     schalt_schema_set_t *schemas;
     zhashx_t *handlers; //  command -> schalt_command_t (borrowed)
     zlist_t *queued;    //  calls waiting for their script's reply, in order
+    zlist_t *outboxes;  //  schalt_outbox_t, one per peer
+    bool relay_due;     //  a script wrote to an outbox in this batch
     int64_t started;    //  zclock_time at start
     long request_ttl;
     uint64_t log_sequence;
@@ -285,6 +289,13 @@ s_handle_status (schalt_server_t *self, schalt_call_t *call)
             json_pack ("{s:s, s:s}", "time", self->last_error_time, "message", self->last_error));
     else
         json_object_set_new (status, "last_error", json_null ());
+    if (zlist_size (self->outboxes) > 0) {
+        json_t *outboxes = json_object ();
+        for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
+             outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
+            schalt_outbox_status (outbox, outboxes);
+        json_object_set_new (status, "outboxes", outboxes);
+    }
     if (self->service->status)
         self->service->status (self->state, status);
     schalt_call_reply (call, 200, &status);
@@ -350,6 +361,16 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
     zframe_destroy (&routing);
 }
 
+//  Sends what is due from every outbox.
+static void
+s_relay (schalt_server_t *self)
+{
+    self->relay_due = false;
+    for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
+         outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
+        schalt_outbox_relay (outbox);
+}
+
 //  Reads every waiting request (up to BATCH_MAX), then answers the ones
 //  that went to Redis with one pipelined round trip.
 static int
@@ -369,11 +390,32 @@ s_on_router (zloop_t *loop, zsock_t *router, void *argument)
         self->counters.batches++;
         s_flush_queued (self);
     }
+    if (self->relay_due)
+        s_relay (self);
     return 0;
 }
 
 //  --------------------------------------------------------------------------
 //  Heartbeat, logs and the pipe
+
+static int
+s_on_relay_timer (zloop_t *loop, int timer_id, void *argument)
+{
+    (void)loop;
+    (void)timer_id;
+    s_relay ((schalt_server_t *)argument);
+    return 0;
+}
+
+//  Acknowledgements from a peer: remove what they acknowledge.
+static int
+s_on_outbox (zloop_t *loop, zsock_t *socket, void *argument)
+{
+    (void)loop;
+    (void)socket;
+    schalt_outbox_receive ((schalt_outbox_t *)argument);
+    return 0;
+}
 
 static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
@@ -459,6 +501,21 @@ schalt_server_config (schalt_server_t *self)
 }
 
 int
+schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpoint,
+                      size_t window)
+{
+    schalt_outbox_t *outbox =
+        schalt_outbox_new (self->redis, self->service->name, peer, endpoint, window);
+    if (!outbox)
+        return -1;
+    zlist_append (self->outboxes, outbox);
+    //  The loop may not exist yet (the service adds outboxes in create)
+    if (self->loop)
+        zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, outbox);
+    return 0;
+}
+
+int
 schalt_server_script (schalt_server_t *self, const char *name, const char *source)
 {
     char *full = zsys_sprintf ("%s\n%s", schalt_lua_prelude, source);
@@ -498,6 +555,10 @@ s_server_destroy (schalt_server_t **self_p)
     zsock_destroy (&self->logs);
     zhashx_destroy (&self->handlers);
     zlist_destroy (&self->queued);
+    schalt_outbox_t *outbox;
+    while (self->outboxes && (outbox = (schalt_outbox_t *)zlist_pop (self->outboxes)))
+        schalt_outbox_destroy (&outbox);
+    zlist_destroy (&self->outboxes);
     schalt_redis_destroy (&self->redis);
     schalt_schema_set_destroy (&self->schemas);
     free (self);
@@ -517,6 +578,7 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     self->started = zclock_time ();
     self->request_ttl = schalt_config_integer (self->config, "schaltstelle/request_ttl");
     self->queued = zlist_new ();
+    self->outboxes = zlist_new ();
     self->handlers = zhashx_new ();
     const char *name = self->service->name;
 
@@ -576,6 +638,12 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     zloop_reader (self->loop, self->logs, s_on_log, self);
     zloop_timer (self->loop, (size_t)s_setting_integer (self, "heartbeat"), 0, s_on_heartbeat,
                  self);
+    //  Outboxes: acknowledgements as they come, and a relay that retries
+    for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
+         outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
+        zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, outbox);
+    if (zlist_size (self->outboxes) > 0)
+        zloop_timer (self->loop, RELAY_INTERVAL, 0, s_on_relay_timer, self);
     return self;
 }
 

@@ -13,9 +13,10 @@
     pipelined connection, then answers each from its script's reply. That
     makes a burst of N requests one Redis round trip instead of N.
 
-    A script answers with { status, body [, topic, event] }: the reply's
-    status and JSON body, and optionally an event to publish on the PUB
-    socket once the reply is sent. Scripts that change state begin with the
+    A script answers with { status, body [, topic, event, outbox...] }: the
+    reply's status and JSON body, optionally an event to publish on the PUB
+    socket once the reply is sent ('' for none), and the outbox lists it
+    wrote to, which the relay then sends from at once. Scripts that change state begin with the
     prelude (common/lua/prelude.lua): KEYS[1] remembers the request id, so a
     repeated id returns the first reply and changes nothing (rule 5).
 
@@ -82,6 +83,13 @@ schalt_config_t *schalt_server_config (schalt_server_t *self);
 //  Register a script that changes state: the prelude is put in front of it.
 //  Returns 0 or -1.
 int schalt_server_script (schalt_server_t *self, const char *name, const char *source);
+
+//  Add a reliable outbox to the peer (schalt_outbox): the server relays its
+//  entries on a timer and right after a script wrote to it, and shows its
+//  depth in status. window is how many of one list may be in flight (1 keeps
+//  strict order). Returns 0 or -1.
+int schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpoint,
+                          size_t window);
 
 //  Publish an event [topic, id, json] on the PUB socket (for observers).
 void schalt_server_publish (schalt_server_t *self, const char *topic, const char *id,

@@ -6,6 +6,7 @@
     with SIGKILL, start it again on the same folder and find its data.
 */
 #include "schalt_testutil.h"
+#include "schalt_log.h"
 
 #include <arpa/inet.h>
 #include <assert.h>

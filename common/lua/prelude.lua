@@ -7,6 +7,7 @@
 -- script back), and returns through schalt.answer or schalt.fail so that the
 -- reply is stored in the same atomic step as the change.
 local schalt = {}
+schalt.touched = {} -- outbox lists written by this script, for the relay
 
 -- The stored reply if this request id was seen before, else nil. A reused id
 -- with a different request is refused and changes nothing.
@@ -22,14 +23,24 @@ function schalt.replay()
     return {tonumber(seen[2]), seen[3]}
 end
 
--- Remember and return the reply; topic and event (optional) are published.
+-- Remember and return the reply; topic and event (optional) are published,
+-- and the relay learns which outbox lists to send from.
 function schalt.answer(status, body, topic, event)
     redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'status', status, 'body', body)
     redis.call('EXPIRE', KEYS[1], ARGV[2])
-    if topic then
-        return {status, body, topic, event}
+    if topic or #schalt.touched > 0 then
+        return {status, body, topic or '', event or '', unpack(schalt.touched)}
     end
     return {status, body}
+end
+
+-- Append a message for another daemon to an outbox list, in this atomic
+-- step (rule 4). body is JSON text; id is unique and the receiver's request id.
+-- The list must share the script's hash tag: <sender>:{tag}:outbox:<peer>.
+function schalt.outbox(key, id, command, body)
+    redis.call('RPUSH', key, '{"id":' .. cjson.encode(id) .. ',"command":' .. cjson.encode(command)
+        .. ',"body":' .. body .. '}')
+    schalt.touched[#schalt.touched + 1] = key
 end
 
 -- An error reply that is not remembered (for scripts that only read).

@@ -14,7 +14,7 @@ static const test_t s_tests[] = {{"envelope", schalt_envelope_test},
                                  {"redis", schalt_redis_test},
                                  {"time", schalt_time_test},
                                  {"id", schalt_id_test},
-                                 {"log", schalt_log_test},
+                                 {"log", schalt_log_test},           {"outbox", schalt_outbox_test},
                                  {"server", schalt_server_test},
                                  {NULL, NULL}};
 

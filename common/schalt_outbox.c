@@ -1,0 +1,569 @@
+/*  schalt_outbox - the sending half of reliable delivery between daemons.
+    See schalt_outbox.h for the contract; this file is the relay.
+*/
+#include "schalt_outbox.h"
+#include "schalt_envelope.h"
+#include "schalt_log.h"
+#include "schalt_testutil.h"
+
+#define ACK_TIMEOUT 2000    //  ms before an unacknowledged message is sent again
+#define RETRY_AFTER 1000    //  ms of pause for an outbox whose peer answered 5xx
+#define SCAN_INTERVAL 5000  //  ms between SCANs for outboxes made by others
+#define DEAD_SCRIPT "schalt_outbox_dead"
+
+//  Moves an entry from an outbox to its dead-letter list, in one step.
+static const char s_dead_script[] = "if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then\n"
+                                    "    redis.call('RPUSH', KEYS[2], ARGV[1])\n"
+                                    "    return 1\n"
+                                    "end\n"
+                                    "return 0\n";
+
+//  One outbox list this relay knows of.
+typedef struct {
+    char *key;
+    size_t in_flight;
+    int64_t last_send; //  zclock_mono of the last send from it
+    int64_t paused;    //  no sends before this (after a 5xx)
+} box_t;
+
+//  One message sent and not yet acknowledged.
+typedef struct {
+    box_t *box;
+    char *raw; //  the entry exactly as stored, for LREM
+    int64_t sent_at;
+} flight_t;
+
+struct _schalt_outbox_t {
+    schalt_redis_t *redis; //  borrowed
+    char *sender, *peer, *pattern, *suffix;
+    zsock_t *dealer;
+    size_t window;
+    zhashx_t *boxes;   //  key -> box_t
+    zhashx_t *flights; //  message id -> flight_t
+    int64_t next_scan;
+    uint64_t delivered, dead;
+};
+
+//  --------------------------------------------------------------------------
+//  Construction
+
+static void
+s_box_destroy (void **item)
+{
+    box_t *box = (box_t *)*item;
+    if (box) {
+        free (box->key);
+        free (box);
+        *item = NULL;
+    }
+}
+
+static void
+s_flight_destroy (void **item)
+{
+    flight_t *flight = (flight_t *)*item;
+    if (flight) {
+        free (flight->raw);
+        free (flight);
+        *item = NULL;
+    }
+}
+
+schalt_outbox_t *
+schalt_outbox_new (schalt_redis_t *redis, const char *sender, const char *peer,
+                   const char *endpoint, size_t window)
+{
+    assert (redis && sender && peer && endpoint && window > 0);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    assert (dealer);
+    //  Queue nothing for a peer that is not connected: the outbox in Redis is
+    //  the queue, and a send that cannot go now is simply tried again later.
+    zsock_set_immediate (dealer, 1);
+    zsock_set_sndtimeo (dealer, 0);
+    zsock_set_linger (dealer, 0);
+    zsock_set_maxmsgsize (dealer, 16 * 1024 * 1024);
+    if (zsock_connect (dealer, "%s", endpoint) != 0) {
+        schalt_log_error ("outbox: bad endpoint peer=%s endpoint=%s", peer, endpoint);
+        zsock_destroy (&dealer);
+        return NULL;
+    }
+    schalt_outbox_t *self = (schalt_outbox_t *)zmalloc (sizeof (schalt_outbox_t));
+    assert (self);
+    self->redis = redis;
+    self->dealer = dealer;
+    self->window = window;
+    self->sender = strdup (sender);
+    self->peer = strdup (peer);
+    self->pattern = zsys_sprintf ("%s:*:outbox:%s", sender, peer);
+    self->suffix = zsys_sprintf (":outbox:%s", peer);
+    self->boxes = zhashx_new ();
+    zhashx_set_destructor (self->boxes, s_box_destroy);
+    self->flights = zhashx_new ();
+    zhashx_set_destructor (self->flights, s_flight_destroy);
+    //  The same script serves every outbox; a second registration is refused
+    //  by name, which is fine.
+    schalt_redis_script (redis, DEAD_SCRIPT, s_dead_script);
+    return self;
+}
+
+void
+schalt_outbox_destroy (schalt_outbox_t **self_p)
+{
+    assert (self_p);
+    schalt_outbox_t *self = *self_p;
+    if (self) {
+        zhashx_destroy (&self->flights);
+        zhashx_destroy (&self->boxes);
+        zsock_destroy (&self->dealer);
+        free (self->sender);
+        free (self->peer);
+        zstr_free (&self->pattern);
+        zstr_free (&self->suffix);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+schalt_outbox_peer (schalt_outbox_t *self)
+{
+    return self->peer;
+}
+
+zsock_t *
+schalt_outbox_socket (schalt_outbox_t *self)
+{
+    return self->dealer;
+}
+
+bool
+schalt_outbox_owns (schalt_outbox_t *self, const char *key)
+{
+    size_t length = strlen (key), suffix = strlen (self->suffix);
+    return length > suffix && strncmp (key, self->sender, strlen (self->sender)) == 0
+           && streq (key + length - suffix, self->suffix);
+}
+
+//  Returns the box of a key, made if new.
+static box_t *
+s_box (schalt_outbox_t *self, const char *key)
+{
+    box_t *box = (box_t *)zhashx_lookup (self->boxes, key);
+    if (!box) {
+        box = (box_t *)zmalloc (sizeof (box_t));
+        assert (box);
+        box->key = strdup (key);
+        zhashx_insert (self->boxes, key, box);
+    }
+    return box;
+}
+
+void
+schalt_outbox_touch (schalt_outbox_t *self, const char *key)
+{
+    s_box (self, key);
+}
+
+//  --------------------------------------------------------------------------
+//  Sending
+
+//  Finds every outbox list of this peer in Redis. Returns 0, or -1 if down.
+static int
+s_scan (schalt_outbox_t *self)
+{
+    char cursor[32] = "0";
+    do {
+        const char *argv[] = {"SCAN", cursor, "MATCH", self->pattern, "COUNT", "1000"};
+        redisReply *reply = schalt_redis_command (self->redis, 6, argv, NULL);
+        if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+            if (reply)
+                freeReplyObject (reply);
+            return -1;
+        }
+        snprintf (cursor, sizeof (cursor), "%s", reply->element[0]->str);
+        redisReply *keys = reply->element[1];
+        for (size_t index = 0; index < keys->elements; index++)
+            s_box (self, keys->element[index]->str);
+        freeReplyObject (reply);
+    } while (!streq (cursor, "0"));
+    return 0;
+}
+
+//  Sends one stored entry as a request. Returns 0, -1 if the peer cannot
+//  take it now, or -2 if the entry is not a message (moved to dead letters).
+static int
+s_send (schalt_outbox_t *self, const char *raw, char id[SCHALT_ID_MAX + 1])
+{
+    json_t *entry = json_loads (raw, 0, NULL);
+    const char *entry_id = json_string_value (json_object_get (entry, "id"));
+    const char *command = json_string_value (json_object_get (entry, "command"));
+    json_t *body = json_object_get (entry, "body");
+    char *text = json_is_object (body) ? json_dumps (body, JSON_COMPACT) : NULL;
+    zmsg_t *msg = entry_id && command && text ? schalt_envelope_request (command, entry_id, text)
+                                              : NULL;
+    int rc = -2;
+    if (msg) {
+        snprintf (id, SCHALT_ID_MAX + 1, "%s", entry_id);
+        rc = zmsg_send (&msg, self->dealer) == 0 ? 0 : -1;
+        zmsg_destroy (&msg);
+    }
+    free (text);
+    json_decref (entry);
+    return rc;
+}
+
+//  Moves a raw entry of box to the dead letters. Returns 0 or -1.
+static int
+s_bury (schalt_outbox_t *self, box_t *box, const char *raw, const char *why)
+{
+    char *dead = strdup (box->key);
+    char *infix = strstr (dead, ":outbox:");
+    assert (infix);
+    memcpy (infix, ":dead:", 6);
+    memmove (infix + 6, infix + 8, strlen (infix + 8) + 1);
+    const char *keys[] = {box->key, dead};
+    redisReply *reply = schalt_redis_eval (self->redis, DEAD_SCRIPT, 2, keys, 1, &raw, NULL);
+    int rc = reply && reply->type == REDIS_REPLY_INTEGER ? 0 : -1;
+    if (rc == 0) {
+        self->dead++;
+        schalt_log_error ("outbox: dead letter peer=%s key=%s reason=%s", self->peer, dead, why);
+    }
+    if (reply)
+        freeReplyObject (reply);
+    free (dead);
+    return rc;
+}
+
+//  Sends what is due from one box. Returns the number sent, or -1 if Redis
+//  failed. Sets *empty if the box holds nothing.
+static int
+s_relay_box (schalt_outbox_t *self, box_t *box, int64_t now, bool *empty)
+{
+    char stop[24];
+    snprintf (stop, sizeof (stop), "%zu", self->window - 1);
+    const char *argv[] = {"LRANGE", box->key, "0", stop};
+    redisReply *reply = schalt_redis_command (self->redis, 4, argv, NULL);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        if (reply)
+            freeReplyObject (reply);
+        return -1;
+    }
+    *empty = reply->elements == 0;
+    int sent = 0;
+    for (size_t index = 0; index < reply->elements; index++) {
+        const char *raw = reply->element[index]->str;
+        json_t *entry = json_loads (raw, 0, NULL);
+        const char *entry_id = json_string_value (json_object_get (entry, "id"));
+        flight_t *flight = entry_id ? (flight_t *)zhashx_lookup (self->flights, entry_id) : NULL;
+        json_decref (entry);
+        //  In flight and not overdue: wait for its acknowledgement
+        if (flight && now - flight->sent_at < ACK_TIMEOUT)
+            continue;
+        char id[SCHALT_ID_MAX + 1];
+        int rc = s_send (self, raw, id);
+        if (rc == -2) {
+            s_bury (self, box, raw, "not a message");
+            continue;
+        }
+        if (rc == -1)
+            break; //  the peer is not connected: try again later
+        if (!flight) {
+            flight = (flight_t *)zmalloc (sizeof (flight_t));
+            assert (flight);
+            flight->box = box;
+            flight->raw = strdup (raw);
+            zhashx_insert (self->flights, id, flight);
+            box->in_flight++;
+        }
+        flight->sent_at = now;
+        box->last_send = now;
+        sent++;
+    }
+    freeReplyObject (reply);
+    return sent;
+}
+
+size_t
+schalt_outbox_relay (schalt_outbox_t *self)
+{
+    if (!schalt_redis_connected (self->redis))
+        return 0;
+    int64_t now = zclock_mono ();
+    if (now >= self->next_scan) {
+        if (s_scan (self) != 0)
+            return 0;
+        self->next_scan = now + SCAN_INTERVAL;
+    }
+    size_t sent = 0;
+    zlist_t *finished = zlist_new ();
+    for (box_t *box = (box_t *)zhashx_first (self->boxes); box;
+         box = (box_t *)zhashx_next (self->boxes)) {
+        //  A full window is read again only when an acknowledgement is overdue
+        bool due = now >= box->paused
+                   && (box->in_flight < self->window || now - box->last_send >= ACK_TIMEOUT);
+        if (!due)
+            continue;
+        bool empty = false;
+        int count = s_relay_box (self, box, now, &empty);
+        if (count < 0)
+            break;
+        sent += (size_t)count;
+        if (empty && box->in_flight == 0)
+            zlist_append (finished, box->key);
+    }
+    for (char *key = (char *)zlist_first (finished); key; key = (char *)zlist_next (finished))
+        zhashx_delete (self->boxes, key);
+    zlist_destroy (&finished);
+    return sent;
+}
+
+//  --------------------------------------------------------------------------
+//  Acknowledgements
+
+//  Applies one reply. Returns 1 if an entry was removed, else 0.
+static int
+s_acknowledge (schalt_outbox_t *self, schalt_envelope_t *reply)
+{
+    const char *id = schalt_envelope_id (reply);
+    flight_t *flight = (flight_t *)zhashx_lookup (self->flights, id);
+    if (!flight)
+        return 0; //  a late duplicate of an acknowledgement already applied
+    int status = schalt_envelope_status (reply);
+    box_t *box = flight->box;
+    int removed = 0;
+    if (status >= 200 && status < 300) {
+        const char *argv[] = {"LREM", box->key, "1", flight->raw};
+        redisReply *result = schalt_redis_command (self->redis, 4, argv, NULL);
+        if (!result || result->type != REDIS_REPLY_INTEGER) {
+            if (result)
+                freeReplyObject (result);
+            return 0; //  Redis down: the entry stays, is sent again, and acknowledged again
+        }
+        freeReplyObject (result);
+        self->delivered++;
+        removed = 1;
+    }
+    else if (status >= 400 && status < 500) {
+        //  The peer will never take it: keep it for an admin, unblock the rest
+        char why[96];
+        snprintf (why, sizeof (why), "peer refused with %d", status);
+        if (s_bury (self, box, flight->raw, why) != 0)
+            return 0;
+        removed = 1;
+    }
+    else {
+        //  5xx: the peer cannot store it now; pause this outbox, keep the entry
+        box->paused = zclock_mono () + RETRY_AFTER;
+        flight->sent_at = 0; //  overdue: sent again when the pause ends
+        return 0;
+    }
+    box->in_flight--;
+    zhashx_delete (self->flights, id);
+    return removed;
+}
+
+size_t
+schalt_outbox_receive (schalt_outbox_t *self)
+{
+    size_t removed = 0;
+    while (zsock_events (self->dealer) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (self->dealer);
+        if (!msg)
+            break;
+        schalt_error_t error;
+        schalt_envelope_t *reply = schalt_envelope_decode_reply (&msg, &error);
+        if (!reply) {
+            schalt_log_warning ("outbox: bad reply peer=%s code=%s", self->peer, error.code);
+            continue;
+        }
+        removed += (size_t)s_acknowledge (self, reply);
+        schalt_envelope_destroy (&reply);
+    }
+    return removed;
+}
+
+void
+schalt_outbox_status (schalt_outbox_t *self, json_t *object)
+{
+    long long depth = 0;
+    if (schalt_redis_connected (self->redis) && s_scan (self) == 0)
+        for (box_t *box = (box_t *)zhashx_first (self->boxes); box;
+             box = (box_t *)zhashx_next (self->boxes)) {
+            const char *argv[] = {"LLEN", box->key};
+            redisReply *reply = schalt_redis_command (self->redis, 2, argv, NULL);
+            if (reply && reply->type == REDIS_REPLY_INTEGER)
+                depth += reply->integer;
+            if (reply)
+                freeReplyObject (reply);
+        }
+    json_object_set_new (object, self->peer,
+                         json_pack ("{s:I, s:I, s:I, s:I}", "depth", (json_int_t)depth, "in_flight",
+                                    (json_int_t)zhashx_size (self->flights), "delivered",
+                                    (json_int_t)self->delivered, "dead", (json_int_t)self->dead));
+}
+
+//  --------------------------------------------------------------------------
+//  Self test
+
+//  Receives one request at the test's ROUTER peer; returns its envelope and
+//  sets *routing (the caller destroys both).
+static schalt_envelope_t *
+s_test_take (zsock_t *peer, zframe_t **routing)
+{
+    zmsg_t *msg = zmsg_recv (peer);
+    assert (msg);
+    *routing = zmsg_pop (msg);
+    schalt_error_t error;
+    char reply_id[SCHALT_ID_MAX + 1];
+    schalt_envelope_t *request = schalt_envelope_decode_request (&msg, &error, reply_id);
+    assert (request);
+    return request;
+}
+
+//  Answers a request at the peer with status.
+static void
+s_test_answer (zsock_t *peer, zframe_t **routing, schalt_envelope_t **request, int status)
+{
+    zmsg_t *reply = schalt_envelope_reply (status, schalt_envelope_id (*request), "{}");
+    zmsg_prepend (reply, routing);
+    zmsg_send (&reply, peer);
+    schalt_envelope_destroy (request);
+}
+
+//  Runs a Redis command given as words; returns its integer reply.
+static long long
+s_test_integer (schalt_redis_t *redis, int argc, const char **argv)
+{
+    redisReply *reply = schalt_redis_command (redis, argc, argv, NULL);
+    assert (reply && reply->type == REDIS_REPLY_INTEGER);
+    long long value = reply->integer;
+    freeReplyObject (reply);
+    return value;
+}
+
+//  Waits until the outbox has acknowledgements to read, and reads them.
+static size_t
+s_test_receive (schalt_outbox_t *outbox)
+{
+    zpoller_t *poller = zpoller_new (schalt_outbox_socket (outbox), NULL);
+    zpoller_wait (poller, 2000);
+    zpoller_destroy (&poller);
+    zclock_sleep (20); //  let every reply of the burst arrive
+    return schalt_outbox_receive (outbox);
+}
+
+void
+schalt_outbox_test (bool verbose)
+{
+    printf (" * schalt_outbox: ");
+    if (verbose)
+        printf ("\n");
+    char *dir = schalt_test_tempdir ("schalt-outbox");
+    int port = schalt_test_free_port ();
+    pid_t server = schalt_test_redis_start (port, dir);
+    assert (server > 0);
+    schalt_redis_t *redis = schalt_redis_new ("127.0.0.1", port, 1000);
+    assert (schalt_redis_connected (redis));
+
+    //  Three messages in one outbox list, and a peer that acknowledges
+    const char *key = "test:{a}:outbox:peer";
+    for (int index = 1; index <= 3; index++) {
+        char entry[128];
+        snprintf (entry, sizeof (entry),
+                  "{\"id\":\"msg-%d\",\"command\":\"thing.put\",\"body\":{\"n\":%d}}", index, index);
+        const char *argv[] = {"RPUSH", key, entry};
+        s_test_integer (redis, 3, argv);
+    }
+    zsock_t *peer = zsock_new_router ("@tcp://127.0.0.1:*");
+    assert (peer);
+    zsock_set_rcvtimeo (peer, 2000);
+    schalt_outbox_t *outbox =
+        schalt_outbox_new (redis, "test", "peer", zsock_endpoint (peer), 8);
+    assert (outbox);
+    assert (schalt_outbox_owns (outbox, key));
+    assert (!schalt_outbox_owns (outbox, "test:{a}:outbox:other"));
+    assert (!schalt_outbox_owns (outbox, "else:{a}:outbox:peer"));
+
+    //  Found by SCAN (as after a restart), sent in order
+    size_t sent = 0;
+    for (int attempt = 0; attempt < 50 && sent == 0; attempt++) {
+        zclock_sleep (20); //  until the DEALER has connected
+        sent = schalt_outbox_relay (outbox);
+    }
+    assert (sent == 3);
+    zframe_t *routing[3];
+    schalt_envelope_t *requests[3];
+    for (int index = 0; index < 3; index++) {
+        requests[index] = s_test_take (peer, &routing[index]);
+        char expected[16];
+        snprintf (expected, sizeof (expected), "msg-%d", index + 1);
+        assert (streq (schalt_envelope_id (requests[index]), expected));
+        assert (streq (schalt_envelope_command (requests[index]), "thing.put"));
+    }
+    //  Nothing is sent twice while acknowledgements are not overdue
+    assert (schalt_outbox_relay (outbox) == 0);
+
+    //  Two acknowledged, one refused for now (503): one entry stays
+    s_test_answer (peer, &routing[0], &requests[0], 201);
+    s_test_answer (peer, &routing[1], &requests[1], 200);
+    s_test_answer (peer, &routing[2], &requests[2], 503);
+    assert (s_test_receive (outbox) == 2);
+    const char *llen[] = {"LLEN", key};
+    assert (s_test_integer (redis, 2, llen) == 1);
+
+    //  After the pause the same message goes again, with the same id
+    zclock_sleep (RETRY_AFTER + 100);
+    assert (schalt_outbox_relay (outbox) == 1);
+    zframe_t *again_routing;
+    schalt_envelope_t *again = s_test_take (peer, &again_routing);
+    assert (streq (schalt_envelope_id (again), "msg-3"));
+    //  A duplicate acknowledgement is harmless
+    zframe_t *copy = zframe_dup (again_routing);
+    zmsg_t *duplicate = schalt_envelope_reply (200, "msg-3", "{}");
+    zmsg_prepend (duplicate, &copy);
+    zmsg_send (&duplicate, peer);
+    s_test_answer (peer, &again_routing, &again, 200);
+    assert (s_test_receive (outbox) == 1);
+    assert (s_test_integer (redis, 2, llen) == 0);
+
+    //  A message the peer refuses for good goes to the dead letters
+    const char *push[] = {"RPUSH", key,
+                          "{\"id\":\"msg-4\",\"command\":\"thing.put\",\"body\":{}}"};
+    s_test_integer (redis, 3, push);
+    schalt_outbox_touch (outbox, key);
+    assert (schalt_outbox_relay (outbox) == 1);
+    zframe_t *bad_routing;
+    schalt_envelope_t *bad = s_test_take (peer, &bad_routing);
+    s_test_answer (peer, &bad_routing, &bad, 400);
+    assert (s_test_receive (outbox) == 1);
+    assert (s_test_integer (redis, 2, llen) == 0);
+    const char *dead[] = {"LLEN", "test:{a}:dead:peer"};
+    assert (s_test_integer (redis, 2, dead) == 1);
+
+    //  Status: nothing waiting, three delivered, one dead
+    json_t *status = json_object ();
+    schalt_outbox_status (outbox, status);
+    json_t *mine = json_object_get (status, "peer");
+    assert (json_integer_value (json_object_get (mine, "depth")) == 0);
+    assert (json_integer_value (json_object_get (mine, "delivered")) == 3);
+    assert (json_integer_value (json_object_get (mine, "dead")) == 1);
+    json_decref (status);
+
+    //  A peer that is gone: the entry waits in Redis, nothing is lost
+    zsock_destroy (&peer);
+    const char *push5[] = {"RPUSH", key,
+                           "{\"id\":\"msg-5\",\"command\":\"thing.put\",\"body\":{}}"};
+    s_test_integer (redis, 3, push5);
+    schalt_outbox_touch (outbox, key);
+    zclock_sleep (200); //  let the DEALER notice the disconnection
+    schalt_outbox_relay (outbox);
+    assert (s_test_integer (redis, 2, llen) == 1);
+
+    schalt_outbox_destroy (&outbox);
+    schalt_outbox_destroy (&outbox);
+    schalt_redis_destroy (&redis);
+    schalt_test_redis_stop (server, SIGTERM);
+    schalt_test_rmtree (dir);
+    free (dir);
+    printf ("OK\n");
+}

@@ -1,0 +1,659 @@
+"""harness - what every end-to-end test of Schaltstelle shares.
+
+The tests run the real programs against a real redis-server, the way a user or
+another daemon meets them:
+
+- free_port() and a temporary folder per server, removed at the end;
+- RedisServer: a redis-server with AOF and fsync always (so it can be killed
+  with SIGKILL and started again on the same folder with its data), ready when
+  PING answers PONG, stopped by the pid this harness started;
+- Scheduler: a schalt-scheduler pointed at that Redis on free loopback ports,
+  ready when `schalt status` exits 0, stopped by its pid (SIGTERM, then SIGKILL);
+- schalt(): runs the CLI with that environment, returning (code, out, err);
+- Dealer: a raw ZeroMQ DEALER for wire-level tests; Subscriber: a SUB socket;
+- Redis state read directly with a tiny RESP client (keys, snapshots);
+- check_reply(): a reply body against schemas/reply/<command>.json (or
+  reply/error.json for a status of 400 and above), with jsonschema;
+- E2ETestCase: a unittest base class whose setUpClass starts one Redis and one
+  scheduler for the class and registers their cleanup, which runs even when a
+  test or setUpClass fails.
+
+Settings come only from environment variables (SCHALT_CONFIG="" reads no
+file). SCHALT_BIN and SCHALT_SOURCE are set by ctest; without them the
+harness uses this checkout's build/bin and root.
+"""
+
+import ctypes
+import datetime
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+
+import jsonschema
+import zmq
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("SCHALT_SOURCE") or os.path.normpath(os.path.join(HERE, "..", ".."))
+BIN = os.environ.get("SCHALT_BIN") or os.path.join(SOURCE, "build", "bin")
+SCHEMAS = os.path.join(SOURCE, "schemas")
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+PROTOCOL = b"SCHALT/1"
+PREFIX = "scheduler:{events}:"  # every key the scheduler owns starts with this
+
+# Variables under these prefixes are settings; an inherited one must not leak in.
+SETTING_PREFIXES = ("SCHALT_SCHALTSTELLE_", "SCHALT_SCHEDULER_", "SCHALT_CLI_", "SCHALT_CONFIG")
+
+START_TIMEOUT = 15.0  # seconds a server may take to become ready
+STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
+
+
+# ---------------------------------------------------------------------------
+# Processes and ports
+
+
+def free_port():
+    """Returns a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child before exec: get SIGKILL if the test process dies, so a
+    killed test run leaves no server behind (best effort, Linux only)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except Exception:  # pragma: no cover - only where prctl is missing
+        pass
+
+
+def spawn(argv, env=None, log_path=None, **kwargs):
+    """Starts a program with output to log_path (or nowhere); returns its Popen."""
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+            **kwargs,
+        )
+    finally:
+        if log_path:
+            out.close()
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+    """Stops the process this harness started, by its pid: sig, then SIGKILL
+    after timeout. Returns its exit code; safe to call twice."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+        except ProcessLookupError:
+            pass
+    return proc.returncode
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    """Calls predicate until it returns something true or timeout seconds
+    pass; returns its last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result or time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)
+
+
+def tail(path, lines=30):
+    """The last lines of a log file, for failure messages."""
+    try:
+        with open(path, "rb") as log:
+            return b"".join(log.readlines()[-lines:]).decode("utf-8", "replace")
+    except OSError:
+        return "(no log)"
+
+
+# ---------------------------------------------------------------------------
+# Redis: a tiny RESP client, and the server
+
+
+class RedisError(Exception):
+    """An error reply (-ERR ...) from Redis."""
+
+
+class RedisClient:
+    """One connection to Redis speaking RESP2; enough for tests."""
+
+    def __init__(self, port, timeout=2.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buffer = b""
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def command(self, *args):
+        """Sends one command; returns its reply (bytes, int, list or None);
+        raises RedisError for an error reply."""
+        parts = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            data = arg if isinstance(arg, bytes) else str(arg).encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        self.sock.sendall(b"".join(parts))
+        return self._reply()
+
+    def _line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def _exactly(self, size):
+        while len(self.buffer) < size + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:size], self.buffer[size + 2 :]
+        return data
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            raise RedisError(rest.decode("utf-8", "replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            return None if size < 0 else self._exactly(size)
+        if kind == b"*":
+            count = int(rest)
+            return None if count < 0 else [self._reply() for _ in range(count)]
+        raise ConnectionError("unexpected reply from redis: %r" % line)
+
+
+class RedisServer:
+    """A redis-server on a free port with its data in a temporary folder."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.log = os.path.join(workdir, "redis.log")
+        self.port = None
+        self.proc = None
+
+    def start(self, port=None):
+        """Starts the server (on port, or a free one, retried if taken) and
+        waits until PING answers PONG (not LOADING)."""
+        for _ in range(1 if port else 3):
+            self.port = port or free_port()
+            self.proc = spawn(
+                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
+                 "--save", "", "--daemonize", "no"],
+                log_path=self.log,
+            )
+            if wait_until(self._ready, START_TIMEOUT):
+                return self
+            stop_process(self.proc, signal.SIGKILL)
+        raise RuntimeError("redis-server did not start:\n" + tail(self.log))
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            return True  # ended: reported by the caller's check below
+        try:
+            with RedisClient(self.port, timeout=0.5) as client:
+                return client.command("PING") == b"PONG"
+        except (OSError, RedisError, ConnectionError):
+            return False
+
+    def started(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        """kill -9 the server (it gets no chance to write anything)."""
+        stop_process(self.proc, signal.SIGKILL)
+
+    def stop(self):
+        stop_process(self.proc)
+
+    def client(self):
+        return RedisClient(self.port)
+
+    def command(self, *args):
+        with self.client() as client:
+            return client.command(*args)
+
+    def keys(self, pattern="scheduler:*"):
+        """The names of the keys matching pattern, as sorted str."""
+        return sorted(key.decode() for key in self.command("KEYS", pattern))
+
+    def snapshot(self, with_requests=True):
+        """Every scheduler key with its type and content, as a dict; the
+        remembered replies of request ids are left out unless with_requests
+        (a refusal by a script is remembered for the retry, by design)."""
+        state = {}
+        with self.client() as client:
+            for key in sorted(client.command("KEYS", "scheduler:*")):
+                name = key.decode()
+                if not with_requests and name.startswith(PREFIX + "request:"):
+                    continue
+                kind = client.command("TYPE", key).decode()
+                if kind == "hash":
+                    flat = client.command("HGETALL", key)
+                    value = dict(zip(flat[0::2], flat[1::2]))
+                elif kind == "zset":
+                    value = client.command("ZRANGE", key, 0, -1, "WITHSCORES")
+                elif kind == "string":
+                    value = client.command("GET", key)
+                elif kind == "set":
+                    value = sorted(client.command("SMEMBERS", key))
+                elif kind == "list":
+                    value = client.command("LRANGE", key, 0, -1)
+                else:
+                    value = kind
+                state[name] = (kind, value)
+        return state
+
+    def hash(self, key):
+        """A hash as a dict of str, {} if absent."""
+        flat = self.command("HGETALL", key)
+        return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+
+    def event_ids(self):
+        """The ids in the scheduler's index of events."""
+        return [member.decode() for member in self.command("ZRANGE", PREFIX + "index", 0, -1)]
+
+
+# ---------------------------------------------------------------------------
+# The scheduler and the CLI
+
+
+def base_env():
+    """The test process's environment without inherited Schaltstelle settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
+    env["SCHALT_CONFIG"] = ""  # read no configuration file, only what is set here
+    return env
+
+
+class Scheduler:
+    """A schalt-scheduler on free loopback ports, pointed at a RedisServer."""
+
+    def __init__(self, workdir, redis, extra=None):
+        self.workdir = workdir
+        self.redis = redis
+        self.log = os.path.join(workdir, "scheduler.log")
+        self.extra = dict(extra or {})
+        self.proc = None
+        self.choose_ports()
+
+    def choose_ports(self):
+        self.port = free_port()
+        self.events_port = free_port()
+        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        self.events = "tcp://127.0.0.1:%d" % self.events_port
+
+    def env(self, **overrides):
+        """The environment of the daemon and of the CLI that talks to it."""
+        env = base_env()
+        env.update({
+            "SCHALT_SCHALTSTELLE_SCHEMAS": SCHEMAS,
+            "SCHALT_SCHALTSTELLE_TIMEZONE": "Europe/Berlin",
+            "SCHALT_SCHEDULER_ENDPOINT": self.endpoint,
+            "SCHALT_SCHEDULER_EVENTS": self.events,
+            "SCHALT_SCHEDULER_REDIS_PORT": str(self.redis.port),
+            "SCHALT_SCHEDULER_HEARTBEAT": "100",
+            "SCHALT_CLI_TIMEOUT": "5000",
+            "SCHALT_CLI_RETRIES": "3",
+        })
+        env.update(self.extra)
+        env.update({k: str(v) for k, v in overrides.items()})
+        return env
+
+    def start(self):
+        """Starts the daemon (new ports if the first were taken meanwhile)
+        and waits until `schalt status` exits 0."""
+        for attempt in range(3):
+            self.proc = spawn([os.path.join(BIN, "schalt-scheduler")], env=self.env(),
+                              log_path=self.log)
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                code, _, _ = self.schalt("status", SCHALT_CLI_TIMEOUT=500)
+                if code == 0:
+                    return self
+            stop_process(self.proc)
+            self.choose_ports()
+        raise RuntimeError("schalt-scheduler did not start:\n" + tail(self.log))
+
+    def stop(self):
+        """SIGTERM (SIGKILL if it does not stop); returns its exit code."""
+        return stop_process(self.proc)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def schalt(self, *args, timeout=60, **env):
+        """Runs the CLI; returns (exit code, stdout, stderr) as text."""
+        return run_schalt(self.env(**env), *args, timeout=timeout)
+
+    def schalt_json(self, *args, **env):
+        """Runs the CLI with --json; returns (exit code, parsed stdout or
+        None, stderr)."""
+        code, out, err = self.schalt("--json", *args, **env)
+        return code, (json.loads(out) if code == 0 and out.strip() else None), err
+
+    def status(self):
+        """The daemon's status reply as a dict, or None if it did not answer."""
+        code, body, _ = self.schalt_json("status", SCHALT_CLI_TIMEOUT=1000)
+        return body[0] if code == 0 and body else None
+
+    def log_text(self):
+        return tail(self.log, 60)
+
+
+def run_schalt(env, *args, timeout=60):
+    """Runs build/bin/schalt with env; returns (exit code, stdout, stderr)."""
+    result = subprocess.run([os.path.join(BIN, "schalt")] + [str(a) for a in args], env=env,
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    return (result.returncode, result.stdout.decode("utf-8", "replace"),
+            result.stderr.decode("utf-8", "replace"))
+
+
+# ---------------------------------------------------------------------------
+# Raw ZeroMQ clients
+
+
+class Reply:
+    """A reply [SCHALT/1, status, id, json] as received."""
+
+    def __init__(self, frames):
+        self.frames = frames
+        self.protocol, status, id_, self.raw = frames
+        self.status = int(status)
+        self.id = id_.decode()
+        self.body = json.loads(self.raw)
+
+    @property
+    def error(self):
+        return self.body.get("error", {})
+
+    def __repr__(self):
+        return "Reply(%d, %s, %s)" % (self.status, self.id, self.raw[:300])
+
+
+class Dealer:
+    """A DEALER connected to a daemon, as any client is."""
+
+    def __init__(self, context, endpoint):
+        self.socket = context.socket(zmq.DEALER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.connect(endpoint)
+
+    def close(self):
+        self.socket.close(0)
+
+    def send(self, frames):
+        self.socket.send_multipart([f if isinstance(f, bytes) else f.encode() for f in frames])
+
+    def recv(self, timeout=5.0):
+        """The next message as a list of frames, or None after timeout seconds."""
+        if self.socket.poll(int(timeout * 1000)):
+            return self.socket.recv_multipart()
+        return None
+
+    def request(self, command, body, request_id=None, timeout=5.0):
+        """Sends one well-formed request (body: dict, or bytes sent as they
+        are) and returns its Reply; fails if none comes or it is malformed."""
+        request_id = request_id or new_request_id()
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send([PROTOCOL, command, request_id, raw])
+        return self.reply(timeout)
+
+    def reply(self, timeout=5.0):
+        frames = self.recv(timeout)
+        if frames is None:
+            raise AssertionError("no reply within %.1f s" % timeout)
+        if len(frames) != 4 or frames[0] != PROTOCOL or not re.fullmatch(rb"[1-5]\d\d", frames[1]):
+            raise AssertionError("malformed reply: %r" % frames)
+        return Reply(frames)
+
+
+class Subscriber:
+    """A SUB socket on a daemon's events endpoint."""
+
+    def __init__(self, context, endpoint, prefix=b""):
+        self.socket = context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.SUBSCRIBE, prefix)
+        self.socket.connect(endpoint)
+
+    def close(self):
+        self.socket.close(0)
+
+    def next(self, predicate=lambda frames: True, timeout=5.0):
+        """The first message (list of frames) for which predicate is true, or
+        None after timeout seconds; others are skipped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.socket.poll(int(left * 1000)):
+                return None
+            frames = self.socket.recv_multipart()
+            if predicate(frames):
+                return frames
+
+
+def new_request_id():
+    return "t-" + uuid.uuid4().hex
+
+
+# ---------------------------------------------------------------------------
+# Schemas
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _is_date_time(text):
+    """RFC 3339 date-time, for the format checker (jsonschema needs an extra
+    package for it, which Debian does not install)."""
+    if not isinstance(text, str):
+        return True
+    if not _RFC3339.match(text):
+        return False
+    try:
+        datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _format_checker():
+    checker = jsonschema.FormatChecker()
+    if "date-time" not in checker.checkers:
+        checker.checks("date-time")(_is_date_time)
+    return checker
+
+
+_FORMATS = _format_checker()
+_VALIDATORS = {}
+
+
+def schema_validator(name):
+    """The Draft 7 validator of schemas/<name>.json (e.g. "reply/event.get")."""
+    if name not in _VALIDATORS:
+        with open(os.path.join(SCHEMAS, name + ".json"), encoding="utf-8") as file:
+            schema = json.load(file)
+        jsonschema.Draft7Validator.check_schema(schema)
+        _VALIDATORS[name] = jsonschema.Draft7Validator(schema, format_checker=_FORMATS)
+    return _VALIDATORS[name]
+
+
+def schema_errors(name, body):
+    """The messages of every way body breaks schemas/<name>.json; [] if valid."""
+    return ["%s: %s" % ("/" + "/".join(str(p) for p in error.absolute_path), error.message)
+            for error in schema_validator(name).iter_errors(body)]
+
+
+def reply_schema(command, status):
+    """The name of the schema a reply must follow, or None if there is none
+    (status has no reply schema in schemas/)."""
+    if status >= 400:
+        return "reply/error"
+    if os.path.exists(os.path.join(SCHEMAS, "reply", command + ".json")):
+        return "reply/" + command
+    return None
+
+
+def check_reply(testcase, command, status, body):
+    """Fails testcase unless body follows its reply schema."""
+    name = reply_schema(command, status)
+    if name is None:
+        # No schema for the status reply: check what the CLI relies on
+        testcase.assertEqual(command, "status", "no reply schema for " + command)
+        testcase.assertIn(body.get("redis", {}).get("state"), ("up", "down"), body)
+        return
+    errors = schema_errors(name, body)
+    testcase.assertEqual(errors, [], "%s %d reply breaks %s.json: %s" % (command, status, name,
+                                                                         body))
+
+
+# ---------------------------------------------------------------------------
+# The base class
+
+
+class E2ETestCase(unittest.TestCase):
+    """One Redis and one scheduler per test class, cleaned up whatever happens.
+    A subclass may set SCHEDULER_ENV (extra settings) or START_SCHEDULER =
+    False (to start it in the test)."""
+
+    SCHEDULER_ENV = {}
+    START_SCHEDULER = True
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="schalt-e2e-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, ignore_errors=True)
+        cls.redis = RedisServer(cls.workdir)
+        cls.addClassCleanup(cls.redis.stop)
+        cls.redis.start()
+        cls.scheduler = Scheduler(cls.workdir, cls.redis, cls.SCHEDULER_ENV)
+        cls.addClassCleanup(cls.scheduler.stop)
+        if cls.START_SCHEDULER:
+            cls.scheduler.start()
+        cls.context = zmq.Context()
+        cls.addClassCleanup(cls.context.term)
+
+    # -- raw clients, closed after the test
+
+    def dealer(self):
+        dealer = Dealer(self.context, self.scheduler.endpoint)
+        self.addCleanup(dealer.close)
+        return dealer
+
+    def subscriber(self, prefix=b""):
+        subscriber = Subscriber(self.context, self.scheduler.events, prefix)
+        self.addCleanup(subscriber.close)
+        return subscriber
+
+    def request(self, command, body, request_id=None, dealer=None):
+        """Sends a request on a (new) DEALER; returns the Reply after checking
+        that its id is the request's and its body follows its schema."""
+        request_id = request_id or new_request_id()
+        reply = (dealer or self.dealer()).request(command, body, request_id)
+        self.assertEqual(reply.id, request_id, reply)
+        check_reply(self, command, reply.status, reply.body)
+        return reply
+
+    # -- the CLI
+
+    def schalt(self, *args, **env):
+        return self.scheduler.schalt(*args, **env)
+
+    def schalt_json(self, *args, **env):
+        return self.scheduler.schalt_json(*args, **env)
+
+    def create_event(self, title, start, end, kind="day-of-education", place="Rathaus Musterstadt",
+                     *extra):
+        """Creates an event with the CLI (times in local time); returns it."""
+        code, event, err = self.schalt_json("event", "create", "--kind", kind, "--title", title,
+                                            "--start", start, "--end", end, "--place", place,
+                                            *extra)
+        self.assertEqual(code, 0, err)
+        return event
+
+    def create_session(self, event_id, title, room, start, end, capacity=25, topics=()):
+        """Creates a session with the CLI; returns it."""
+        args = ["session", "create", "--event", event_id, "--title", title, "--room", room,
+                "--start", start, "--end", end, "--capacity", str(capacity)]
+        for topic in topics:
+            args += ["--topic", topic]
+        code, session, err = self.schalt_json(*args)
+        self.assertEqual(code, 0, err)
+        return session
+
+    def assertRefused(self, result, status, code, field=None):
+        """Asserts a CLI result is a refusal (exit 1) printed as
+        'refused (<status> <code>)' and naming field."""
+        exit_code, out, err = result
+        self.assertEqual(exit_code, 1, "exit code; stdout=%r stderr=%r" % (out, err))
+        self.assertIn("refused (%d %s)" % (status, code), err)
+        if field is not None:
+            self.assertIn("[field %s]" % field, err)
+        self.assertEqual(out, "", "a refusal prints nothing on stdout")
+
+
+def read_stderr_lines(proc, until, timeout):
+    """Reads proc's stderr (a pipe) line by line until a line for which
+    until(line) is true; returns the lines read, the last one matching or
+    not (after timeout seconds or at the end of the output)."""
+    lines, pending = [], b""
+    deadline = time.monotonic() + timeout
+    fd = proc.stderr.fileno()
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            lines.append(line.decode("utf-8", "replace"))
+            if until(lines[-1]):
+                return lines
+    return lines
