@@ -464,9 +464,9 @@ class NoDaemonTest(harness.E2ETestCase):
         event = json.loads(out)
         self.assertEqual(event["title"], title)
         # Exactly one event with that title, and it is the one acknowledged
-        matching = [key for key in self.redis.keys(PREFIX + "event:*")
-                    if self.redis.hash(key).get("title") == title]
-        self.assertEqual(matching, [PREFIX + "event:" + event["id"]])
+        matching = [event_id for event_id, stored in self.redis.stored_events().items()
+                    if stored["title"] == title]
+        self.assertEqual(matching, [event["id"]])
         code, listed, err = self.schalt_json("event", "list", "--from", "2027-09-01T00:00", "--to",
                                              "2027-09-02T00:00")
         self.assertEqual([item["id"] for item in listed if item["title"] == title], [event["id"]])
