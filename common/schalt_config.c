@@ -5,14 +5,13 @@
     default. Loading checks the defaults, every node of the file and every
     SCHALT_ variable against the table and reports all errors at once.
 
-    The file is read once into memory and first scanned here with the rules
-    of czmq's ZPL parser, then parsed by zconfig. The scan gives each syntax
-    error its line (zconfig only prints those to stdout, which would corrupt
-    the CLI's output) and each node its line for later messages, and refuses
-    what zconfig mishandles: lines over 1024 bytes (silently truncated), NUL
-    bytes, and `name = # comment` (zconfig takes "# comment" as the value).
+    The file is read once into memory and first scanned line by line
+    (schalt_config_scan.c) with the rules of czmq's ZPL parser, which gives
+    each syntax error and each node its line, then parsed by zconfig. Each
+    value is checked by schalt_config_check.c; schalt_config_internal.h
+    declares what these files share.
 */
-#include "schalt_config.h"
+#include "schalt_config_internal.h"
 
 #include <czmq.h>
 #include <libical/ical.h>
@@ -23,11 +22,8 @@
 
 //  Where the configuration lives when SCHALT_CONFIG does not say
 #define SCHALT_CONFIG_FILE "/etc/schaltstelle/schaltstelle.cfg"
-//  The longest line zconfig parses correctly, and the largest file we read
-#define SCHALT_CONFIG_LINE_MAX 1024
+//  The largest file we read
 #define SCHALT_CONFIG_SIZE_MAX (1024 * 1024)
-//  The longest ipc:// path libzmq accepts (sizeof sun_path - 1)
-#define SCHALT_CONFIG_IPC_MAX 107
 
 struct _schalt_config_t {
     char *filename; //  the file that was loaded, or NULL
@@ -128,154 +124,6 @@ s_known_names (const char *prefix, char *buffer, size_t size)
 }
 
 //  --------------------------------------------------------------------------
-//  Checking one value
-
-//  Returns true if text has a control character (which no setting allows).
-static bool
-s_has_control (const char *text)
-{
-    for (const unsigned char *scan = (const unsigned char *)text; *scan; scan++)
-        if (*scan < 0x20 || *scan == 0x7f)
-            return true;
-    return false;
-}
-
-//  Writes the choices "a|b|c" as "a, b, c", each between quote marks, into
-//  buffer; returns buffer.
-static char *
-s_choices (const char *choices, const char *quote, char *buffer, size_t size)
-{
-    size_t used = 0;
-    buffer[0] = '\0';
-    for (const char *choice = choices; *choice && used < size;) {
-        size_t length = strcspn (choice, "|");
-        used += (size_t)snprintf (buffer + used, size - used, "%s%s%.*s%s", used ? ", " : "", quote,
-                                  (int)length, choice, quote);
-        choice += length + (choice[length] == '|');
-    }
-    return buffer;
-}
-
-//  Returns NULL if value is a tcp://, ipc:// or inproc:// endpoint, else why not.
-static const char *
-s_check_endpoint (const char *value)
-{
-    static const char *usage = "must be tcp://HOST:PORT, ipc://PATH or inproc://NAME";
-    if (strchr (value, ' '))
-        return usage;
-    if (strncmp (value, "tcp://", 6) == 0) {
-        const char *host = value + 6;
-        const char *colon = strrchr (host, ':');
-        if (!colon || colon == host)
-            return "must be tcp://HOST:PORT (host and port are both needed)";
-        //  An IPv6 address needs brackets, or its last ':' would read as the port
-        size_t host_length = (size_t)(colon - host);
-        if (host[0] == '[' ? host_length < 3 || host[host_length - 1] != ']'
-                           : memchr (host, ':', host_length) != NULL)
-            return "must be tcp://HOST:PORT (write an IPv6 address in brackets: [::1])";
-        const char *port = colon + 1;
-        if (streq (port, "*"))
-            return NULL;
-        char *end;
-        errno = 0;
-        long number = strtol (port, &end, 10);
-        if (!isdigit ((unsigned char)*port) || *end || errno || number < 1 || number > 65535)
-            return "must be tcp://HOST:PORT with a port between 1 and 65535 (or *)";
-        return NULL;
-    }
-    if (strncmp (value, "ipc://", 6) == 0) {
-        if (value[6] == '\0')
-            return "must be ipc://PATH with a path";
-        if (strlen (value + 6) > SCHALT_CONFIG_IPC_MAX)
-            return "must be ipc://PATH with a path of at most 107 characters";
-        return NULL;
-    }
-    if (strncmp (value, "inproc://", 9) == 0)
-        return value[9] ? NULL : "must be inproc://NAME with a name";
-    return usage;
-}
-
-//  Returns NULL if value is a time zone libical knows, else why not.
-static const char *
-s_check_timezone (const char *value)
-{
-    static const char *usage = "must be an IANA time zone name such as Europe/Berlin";
-    //  libical looks unknown names up as files below its zone folder, so
-    //  allow only zone-name characters and no "." or ".." component
-    if (value[0] == '/' || strspn (value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                          "0123456789_+-/.") != strlen (value))
-        return usage;
-    if (strstr (value, "/.") || value[0] == '.')
-        return usage;
-    if (!icaltimezone_get_builtin_timezone (value))
-        return "is not a time zone known to libical (use an IANA name such as Europe/Berlin)";
-    return NULL;
-}
-
-//  Checks value against a setting's type and bounds. Returns NULL if it is
-//  valid (and stores an integer's value in *integer), else a message that
-//  names the rule, possibly written into buffer.
-static const char *
-s_check (const schalt_setting_t *setting, const char *value, long *integer, char *buffer,
-         size_t size)
-{
-    if (*value == '\0')
-        return "must not be empty";
-    if (s_has_control (value))
-        return "must not contain control characters";
-
-    switch (setting->type) {
-        case SCHALT_SETTING_INTEGER: {
-            //  Strict decimal: optional '-', digits, nothing else
-            const char *digits = value + (*value == '-');
-            char *end;
-            errno = 0;
-            long number = strtol (value, &end, 10);
-            if (!isdigit ((unsigned char)*digits) || *end)
-                return "must be an integer";
-            if (errno == ERANGE || number < setting->min || number > setting->max) {
-                snprintf (buffer, size, "must be between %ld and %ld", setting->min, setting->max);
-                return buffer;
-            }
-            *integer = number;
-            return NULL;
-        }
-        case SCHALT_SETTING_STRING: {
-            //  Count characters, not bytes: skip UTF-8 continuation bytes
-            long length = 0;
-            for (const unsigned char *scan = (const unsigned char *)value; *scan; scan++)
-                length += (*scan & 0xC0) != 0x80;
-            if (setting->max > 0 && length > setting->max) {
-                snprintf (buffer, size, "must be at most %ld characters", setting->max);
-                return buffer;
-            }
-            return NULL;
-        }
-        case SCHALT_SETTING_ENUM: {
-            assert (setting->choices);
-            size_t length = strlen (value);
-            for (const char *choice = setting->choices; *choice;) {
-                size_t choice_length = strcspn (choice, "|");
-                if (choice_length == length && memcmp (choice, value, length) == 0)
-                    return NULL;
-                choice += choice_length + (choice[choice_length] == '|');
-            }
-            char list[200];
-            snprintf (buffer, size, "must be one of: %s",
-                      s_choices (setting->choices, "", list, sizeof list));
-            return buffer;
-        }
-        case SCHALT_SETTING_ENDPOINT:
-            return s_check_endpoint (value);
-        case SCHALT_SETTING_TIMEZONE:
-            return s_check_timezone (value);
-        case SCHALT_SETTING_PATH:
-            return NULL;
-    }
-    return "has an unknown type"; //  not reached: the switch covers every type
-}
-
-//  --------------------------------------------------------------------------
 //  Loading
 
 //  Reports one error as "WHERE[:LINE]: [PATH: ]message" and counts it.
@@ -304,7 +152,8 @@ static const char *
 s_take (s_loader_t *self, int index, const char *value, char *buffer, size_t size)
 {
     long integer = 0;
-    const char *message = s_check (&schalt_settings[index], value, &integer, buffer, size);
+    const char *message =
+        schalt_config_check (&schalt_settings[index], value, &integer, buffer, size);
     if (message)
         return message;
     free (self->config->values[index]);
@@ -342,77 +191,6 @@ s_read_file (s_loader_t *self, size_t *size_p)
     return text;
 }
 
-//  Returns true if the size bytes at text are blank or blank then a comment.
-static bool
-s_is_blank (const char *text, size_t size)
-{
-    size_t index = 0;
-    while (index < size && isspace ((unsigned char)text[index]))
-        index++;
-    return index == size || text[index] == '#';
-}
-
-//  Returns true if c may appear in a ZPL name (zconfig's rule).
-static bool
-s_is_namechar (char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr ("$-_@.&+/", c));
-}
-
-//  Returns NULL if one line (without its newline) is valid ZPL, else why
-//  not. Updates *depth, the level of the last name (-1 before the first),
-//  and sets *named when the line holds a name (and so makes a node).
-static const char *
-s_scan_line (const char *line, size_t length, int *depth, bool *named)
-{
-    *named = false;
-    if (length > SCHALT_CONFIG_LINE_MAX)
-        return "line is longer than 1024 characters";
-    if (memchr (line, '\0', length))
-        return "line contains a NUL byte";
-    while (length && isspace ((unsigned char)line[length - 1]))
-        length--;
-    size_t at = 0;
-    while (at < length && line[at] == ' ')
-        at++;
-    if (at % 4)
-        return "indent by a multiple of 4 spaces";
-    int level = (int)at / 4;
-    size_t name = at;
-    while (at < length && s_is_namechar (line[at]))
-        at++;
-    if (at == name)
-        return s_is_blank (line + at, length - at)
-                   ? NULL
-                   : "expected 'name = value', a section name or a comment";
-    if (line[name] == '/' || line[at - 1] == '/')
-        return "a name cannot start or end with '/'";
-
-    //  The value: nothing, "= unquoted", or "= 'quoted'" then a comment
-    while (at < length && isspace ((unsigned char)line[at]))
-        at++;
-    if (at < length && line[at] == '=') {
-        at++;
-        while (at < length && isspace ((unsigned char)line[at]))
-            at++;
-        if (at < length && (line[at] == '"' || line[at] == '\'')) {
-            const char *close = memchr (line + at + 1, line[at], length - at - 1);
-            if (!close)
-                return line[at] == '"' ? "missing closing \"" : "missing closing '";
-            if (!s_is_blank (close + 1, (size_t)(line + length - close - 1)))
-                return "unexpected text after the closing quote";
-        } else if (at < length && line[at] == '#')
-            return "value missing ('#' starts a comment; quote a value that starts with '#')";
-    } else if (!s_is_blank (line + at, length - at))
-        return "expected '=' after the name";
-    if (level > *depth + 1)
-        return "indented more than one level below its section";
-    *depth = level;
-    *named = true;
-    return NULL;
-}
-
 //  Scans the file text line by line with zconfig's rules. Returns 0 and
 //  fills self->lines with the line of every name, or -1 after reporting the
 //  first syntax error (zconfig, too, stops at the first).
@@ -426,7 +204,7 @@ s_scan (s_loader_t *self, const char *text, size_t size)
         size_t length = (size_t)((newline ? newline : end) - line);
         bool named;
         lineno++;
-        const char *message = s_scan_line (line, length, &depth, &named);
+        const char *message = schalt_config_scan_line (line, length, &depth, &named);
         if (message) {
             s_error (self, self->filename, lineno, NULL, "%s", message);
             return -1;
@@ -691,7 +469,8 @@ schalt_config_print_reference (FILE *out)
                     fprintf (out, "not empty");
                 break;
             case SCHALT_SETTING_ENUM:
-                fprintf (out, "%s", s_choices (setting->choices, "`", list, sizeof list));
+                fprintf (out, "%s",
+                         schalt_config_choices (setting->choices, "`", list, sizeof list));
                 break;
             case SCHALT_SETTING_ENDPOINT:
                 fprintf (out, "`tcp://HOST:PORT`, `ipc://PATH`, `inproc://NAME`");
@@ -782,47 +561,7 @@ s_test_table_and_types (void)
         for (int earlier = 0; earlier < index; earlier++)
             assert (!streq (s_env_name (schalt_settings[earlier].path, other, sizeof other), name));
     }
-    //  Each value is checked as a setting of its type; '+' marks a valid one, '-' not
-    const schalt_setting_t settings[] = {
-        {.type = SCHALT_SETTING_INTEGER, .min = -5, .max = 100},
-        {.type = SCHALT_SETTING_STRING, .max = 5},
-        {.type = SCHALT_SETTING_ENUM, .choices = "error|info|debug"},
-        {.type = SCHALT_SETTING_ENDPOINT},
-        {.type = SCHALT_SETTING_TIMEZONE},
-        {.type = SCHALT_SETTING_PATH}};
-    const char *cases[][16] = {
-        {"+0", "+-5", "+100", "+42", "-101", "--6", "-12x", "- 12", "-+12", "-", "--", "-1e3",
-         "-0x10", "-99999999999999999999999", NULL},
-        {"+abc", "+\xc3\xa4\xc3\xb6\xc3\xbc", "+a b", "-abcdef", "-a\tb", "-", NULL},
-        {"+info", "+error", "+debug", "-Info", "-inf", "-infos", "-error|info", "-", NULL},
-        {"+tcp://127.0.0.1:7310", "+tcp://*:7310", "+tcp://localhost:*", "+tcp://[::1]:7310",
-         "+ipc:///tmp/s.sock", "+inproc://x", "-tcp://::1:7310", "-tcp://[]:1", "-tcp://host",
-         "-tcp://:1", "-tcp://host:0", "-tcp://host:65536", "-tcp://host:12a", "-tcp://a b:1",
-         "-ipc://", NULL},
-        {"+Europe/Berlin", "+UTC", "+America/Argentina/Buenos_Aires", "+Etc/GMT+1",
-         "-Europe/Nowhere", "-europe/berlin", "-../../etc/passwd", "-/etc/localtime",
-         "-Europe/../Europe/Berlin", "-Europe/Berlin ", NULL},
-        {"+/usr/share/schaltstelle/schemas", "+schemas", "-", "-a\nb", NULL}};
-    char buffer[256];
-    long integer = 0;
-    for (size_t type = 0; type < sizeof settings / sizeof *settings; type++)
-        for (int index = 0; cases[type][index]; index++) {
-            bool valid = cases[type][index][0] == '+';
-            const char *value = cases[type][index] + 1;
-            const char *message = s_check (&settings[type], value, &integer, buffer, sizeof buffer);
-            if (!message != valid)
-                fprintf (stderr, "type %zu value '%s': %s\n", type, value, message);
-            assert (!message == valid);
-        }
-    //  Other cases: too long an ipc path, the integer's value
-    char ipc[128] = "ipc://";
-    memset (ipc + 6, 'x', 108);
-    assert (s_check (&settings[3], ipc, &integer, buffer, sizeof buffer));
-    assert (!s_check (&settings[0], "-5", &integer, buffer, sizeof buffer) && integer == -5);
-    assert (streq (s_check (&settings[0], "101", &integer, buffer, sizeof buffer),
-                   "must be between -5 and 100"));
-    assert (streq (s_check (&settings[2], "x", &integer, buffer, sizeof buffer),
-                   "must be one of: error, info, debug"));
+    schalt_config_test_check ();
 }
 
 //  Self test.
@@ -947,7 +686,7 @@ schalt_config_test (bool verbose)
                             "cli\n"
                             "    retries = 3\n"
                             "    retries = 4\n"
-                            "registry\n"
+                            "mailer\n"
                             "    endpoint = tcp://*:7320\n");
     errors = s_test_load (filename, &config, verbose);
     assert (config == NULL && s_test_lines (errors) == 12);
@@ -963,7 +702,8 @@ schalt_config_test (bool verbose)
         ":12: scheduler/heartbeat: is a setting, not a section\n",
         ":14: scheduler/redis: is a section, it cannot have a value\n",
         ":17: cli/retries: is set more than once (first on line 16)\n",
-        ":18: registry: unknown section; known here: schaltstelle, scheduler, cli\n"};
+        ":18: mailer: unknown section; known here: schaltstelle, scheduler, registry, "
+        "notifier, cli\n"};
     for (size_t index = 0; index < sizeof expected / sizeof *expected; index++)
         s_test_expect (errors, "%s%s", filename, expected[index]);
     free (errors);

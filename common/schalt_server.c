@@ -227,7 +227,7 @@ s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *re
         return;
     }
     bool shaped =
-        reply->type == REDIS_REPLY_ARRAY && (reply->elements == 2 || reply->elements == 4) &&
+        reply->type == REDIS_REPLY_ARRAY && (reply->elements == 2 || reply->elements >= 4) &&
         reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer >= 200 &&
         reply->element[0]->integer <= 599 && reply->element[1]->type == REDIS_REPLY_STRING;
     if (!shaped) {
@@ -240,9 +240,20 @@ s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *re
     }
     s_send (self, call->routing, schalt_call_command (call), (int)reply->element[0]->integer, id,
             reply->element[1]->str);
-    if (reply->elements == 4 && reply->element[2]->type == REDIS_REPLY_STRING &&
-        reply->element[3]->type == REDIS_REPLY_STRING)
+    if (reply->elements >= 4 && reply->element[2]->type == REDIS_REPLY_STRING &&
+        reply->element[3]->type == REDIS_REPLY_STRING && reply->element[2]->len > 0)
         schalt_server_publish (self, reply->element[2]->str, id, reply->element[3]->str);
+    //  The outbox lists the script wrote to: relay from them after the batch
+    for (size_t index = 4; index < reply->elements; index++) {
+        if (reply->element[index]->type != REDIS_REPLY_STRING)
+            continue;
+        for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
+             outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
+            if (schalt_outbox_owns (outbox, reply->element[index]->str)) {
+                schalt_outbox_touch (outbox, reply->element[index]->str);
+                self->relay_due = true;
+            }
+    }
 }
 
 //  Reads the reply of every queued call, in order, and answers it.

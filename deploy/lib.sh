@@ -25,7 +25,7 @@ SCHALT_PACKAGES_TEST=(json-schema-test-suite clang-format valgrind python3-zmq
 
 # The daemons in start order; deploy/down stops them in reverse. A message flows
 # scheduler -> registry -> notifier, so receivers start first.
-SCHALT_DAEMONS=(scheduler)
+SCHALT_DAEMONS=(notifier registry scheduler)
 
 # Where the services listen. Redis's port is read from redis.conf, its one source.
 SCHALT_REDIS_PORT=$(awk '$1 == "port" { print $2 }' "$SCHALT_REDIS_CONF")

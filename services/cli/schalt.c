@@ -14,12 +14,14 @@ typedef struct {
     const char *zone;
     bool json;
     bool id_only; //  --id: print only the id of the object shown
+    bool csv;     //  --csv: a table as CSV for spreadsheets
+    int status;   //  the reply's status, for the printer
     int argc;     //  arguments after the command words
     char **argv;
 } cli_t;
 
 //  One option of a command: --name VALUE (or a flag), how it goes on the wire.
-typedef enum { OPT_TEXT, OPT_TIME, OPT_INTEGER, OPT_LIST, OPT_FLAG } option_kind_t;
+typedef enum { OPT_TEXT, OPT_TIME, OPT_INTEGER, OPT_LIST, OPT_FLAG, OPT_CSV } option_kind_t;
 
 typedef struct {
     const char *name;  //  "title" for --title
@@ -31,7 +33,7 @@ typedef struct {
 
 //  A command: its words, the daemon and wire command, its options.
 typedef struct {
-    const char *noun, *verb; //  "event", "create"; verb NULL for one-word commands
+    const char *noun, *verb; //  "event", "create"; verb "" for one-word commands
     const char *service;     //  "scheduler"
     const char *command;     //  "event.create"
     const char *positional;  //  the field an ID argument fills, or NULL
@@ -39,6 +41,16 @@ typedef struct {
     const char *help;
     int (*print) (cli_t *cli, json_t *body); //  how a success is shown
 } command_t;
+
+//  The words of a command as typed ("event create", "register").
+static const char *
+s_name (const command_t *command)
+{
+    static char name[48];
+    snprintf (name, sizeof (name), "%s%s%s", command->noun, *command->verb ? " " : "",
+              command->verb);
+    return name;
+}
 
 //  --------------------------------------------------------------------------
 //  Printing replies
@@ -213,6 +225,147 @@ s_show_sessions (cli_t *cli, json_t *body)
     return CLI_DONE;
 }
 
+static int
+s_show_registration (cli_t *cli, json_t *body)
+{
+    json_t *registration = json_object_get (body, "registration");
+    if (cli->id_only)
+        return s_print_id (registration);
+    if (cli->json)
+        return s_print_json (registration);
+    const char *status = json_string_value (json_object_get (registration, "status"));
+    const char *id = json_string_value (json_object_get (registration, "id"));
+    json_t *position = json_object_get (registration, "position");
+    printf ("%s", cli->status == 200 ? "already registered: " : "");
+    if (position)
+        printf ("%s (position %lld, registration %s)\n", status,
+                (long long)json_integer_value (position), id);
+    else
+        printf ("%s (registration %s)\n", status, id);
+    return CLI_DONE;
+}
+
+//  Writes one CSV cell: quoted if it holds ; " or a line break; a leading
+//  = + - @ is defused with ' so that a spreadsheet never runs it as a formula.
+static void
+s_csv_cell (FILE *out, const char *text, bool last)
+{
+    text = text ? text : "";
+    bool formula = strchr ("=+-@", text[0]) && text[0];
+    bool quote = formula || strpbrk (text, ";\"\r\n");
+    if (quote)
+        fputc ('"', out);
+    if (formula)
+        fputc ('\'', out);
+    for (const char *cursor = text; *cursor; cursor++) {
+        if (*cursor == '"')
+            fputc ('"', out);
+        fputc (*cursor, out);
+    }
+    if (quote)
+        fputc ('"', out);
+    fputs (last ? "\r\n" : ";", out);
+}
+
+static int
+s_show_registrations (cli_t *cli, json_t *body)
+{
+    if (cli->json)
+        return s_print_json (body);
+    const char *header[] = {"#", "STATUS", "NAME", "E-MAIL", "INSTITUTION", "LANG", "REGISTERED"};
+    const int columns = 7;
+    cli_table_t *table = cli_table_new (columns);
+    if (cli->csv)
+        fputs ("\xEF\xBB\xBF", stdout); //  a BOM, so that spreadsheets read UTF-8
+    if (cli->csv)
+        for (int column = 0; column < columns; column++)
+            s_csv_cell (stdout, header[column], column == columns - 1);
+    else
+        cli_table_row (table, header);
+    const char *lists[] = {"confirmed", "waitlist"};
+    size_t count = 0;
+    for (int list = 0; list < 2; list++) {
+        size_t index;
+        json_t *registration;
+        json_array_foreach (json_object_get (body, lists[list]), index, registration)
+        {
+            char number[24], created[32];
+            snprintf (number, sizeof (number), "%zu", index + 1);
+            const char *row[] = {
+                number,
+                json_string_value (json_object_get (registration, "status")),
+                json_string_value (json_object_get (registration, "name")),
+                json_string_value (json_object_get (registration, "email")),
+                json_string_value (json_object_get (registration, "institution")),
+                json_string_value (json_object_get (registration, "language")),
+                cli_local_time (json_string_value (json_object_get (registration, "created")),
+                                cli->zone, created)};
+            if (cli->csv)
+                for (int column = 0; column < columns; column++)
+                    s_csv_cell (stdout, row[column], column == columns - 1);
+            else
+                cli_table_row (table, row);
+            count++;
+        }
+    }
+    if (!cli->csv) {
+        json_t *session = json_object_get (body, "session");
+        printf ("%s: %zu of %lld seats taken, %zu waiting\n",
+                json_string_value (json_object_get (session, "title")),
+                json_array_size (json_object_get (body, "confirmed")),
+                (long long)json_integer_value (json_object_get (session, "capacity")),
+                json_array_size (json_object_get (body, "waitlist")));
+        if (count > 0)
+            cli_table_print (table, stdout);
+    }
+    cli_table_destroy (&table);
+    return CLI_DONE;
+}
+
+static int
+s_show_notices (cli_t *cli, json_t *body)
+{
+    json_t *notices = json_object_get (body, "notices");
+    if (cli->json)
+        return s_print_json (notices);
+    if (json_array_size (notices) == 0) {
+        printf ("No notices.\n");
+        return CLI_DONE;
+    }
+    cli_table_t *table = cli_table_new (7);
+    const char *header[] = {"ID", "STATE", "TEMPLATE", "TO", "ATTEMPTS", "UPDATED", "LAST REPLY"};
+    cli_table_row (table, header);
+    size_t index;
+    json_t *notice;
+    json_array_foreach (notices, index, notice)
+    {
+        json_t *attempts = json_object_get (notice, "attempts");
+        json_t *last = json_array_get (attempts, json_array_size (attempts) - 1);
+        json_t *reason = json_object_get (notice, "reason");
+        char count[24], updated[32], reply[160];
+        snprintf (count, sizeof (count), "%zu", json_array_size (attempts));
+        if (last)
+            snprintf (reply, sizeof (reply), "%lld %s",
+                      (long long)json_integer_value (json_object_get (last, "smtp")),
+                      json_string_value (json_object_get (last, "reply")));
+        else
+            snprintf (reply, sizeof (reply), "%s", reason ? json_string_value (reason) : "");
+        const char *row[] = {
+            json_string_value (json_object_get (notice, "id")),
+            json_string_value (json_object_get (notice, "state")),
+            json_string_value (json_object_get (notice, "template")),
+            json_string_value (json_object_get (json_object_get (notice, "recipient"), "email")),
+            count,
+            cli_local_time (json_string_value (json_object_get (notice, "updated")), cli->zone,
+                            updated),
+            reply};
+        cli_table_row (table, row);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    return CLI_DONE;
+}
+
 //  --------------------------------------------------------------------------
 //  The commands
 
@@ -266,6 +419,22 @@ static const option_t s_session_list_options[] = {
     {"all", "include_cancelled", OPT_FLAG, false, "include cancelled sessions"},
     {NULL, NULL, 0, false, NULL}};
 
+static const option_t s_register_options[] = {
+    {"session", "session", OPT_TEXT, true, "the session's id"},
+    {"name", "name", OPT_TEXT, true, "the person's name"},
+    {"email", "email", OPT_TEXT, true, "the person's e-mail address"},
+    {"institution", "institution", OPT_TEXT, false, "e.g. Kita Sonnenschein"},
+    {"lang", "language", OPT_TEXT, false, "language of the e-mails: de (default) or en"},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_registrations_options[] = {
+    {"session", "session", OPT_TEXT, true, "the session's id"},
+    {"csv", NULL, OPT_CSV, false, "CSV for spreadsheets: UTF-8 with BOM, ';'-separated"},
+    {NULL, NULL, 0, false, NULL}};
+static const option_t s_notices_options[] = {
+    {"state", "state", OPT_TEXT, false, "queued, sending, sent, deferred or failed"},
+    {"to", "to", OPT_TEXT, false, "only notices to this address"},
+    {NULL, NULL, 0, false, NULL}};
+
 static const command_t s_commands[] = {
     {"event", "create", "scheduler", "event.create", NULL, s_event_create_options,
      "schedule an event", s_show_event},
@@ -286,10 +455,16 @@ static const command_t s_commands[] = {
      "change a session", s_show_session},
     {"session", "cancel", "scheduler", "session.cancel", "id", s_cancel_options, "cancel a session",
      s_show_session},
+    {"register", "", "registry", "registration.create", NULL, s_register_options,
+     "register a person for a session: confirmed, or waitlisted", s_show_registration},
+    {"registrations", "", "registry", "registration.list", NULL, s_registrations_options,
+     "list a session's registrations: confirmed, then the waitlist", s_show_registrations},
+    {"notices", "", "notifier", "notice.list", NULL, s_notices_options,
+     "list e-mail notices and how their delivery went", s_show_notices},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 //  The daemons `status` and `logs` talk to.
-static const char *s_services[] = {"scheduler", NULL};
+static const char *s_services[] = {"scheduler", "registry", "notifier", NULL};
 
 //  --------------------------------------------------------------------------
 //  Usage
@@ -305,8 +480,8 @@ s_usage (FILE *out)
              "  --id           print only the id of the object created or shown\n\n"
              "Commands:\n");
     for (const command_t *command = s_commands; command->noun; command++) {
-        char words[48];
-        snprintf (words, sizeof (words), "%s %s%s", command->noun, command->verb,
+        char words[64];
+        snprintf (words, sizeof (words), "%s%s", s_name (command),
                   command->positional ? " ID" : "");
         fprintf (out, "  %-20s %s\n", words, command->help);
     }
@@ -322,11 +497,12 @@ s_usage (FILE *out)
 static void
 s_command_usage (FILE *out, const command_t *command)
 {
-    fprintf (out, "usage: schalt %s %s%s", command->noun, command->verb,
-             command->positional ? " ID" : "");
+    fprintf (out, "usage: schalt %s%s", s_name (command), command->positional ? " ID" : "");
     for (const option_t *option = command->options; option->name; option++)
         fprintf (out, option->required ? " --%s %s" : " [--%s%s]", option->name,
-                 option->kind == OPT_FLAG ? "" : (option->required ? "VALUE" : " VALUE"));
+                 option->kind == OPT_FLAG || option->kind == OPT_CSV
+                     ? ""
+                     : (option->required ? "VALUE" : " VALUE"));
     fprintf (out, "\n%s\n", command->help);
     for (const option_t *option = command->options; option->name; option++)
         fprintf (out, "  --%-13s %s\n", option->name, option->help);
@@ -347,9 +523,9 @@ s_take_option (cli_t *cli, const command_t *command, const option_t *option, con
         case OPT_TIME:
             if (schalt_time_parse_local (value, cli->zone, &utc) != 0) {
                 fprintf (stderr,
-                         "schalt %s %s: --%s '%s' is not a date and time that exists in %s "
+                         "schalt %s: --%s '%s' is not a date and time that exists in %s "
                          "(YYYY-MM-DDTHH:MM)\n",
-                         command->noun, command->verb, option->name, value, cli->zone);
+                         s_name (command), option->name, value, cli->zone);
                 return CLI_USAGE;
             }
             json_object_set_new (body, option->field,
@@ -359,8 +535,8 @@ s_take_option (cli_t *cli, const command_t *command, const option_t *option, con
             errno = 0;
             long long number = strtoll (value, &end, 10);
             if (!*value || *end || errno) {
-                fprintf (stderr, "schalt %s %s: --%s '%s' is not a whole number\n", command->noun,
-                         command->verb, option->name, value);
+                fprintf (stderr, "schalt %s: --%s '%s' is not a whole number\n", s_name (command),
+                         option->name, value);
                 return CLI_USAGE;
             }
             json_object_set_new (body, option->field, json_integer (number));
@@ -375,6 +551,9 @@ s_take_option (cli_t *cli, const command_t *command, const option_t *option, con
         }
         case OPT_FLAG:
             json_object_set_new (body, option->field, json_true ());
+            break;
+        case OPT_CSV:
+            cli->csv = true; //  how to print, not what to ask
             break;
         default:
             json_object_set_new (body, option->field, json_string (value));
@@ -399,23 +578,20 @@ s_build_body (cli_t *cli, const command_t *command, json_t *body, bool *help)
                 json_object_set_new (body, command->positional, json_string (arg));
                 continue;
             }
-            fprintf (stderr, "schalt %s %s: unexpected argument '%s'\n", command->noun,
-                     command->verb, arg);
+            fprintf (stderr, "schalt %s: unexpected argument '%s'\n", s_name (command), arg);
             return CLI_USAGE;
         }
         const option_t *option = command->options;
         while (option->name && !streq (option->name, arg + 2))
             option++;
         if (!option->name) {
-            fprintf (stderr, "schalt %s %s: unknown option %s (see --help)\n", command->noun,
-                     command->verb, arg);
+            fprintf (stderr, "schalt %s: unknown option %s (see --help)\n", s_name (command), arg);
             return CLI_USAGE;
         }
         const char *value = NULL;
-        if (option->kind != OPT_FLAG) {
+        if (option->kind != OPT_FLAG && option->kind != OPT_CSV) {
             if (index + 1 >= cli->argc) {
-                fprintf (stderr, "schalt %s %s: %s needs a value\n", command->noun, command->verb,
-                         arg);
+                fprintf (stderr, "schalt %s: %s needs a value\n", s_name (command), arg);
                 return CLI_USAGE;
             }
             value = cli->argv[++index];
@@ -424,14 +600,12 @@ s_build_body (cli_t *cli, const command_t *command, json_t *body, bool *help)
             return CLI_USAGE;
     }
     if (command->positional && !json_object_get (body, command->positional)) {
-        fprintf (stderr, "schalt %s %s: the %s ID is missing\n", command->noun, command->verb,
-                 command->noun);
+        fprintf (stderr, "schalt %s: the %s ID is missing\n", s_name (command), command->noun);
         return CLI_USAGE;
     }
     for (const option_t *option = command->options; option->name; option++)
         if (option->required && !json_object_get (body, option->field)) {
-            fprintf (stderr, "schalt %s %s: --%s is required\n", command->noun, command->verb,
-                     option->name);
+            fprintf (stderr, "schalt %s: --%s is required\n", s_name (command), option->name);
             return CLI_USAGE;
         }
     return 0;
@@ -619,7 +793,10 @@ static const command_t *
 s_find (int argc, char **argv, int *used)
 {
     for (const command_t *command = s_commands; command->noun; command++)
-        if (argc >= 2 && streq (argv[0], command->noun) && streq (argv[1], command->verb)) {
+        if (!*command->verb && argc >= 1 && streq (argv[0], command->noun)) {
+            *used = 1;
+            return command;
+        } else if (argc >= 2 && streq (argv[0], command->noun) && streq (argv[1], command->verb)) {
             *used = 2;
             return command;
         }
@@ -673,8 +850,9 @@ main (int argc, char **argv)
         schalt_config_new (filename ? filename : schalt_config_default_file (), stderr);
     if (!config)
         return CLI_USAGE;
-    cli_t cli = {config, schalt_config_string (config, "schaltstelle/timezone"), json, id_only, 0,
-                 NULL};
+    cli_t cli = {
+        config, schalt_config_string (config, "schaltstelle/timezone"), json, id_only, false, 0, 0,
+        NULL};
     int used = 0, rc;
     const command_t *command = s_find (argc - first, argv + first, &used);
     cli.argc = argc - first - (command ? used : 1);

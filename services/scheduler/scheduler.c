@@ -297,6 +297,14 @@ s_create (schalt_server_t *server)
     scheduler_t *self = (scheduler_t *)zmalloc (sizeof (scheduler_t));
     assert (self);
     self->store = scheduler_store_new (server);
+    //  Session facts go to the registry one after the other (window 1)
+    if (self->store
+        && schalt_server_outbox (server, "registry",
+                                 schalt_config_string (schalt_server_config (server),
+                                                       "registry/endpoint"),
+                                 1)
+               != 0)
+        scheduler_store_destroy (&self->store);
     if (!self->store) {
         free (self);
         return NULL;

@@ -5,6 +5,10 @@
       scheduler:{events}:index                     zset: event ids by start (forever)
       scheduler:{events}:event:<evt-id>:sessions   zset: its session ids by start (forever)
       scheduler:{events}:session:<ses-id>          hash: a session (forever)
+      scheduler:{events}:outbox:registry           list: session facts for the registry,
+                                                   until it acknowledges them
+      scheduler:{events}:dead:registry             list: facts the registry refused
+                                                   (kept for an admin)
       scheduler:{events}:request:<request-id>      hash: digest, status, body of a
                                                    state-changing request's reply
                                                    (schaltstelle/request_ttl seconds)

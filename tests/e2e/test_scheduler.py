@@ -84,6 +84,13 @@ class EventTest(harness.E2ETestCase):
         self.assertEqual(updated["description"], "Zweite Sitzung\nmit Gästen")
         code, got, err = self.schalt_json("event", "get", event["id"])
         self.assertEqual(got, updated)
+        # Moving the other before it changes the order of the list
+        code, moved, err = self.schalt_json("event", "update", other["id"], "--start",
+                                            "2027-04-19T09:00", "--end", "2027-04-19T12:00")
+        self.assertEqual((code, moved["start"]), (0, "2027-04-19T07:00:00Z"), err)
+        code, listed, err = self.schalt_json("event", "list")
+        ids = [item["id"] for item in listed]
+        self.assertLess(ids.index(other["id"]), ids.index(event["id"]))
 
         # cancel: gone from the list, still there with --all
         code, cancelled, err = self.schalt_json("event", "cancel", event["id"], "--reason",
@@ -179,7 +186,8 @@ class SessionTest(harness.E2ETestCase):
         self.assertEqual(middle["topics"], [])
 
         # Listed in start order, not in the order of creation
-        self.assertEqual([s["id"] for s in self.sessions()], [early["id"], middle["id"], late["id"]])
+        self.assertEqual([s["id"] for s in self.sessions()],
+                         [early["id"], middle["id"], late["id"]])
         code, got, err = self.schalt_json("session", "get", early["id"])
         self.assertEqual(code, 0, err)
         self.assertEqual(got, early)
@@ -202,7 +210,8 @@ class SessionTest(harness.E2ETestCase):
         self.assertEqual(moved["capacity"], 60)
         self.assertEqual(moved["topics"], ["grundschule-sek1"])
         self.assertEqual(moved["title"], late["title"])
-        self.assertEqual([s["id"] for s in self.sessions()], [late["id"], early["id"], middle["id"]])
+        self.assertEqual([s["id"] for s in self.sessions()],
+                         [late["id"], early["id"], middle["id"]])
 
         # Cancel one: not listed, except with --all
         code, cancelled, err = self.schalt_json("session", "cancel", middle["id"], "--reason",
@@ -332,10 +341,12 @@ class RefusalTest(harness.E2ETestCase):
         # Touching times are no overlap; another room is free
         after = self.create_session(self.event["id"], "Danach", "A101", "2027-03-13T11:00",
                                     "2027-03-13T12:00")
-        before_ = self.create_session(self.event["id"], "Davor", "a101", "2027-03-13T09:00",
-                                      "2027-03-13T10:00")
+        self.create_session(self.event["id"], "Davor", "a101", "2027-03-13T09:00",
+                            "2027-03-13T10:00")
         self.create_session(self.event["id"], "Nebenan", "A102", "2027-03-13T10:30",
                             "2027-03-13T11:30")
+        code, listed, err = self.schalt_json("session", "list", "--event", self.event["id"])
+        self.assertEqual([s["title"] for s in listed], ["Davor", "Belegt", "Nebenan", "Danach"])
         # Moving a session into a taken slot is refused too
         self.assertRefusedUnchanged(["session", "update", after["id"], "--start",
                                      "2027-03-13T10:59"], 409, "room_taken", "/room")
@@ -470,6 +481,8 @@ class NoDaemonTest(harness.E2ETestCase):
         code, listed, err = self.schalt_json("event", "list", "--from", "2027-09-01T00:00", "--to",
                                              "2027-09-02T00:00")
         self.assertEqual([item["id"] for item in listed if item["title"] == title], [event["id"]])
+        # SIGTERM stops the daemon cleanly
+        self.assertEqual(self.scheduler.stop(), 0, self.scheduler.log_text())
 
 
 if __name__ == "__main__":

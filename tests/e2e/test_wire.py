@@ -14,7 +14,7 @@ import time
 import unittest
 
 import harness
-from harness import PREFIX, PROTOCOL, new_request_id
+from harness import PROTOCOL, new_request_id
 
 GOOD_EVENT = {
     "kind": "day-of-education",
@@ -297,6 +297,31 @@ class WireTest(harness.E2ETestCase):
         self.request("event.create", body, request_id)
         self.assertIsNone(subscriber.next(lambda f: f[0] == b"event.created", timeout=1))
 
+    def test_changes_are_published(self):
+        subscriber = self.subscriber()
+        self.wait_for_subscription(subscriber)
+        dealer = self.dealer()
+        event = self.request("event.create", event_body(title="Live"), dealer=dealer)
+        event_id = event.body["event"]["id"]
+        session = {"event": event_id, "title": "S", "room": "A1", "capacity": 5,
+                   "start": "2027-03-13T09:00:00Z", "end": "2027-03-13T10:00:00Z"}
+        steps = [
+            ("session.create", session, "session.created"),
+            ("event.update", {"id": event_id, "place": "Neue Aula"}, "event.updated"),
+            ("event.cancel", {"id": event_id, "reason": "Sturm"}, "event.cancelled"),
+        ]
+        for command, body, topic in steps:
+            with self.subTest(command=command):
+                request_id = new_request_id()
+                reply = self.request(command, body, request_id, dealer)
+                self.assertLess(reply.status, 300, reply)
+                frames = subscriber.next(lambda f: f[0] == topic.encode(), timeout=5)
+                self.assertIsNotNone(frames, "no %s published" % topic)
+                self.assertEqual(frames[1].decode(), request_id)
+                published = json.loads(frames[2])
+                self.assertEqual(harness.schema_errors("event/" + topic, published), [])
+                self.assertEqual(published, reply.body)
+
     def test_log_lines_are_published(self):
         subscriber = self.subscriber(b"log.")
         self.wait_for_subscription(subscriber)
@@ -341,6 +366,7 @@ class SizeLimitTest(harness.E2ETestCase):
         self.assertEqual(self.redis.snapshot(), before)
         created = self.request("event.create", event_body(title="Daneben"), dealer=other)
         self.assertEqual(created.status, 201, created)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -9,6 +9,8 @@ function scheduler.event_key(id) return scheduler.prefix .. 'event:' .. id end
 function scheduler.sessions_key(id) return scheduler.prefix .. 'event:' .. id .. ':sessions' end
 function scheduler.session_key(id) return scheduler.prefix .. 'session:' .. id end
 
+scheduler.registry_outbox = scheduler.prefix .. 'outbox:registry'
+
 -- Fields shown to clients, in the order of the reply schemas.
 local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'end', 'status',
     'reason', 'created', 'updated'}
@@ -115,3 +117,33 @@ function scheduler.check_session(event, session)
     return nil
 end
 
+
+-- Tells the registry a session's facts as they are now, through the outbox
+-- (rule 4), in the same step as the change. Every change bumps the session's
+-- revision, and the registry applies facts only if they are newer than what
+-- it has: session facts never go backwards.
+function scheduler.send_facts(session, event)
+    session.revision = (tonumber(session.revision) or 0) + 1
+    redis.call('HSET', scheduler.session_key(session.id), 'revision', session.revision)
+    local facts = {
+        revision = session.revision,
+        session = {id = session.id, title = session.title, room = session.room,
+            start = session.start, ['end'] = session['end'], capacity = tonumber(session.capacity),
+            status = session.status},
+        event = {id = event.id, kind = event.kind, title = event.title, place = event.place,
+            status = event.status}}
+    schalt.outbox(scheduler.registry_outbox, 'sf-' .. session.id .. '-' .. session.revision,
+        'session.facts', cjson.encode(facts))
+end
+
+-- Sends the facts of every session of the event whose status is in statuses
+-- (a set), as changed by change(session) first.
+function scheduler.send_event_facts(event, statuses, change)
+    for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(event.id), 0, -1)) do
+        local session = scheduler.load(scheduler.session_key(id))
+        if session and statuses[session.status] then
+            if change then change(session) end
+            scheduler.send_facts(session, event)
+        end
+    end
+end

@@ -9,13 +9,12 @@ end
 if event.status == 'cancelled' then
     return schalt.fail(409, 'already_cancelled', '/id', 'the event ' .. event.id .. ' is already cancelled')
 end
-for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(event.id), 0, -1)) do
-    local key = scheduler.session_key(id)
-    if redis.call('HGET', key, 'status') == 'scheduled' then
-        redis.call('HSET', key, 'status', 'cancelled', 'reason', ARGV[5], 'updated', ARGV[6])
-    end
-end
 redis.call('HSET', KEYS[2], 'status', 'cancelled', 'reason', ARGV[5], 'updated', ARGV[6])
 event.status, event.reason, event.updated = 'cancelled', ARGV[5], ARGV[6]
+scheduler.send_event_facts(event, {scheduled = true}, function(session)
+    redis.call('HSET', scheduler.session_key(session.id), 'status', 'cancelled', 'reason', ARGV[5],
+        'updated', ARGV[6])
+    session.status = 'cancelled'
+end)
 local body = scheduler.encode({event = scheduler.event_view(event)})
 return schalt.answer(200, body, 'event.cancelled', body)

@@ -26,5 +26,7 @@ end
 merged.updated = changes.updated
 scheduler.store(KEYS[2], merged)
 redis.call('ZADD', KEYS[3], merged.start_ts, merged.id)
+-- Titles and places reach participants' e-mails: the registry must know
+scheduler.send_event_facts(merged, {scheduled = true})
 local body = scheduler.encode({event = scheduler.event_view(merged)})
 return schalt.answer(200, body, 'event.updated', body)

@@ -11,5 +11,6 @@ if session.status ~= 'scheduled' then
 end
 redis.call('HSET', KEYS[2], 'status', 'cancelled', 'reason', ARGV[5], 'updated', ARGV[6])
 session.status, session.reason, session.updated = 'cancelled', ARGV[5], ARGV[6]
+scheduler.send_facts(session, scheduler.load(scheduler.event_key(session.event)))
 local body = scheduler.encode({session = scheduler.session_view(session)})
 return schalt.answer(200, body, 'session.cancelled', body)

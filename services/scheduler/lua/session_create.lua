@@ -14,5 +14,6 @@ if redis.call('EXISTS', KEYS[4]) == 1 then
 end
 scheduler.store(KEYS[4], session)
 redis.call('ZADD', KEYS[3], session.start_ts, session.id)
+scheduler.send_facts(session, event)
 local body = scheduler.encode({session = scheduler.session_view(session)})
 return schalt.answer(201, body, 'session.created', body)

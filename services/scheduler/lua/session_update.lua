@@ -15,5 +15,6 @@ local refused = scheduler.check_session(event, merged)
 if refused then return refused end
 scheduler.store(KEYS[2], merged)
 redis.call('ZADD', scheduler.sessions_key(session.event), merged.start_ts, merged.id)
+scheduler.send_facts(merged, event)
 local body = scheduler.encode({session = scheduler.session_view(merged)})
 return schalt.answer(200, body, 'session.updated', body)

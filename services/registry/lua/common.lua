@@ -1,0 +1,43 @@
+-- common.lua: what every registry script shares (put in front of each by the store).
+-- Every key of a session carries the session's id as hash tag, {ses-...}: a
+-- registration touches the session's facts, seats, waitlist, e-mail index and
+-- outbox together, and sessions are independent of each other, so they spread
+-- over a Redis Cluster and a burst on one session is one slot.
+local registry = {}
+
+function registry.prefix(session_id) return 'registry:{' .. session_id .. '}:' end
+
+-- Fields of a registration as clients see them, in order.
+local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'language', 'status',
+    'created'}
+
+-- The stored hash of a key as a table, or nil.
+function registry.load(key)
+    local reply = redis.call('HGETALL', key)
+    if #reply == 0 then return nil end
+    return schalt.hash(reply)
+end
+
+-- A registration as clients see it, with its waitlist position if waitlisted.
+function registry.view(registration, prefix)
+    local view = {}
+    for _, name in ipairs(registration_fields) do
+        if registration[name] and registration[name] ~= '' then view[name] = registration[name] end
+    end
+    if registration.status == 'waitlisted' then
+        local rank = redis.call('ZRANK', prefix .. 'waitlist', registration.id)
+        if rank then view.position = rank + 1 end
+    end
+    return view
+end
+
+-- Writes the fields of a table into a hash.
+function registry.store(key, record)
+    local flat = {}
+    for name, value in pairs(record) do
+        flat[#flat + 1] = name
+        flat[#flat + 1] = tostring(value)
+    end
+    redis.call('HSET', key, unpack(flat))
+end
+

@@ -1,0 +1,59 @@
+-- registration.create: one person for one session, decided and written in
+-- one step. KEYS[1] request, KEYS[2] the session's facts. ARGV[4] the
+-- registration as JSON (id, session, name, email, institution, language,
+-- created), ARGV[5] the notice id for its confirmation.
+--
+-- Seats go in arrival order: the first `capacity` registrations are
+-- confirmed, the rest waitlisted in order. The same address (ignoring case)
+-- is never registered twice for one session: a second attempt returns the
+-- existing registration (200) and sends nothing.
+local seen = schalt.replay()
+if seen then return seen end
+local registration = cjson.decode(ARGV[4])
+local prefix = registry.prefix(registration.session)
+local session = registry.load(KEYS[2])
+if not session then
+    return schalt.fail(404, 'not_found', '/session', 'no session ' .. registration.session
+        .. ' is open for registration (unknown, or not yet announced by the scheduler)')
+end
+if session.status ~= 'scheduled' then
+    return schalt.fail(409, 'session_cancelled', '/session', 'the session ' .. session.id
+        .. ' is cancelled')
+end
+if tonumber(session.start_ts) <= tonumber(ARGV[3]) then
+    return schalt.fail(409, 'session_past', '/session', 'the session ' .. session.id
+        .. ' has already begun')
+end
+local address = string.lower(registration.email)
+local existing = redis.call('HGET', prefix .. 'emails', address)
+if existing then
+    local stored = registry.load(prefix .. 'registration:' .. existing)
+    return schalt.answer(200, cjson.encode({registration = registry.view(stored, prefix)}))
+end
+
+-- A seat if one is free, else the end of the waitlist
+local order = redis.call('INCR', prefix .. 'arrivals')
+registration.status = 'waitlisted'
+if redis.call('ZCARD', prefix .. 'confirmed') < tonumber(session.capacity) then
+    registration.status = 'confirmed'
+end
+registration.arrival = order
+registry.store(prefix .. 'registration:' .. registration.id, registration)
+local seats = registration.status == 'confirmed' and 'confirmed' or 'waitlist'
+redis.call('ZADD', prefix .. seats, order, registration.id)
+redis.call('HSET', prefix .. 'emails', address, registration.id)
+local view = registry.view(registration, prefix)
+
+-- The e-mail, through the outbox, in this same step
+local variables = {event_title = session.event_title, session_title = session.title,
+    room = session.room, place = session.place, start = session.start, ['end'] = session['end'],
+    recipient_name = registration.name}
+if view.position then variables.position = tostring(view.position) end
+schalt.outbox(prefix .. 'outbox:notifier', ARGV[5], 'notice.send', cjson.encode({
+    template = 'registration-' .. registration.status, language = registration.language,
+    recipient = {name = registration.name, email = registration.email},
+    variables = variables}))
+-- Observers learn that a registration happened, not who registered
+local event = cjson.encode({registration = {id = view.id, session = view.session,
+    status = view.status, position = view.position}})
+return schalt.answer(201, cjson.encode({registration = view}), 'registration.created', event)

@@ -1,0 +1,18 @@
+/*  registry - the registry service: people's registrations for sessions.
+
+    Commands: registration.create|get|list, and session.facts, which the
+    scheduler delivers through its outbox. A registration is decided and
+    written in one script: the session is known, open and in the future; an
+    address registers once per session; a seat if one is free, else a
+    waitlist place in arrival order; the notice for the notifier in the outbox;
+    the reply under the request id.
+*/
+#ifndef REGISTRY_H_INCLUDED
+#define REGISTRY_H_INCLUDED
+
+#include "schalt.h"
+
+//  The service as the server skeleton runs it.
+extern const schalt_service_t registry_service;
+
+#endif
