@@ -6,9 +6,9 @@
 #include "schalt_log.h"
 #include "schalt_testutil.h"
 
-#define ACK_TIMEOUT 2000    //  ms before an unacknowledged message is sent again
-#define RETRY_AFTER 1000    //  ms of pause for an outbox whose peer answered 5xx
-#define SCAN_INTERVAL 5000  //  ms between SCANs for outboxes made by others
+#define ACK_TIMEOUT 2000   //  ms before an unacknowledged message is sent again
+#define RETRY_AFTER 1000   //  ms of pause for an outbox whose peer answered 5xx
+#define SCAN_INTERVAL 5000 //  ms between SCANs for outboxes made by others
 #define DEAD_SCRIPT "schalt_outbox_dead"
 
 //  Moves an entry from an outbox to its dead-letter list, in one step.
@@ -140,8 +140,8 @@ bool
 schalt_outbox_owns (schalt_outbox_t *self, const char *key)
 {
     size_t length = strlen (key), suffix = strlen (self->suffix);
-    return length > suffix && strncmp (key, self->sender, strlen (self->sender)) == 0
-           && streq (key + length - suffix, self->suffix);
+    return length > suffix && strncmp (key, self->sender, strlen (self->sender)) == 0 &&
+           streq (key + length - suffix, self->suffix);
 }
 
 //  Returns the box of a key, made if new.
@@ -199,8 +199,8 @@ s_send (schalt_outbox_t *self, const char *raw, char id[SCHALT_ID_MAX + 1])
     const char *command = json_string_value (json_object_get (entry, "command"));
     json_t *body = json_object_get (entry, "body");
     char *text = json_is_object (body) ? json_dumps (body, JSON_COMPACT) : NULL;
-    zmsg_t *msg = entry_id && command && text ? schalt_envelope_request (command, entry_id, text)
-                                              : NULL;
+    zmsg_t *msg =
+        entry_id && command && text ? schalt_envelope_request (command, entry_id, text) : NULL;
     int rc = -2;
     if (msg) {
         snprintf (id, SCHALT_ID_MAX + 1, "%s", entry_id);
@@ -299,8 +299,8 @@ schalt_outbox_relay (schalt_outbox_t *self)
     for (box_t *box = (box_t *)zhashx_first (self->boxes); box;
          box = (box_t *)zhashx_next (self->boxes)) {
         //  A full window is read again only when an acknowledgement is overdue
-        bool due = now >= box->paused
-                   && (box->in_flight < self->window || now - box->last_send >= ACK_TIMEOUT);
+        bool due = now >= box->paused &&
+                   (box->in_flight < self->window || now - box->last_send >= ACK_TIMEOUT);
         if (!due)
             continue;
         bool empty = false;
@@ -342,16 +342,14 @@ s_acknowledge (schalt_outbox_t *self, schalt_envelope_t *reply)
         freeReplyObject (result);
         self->delivered++;
         removed = 1;
-    }
-    else if (status >= 400 && status < 500) {
+    } else if (status >= 400 && status < 500) {
         //  The peer will never take it: keep it for an admin, unblock the rest
         char why[96];
         snprintf (why, sizeof (why), "peer refused with %d", status);
         if (s_bury (self, box, flight->raw, why) != 0)
             return 0;
         removed = 1;
-    }
-    else {
+    } else {
         //  5xx: the peer cannot store it now; pause this outbox, keep the entry
         box->paused = zclock_mono () + RETRY_AFTER;
         flight->sent_at = 0; //  overdue: sent again when the pause ends
@@ -470,15 +468,15 @@ schalt_outbox_test (bool verbose)
     for (int index = 1; index <= 3; index++) {
         char entry[128];
         snprintf (entry, sizeof (entry),
-                  "{\"id\":\"msg-%d\",\"command\":\"thing.put\",\"body\":{\"n\":%d}}", index, index);
+                  "{\"id\":\"msg-%d\",\"command\":\"thing.put\",\"body\":{\"n\":%d}}", index,
+                  index);
         const char *argv[] = {"RPUSH", key, entry};
         s_test_integer (redis, 3, argv);
     }
     zsock_t *peer = zsock_new_router ("@tcp://127.0.0.1:*");
     assert (peer);
     zsock_set_rcvtimeo (peer, 2000);
-    schalt_outbox_t *outbox =
-        schalt_outbox_new (redis, "test", "peer", zsock_endpoint (peer), 8);
+    schalt_outbox_t *outbox = schalt_outbox_new (redis, "test", "peer", zsock_endpoint (peer), 8);
     assert (outbox);
     assert (schalt_outbox_owns (outbox, key));
     assert (!schalt_outbox_owns (outbox, "test:{a}:outbox:other"));
@@ -527,8 +525,7 @@ schalt_outbox_test (bool verbose)
     assert (s_test_integer (redis, 2, llen) == 0);
 
     //  A message the peer refuses for good goes to the dead letters
-    const char *push[] = {"RPUSH", key,
-                          "{\"id\":\"msg-4\",\"command\":\"thing.put\",\"body\":{}}"};
+    const char *push[] = {"RPUSH", key, "{\"id\":\"msg-4\",\"command\":\"thing.put\",\"body\":{}}"};
     s_test_integer (redis, 3, push);
     schalt_outbox_touch (outbox, key);
     assert (schalt_outbox_relay (outbox) == 1);

@@ -180,7 +180,7 @@ s_mark_down (schalt_redis_t *self, const char *error)
     snprintf (self->last_error, sizeof self->last_error, "%s", error);
     if (self->logged != S_STATE_DOWN)
         schalt_log_warning ("redis: down host=%s port=%d error=%s", self->host, self->port,
-                      self->last_error);
+                            self->last_error);
     self->logged = S_STATE_DOWN;
 }
 

@@ -512,8 +512,7 @@ schalt_server_config (schalt_server_t *self)
 }
 
 int
-schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpoint,
-                      size_t window)
+schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpoint, size_t window)
 {
     schalt_outbox_t *outbox =
         schalt_outbox_new (self->redis, self->service->name, peer, endpoint, window);

@@ -298,12 +298,10 @@ s_create (schalt_server_t *server)
     assert (self);
     self->store = scheduler_store_new (server);
     //  Session facts go to the registry one after the other (window 1)
-    if (self->store
-        && schalt_server_outbox (server, "registry",
-                                 schalt_config_string (schalt_server_config (server),
-                                                       "registry/endpoint"),
-                                 1)
-               != 0)
+    if (self->store &&
+        schalt_server_outbox (
+            server, "registry",
+            schalt_config_string (schalt_server_config (server), "registry/endpoint"), 1) != 0)
         scheduler_store_destroy (&self->store);
     if (!self->store) {
         free (self);
