@@ -10,6 +10,10 @@
 #define RETRY_AFTER 1000   //  ms of pause for an outbox whose peer answered 5xx
 #define SCAN_INTERVAL 5000 //  ms between SCANs for outboxes made by others
 #define DEAD_SCRIPT "schalt_outbox_dead"
+#define ACK_SCRIPT "schalt_outbox_ack"
+
+//  Removes an acknowledged entry (a script, so that acks can be pipelined).
+static const char s_ack_script[] = "return redis.call('LREM', KEYS[1], 1, ARGV[1])\n";
 
 //  Moves an entry from an outbox to its dead-letter list, in one step.
 static const char s_dead_script[] = "if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then\n"
@@ -30,7 +34,9 @@ typedef struct {
 typedef struct {
     box_t *box;
     char *raw; //  the entry exactly as stored, for LREM
+    char id[SCHALT_ID_MAX + 1];
     int64_t sent_at;
+    bool acknowledged; //  its removal is under way
 } flight_t;
 
 struct _schalt_outbox_t {
@@ -103,6 +109,7 @@ schalt_outbox_new (schalt_redis_t *redis, const char *sender, const char *peer,
     //  The same script serves every outbox; a second registration is refused
     //  by name, which is fine.
     schalt_redis_script (redis, DEAD_SCRIPT, s_dead_script);
+    schalt_redis_script (redis, ACK_SCRIPT, s_ack_script);
     return self;
 }
 
@@ -272,6 +279,7 @@ s_relay_box (schalt_outbox_t *self, box_t *box, int64_t now, bool *empty)
             assert (flight);
             flight->box = box;
             flight->raw = strdup (raw);
+            snprintf (flight->id, sizeof (flight->id), "%s", id);
             zhashx_insert (self->flights, id, flight);
             box->in_flight++;
         }
@@ -320,50 +328,43 @@ schalt_outbox_relay (schalt_outbox_t *self)
 //  --------------------------------------------------------------------------
 //  Acknowledgements
 
-//  Applies one reply. Returns 1 if an entry was removed, else 0.
-static int
-s_acknowledge (schalt_outbox_t *self, schalt_envelope_t *reply)
+//  Applies a refusal or failure at once (they are rare); returns the flight
+//  if the reply acknowledges it (2xx), to be removed with the others.
+static flight_t *
+s_judge (schalt_outbox_t *self, schalt_envelope_t *reply)
 {
     const char *id = schalt_envelope_id (reply);
     flight_t *flight = (flight_t *)zhashx_lookup (self->flights, id);
-    if (!flight)
-        return 0; //  a late duplicate of an acknowledgement already applied
+    if (!flight || flight->acknowledged)
+        return NULL; //  a late duplicate of an acknowledgement
     int status = schalt_envelope_status (reply);
     box_t *box = flight->box;
-    int removed = 0;
     if (status >= 200 && status < 300) {
-        const char *argv[] = {"LREM", box->key, "1", flight->raw};
-        redisReply *result = schalt_redis_command (self->redis, 4, argv, NULL);
-        if (!result || result->type != REDIS_REPLY_INTEGER) {
-            if (result)
-                freeReplyObject (result);
-            return 0; //  Redis down: the entry stays, is sent again, and acknowledged again
-        }
-        freeReplyObject (result);
-        self->delivered++;
-        removed = 1;
-    } else if (status >= 400 && status < 500) {
+        flight->acknowledged = true;
+        return flight;
+    }
+    if (status >= 400 && status < 500) {
         //  The peer will never take it: keep it for an admin, unblock the rest
         char why[96];
         snprintf (why, sizeof (why), "peer refused with %d", status);
-        if (s_bury (self, box, flight->raw, why) != 0)
-            return 0;
-        removed = 1;
+        if (s_bury (self, box, flight->raw, why) == 0) {
+            box->in_flight--;
+            zhashx_delete (self->flights, id);
+        }
     } else {
         //  5xx: the peer cannot store it now; pause this outbox, keep the entry
         box->paused = zclock_mono () + RETRY_AFTER;
         flight->sent_at = 0; //  overdue: sent again when the pause ends
-        return 0;
     }
-    box->in_flight--;
-    zhashx_delete (self->flights, id);
-    return removed;
+    return NULL;
 }
 
 size_t
 schalt_outbox_receive (schalt_outbox_t *self)
 {
-    size_t removed = 0;
+    //  Take every reply waiting, then remove all acknowledged entries with one
+    //  pipelined round trip: with appendfsync always, one fsync for the lot.
+    zlist_t *acknowledged = zlist_new ();
     while (zsock_events (self->dealer) & ZMQ_POLLIN) {
         zmsg_t *msg = zmsg_recv (self->dealer);
         if (!msg)
@@ -374,9 +375,37 @@ schalt_outbox_receive (schalt_outbox_t *self)
             schalt_log_warning ("outbox: bad reply peer=%s code=%s", self->peer, error.code);
             continue;
         }
-        removed += (size_t)s_acknowledge (self, reply);
+        flight_t *flight = s_judge (self, reply);
+        if (flight)
+            zlist_append (acknowledged, flight);
         schalt_envelope_destroy (&reply);
     }
+    zlist_t *queued = zlist_new ();
+    for (flight_t *flight = (flight_t *)zlist_first (acknowledged); flight;
+         flight = (flight_t *)zlist_next (acknowledged)) {
+        const char *raw = flight->raw;
+        if (schalt_redis_append_eval (self->redis, ACK_SCRIPT, 1, (const char **)&flight->box->key,
+                                      1, &raw, NULL) != 0)
+            flight->acknowledged = false; //  Redis down: sent again, acknowledged again
+        else
+            zlist_append (queued, flight);
+    }
+    size_t removed = 0;
+    for (flight_t *flight = (flight_t *)zlist_first (queued); flight;
+         flight = (flight_t *)zlist_next (queued)) {
+        redisReply *result = schalt_redis_read (self->redis);
+        if (result && result->type == REDIS_REPLY_INTEGER) {
+            self->delivered++;
+            removed++;
+            flight->box->in_flight--;
+            zhashx_delete (self->flights, flight->id);
+        } else
+            flight->acknowledged = false;
+        if (result)
+            freeReplyObject (result);
+    }
+    zlist_destroy (&queued);
+    zlist_destroy (&acknowledged);
     return removed;
 }
 
@@ -532,7 +561,7 @@ schalt_outbox_test (bool verbose)
     zframe_t *bad_routing;
     schalt_envelope_t *bad = s_test_take (peer, &bad_routing);
     s_test_answer (peer, &bad_routing, &bad, 400);
-    assert (s_test_receive (outbox) == 1);
+    assert (s_test_receive (outbox) == 0); //  buried, not delivered
     assert (s_test_integer (redis, 2, llen) == 0);
     const char *dead[] = {"LLEN", "test:{a}:dead:peer"};
     assert (s_test_integer (redis, 2, dead) == 1);

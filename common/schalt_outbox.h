@@ -56,8 +56,9 @@ void schalt_outbox_touch (schalt_outbox_t *self, const char *key);
 //  returns the number of messages sent.
 size_t schalt_outbox_relay (schalt_outbox_t *self);
 
-//  Read the acknowledgements waiting on the socket and remove what they
-//  acknowledge. Returns the number of entries removed.
+//  Read the replies waiting on the socket; remove what they acknowledge
+//  (all in one pipelined round trip) and bury what the peer refuses.
+//  Returns the number of entries delivered.
 size_t schalt_outbox_receive (schalt_outbox_t *self);
 
 //  Adds {"depth", "in_flight", "delivered", "dead"} for this outbox to
