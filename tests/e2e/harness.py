@@ -50,8 +50,9 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 PROTOCOL = b"SCHALT/1"
 PREFIX = "scheduler:{events}:"  # every key the scheduler owns starts with this
 
-# Variables under these prefixes are settings; an inherited one must not leak in.
-SETTING_PREFIXES = ("SCHALT_SCHALTSTELLE_", "SCHALT_SCHEDULER_", "SCHALT_CLI_", "SCHALT_CONFIG")
+# The other daemons the client knows of: the tests point them at ports where
+# nothing listens, never at a developer's daemons on the default ports.
+OTHER_SERVICES = ("registry", "notifier")
 
 START_TIMEOUT = 15.0  # seconds a server may take to become ready
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
@@ -313,8 +314,9 @@ class RedisServer:
 
 
 def base_env():
-    """The test process's environment without inherited Schaltstelle settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
+    """The test process's environment without inherited Schaltstelle
+    variables (any SCHALT_ variable may be a setting)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHALT_")}
     env["SCHALT_CONFIG"] = ""  # read no configuration file, only what is set here
     return env
 
@@ -329,6 +331,12 @@ class Scheduler:
         self.extra = dict(extra or {})
         self.proc = None
         self.choose_ports()
+        # Settings of sections an older build does not know are ignored
+        self.others = {}
+        for service in OTHER_SERVICES:
+            for key in ("ENDPOINT", "EVENTS"):
+                self.others["SCHALT_%s_%s" % (service.upper(), key)] = \
+                    "tcp://127.0.0.1:%d" % free_port()
 
     def choose_ports(self):
         self.port = free_port()
@@ -339,6 +347,7 @@ class Scheduler:
     def env(self, **overrides):
         """The environment of the daemon and of the CLI that talks to it."""
         env = base_env()
+        env.update(self.others)
         env.update({
             "SCHALT_SCHALTSTELLE_SCHEMAS": SCHEMAS,
             "SCHALT_SCHALTSTELLE_TIMEZONE": "Europe/Berlin",
@@ -355,18 +364,21 @@ class Scheduler:
 
     def start(self):
         """Starts the daemon (new ports if the first were taken meanwhile)
-        and waits until `schalt status` exits 0."""
+        and waits until `schalt status` shows it running. (It exits 0 only
+        when every daemon it knows answers; here only the scheduler runs.)"""
+        result = None
         for attempt in range(3):
             self.proc = spawn([os.path.join(BIN, "schalt-scheduler")], env=self.env(),
                               log_path=self.log)
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline and self.proc.poll() is None:
-                code, _, _ = self.schalt("status", SCHALT_CLI_TIMEOUT=500)
-                if code == 0:
+                result = self.schalt("status", SCHALT_CLI_TIMEOUT=500)
+                if "scheduler" in status_rows(result[1]).get("running", []):
                     return self
             stop_process(self.proc)
             self.choose_ports()
-        raise RuntimeError("schalt-scheduler did not start:\n" + tail(self.log))
+        raise RuntimeError("schalt-scheduler did not start; last status: %r\n%s"
+                           % (result, tail(self.log)))
 
     def stop(self):
         """SIGTERM (SIGKILL if it does not stop); returns its exit code."""
@@ -385,13 +397,31 @@ class Scheduler:
         code, out, err = self.schalt("--json", *args, **env)
         return code, (json.loads(out) if code == 0 and out.strip() else None), err
 
-    def status(self):
-        """The daemon's status reply as a dict, or None if it did not answer."""
-        code, body, _ = self.schalt_json("status", SCHALT_CLI_TIMEOUT=1000)
-        return body[0] if code == 0 and body else None
+    def status(self, timeout=2.0):
+        """The daemon's reply to a status request (asked on a DEALER of its
+        own) as a dict, or None if it did not answer within timeout seconds."""
+        dealer = Dealer(zmq.Context.instance(), self.endpoint)
+        try:
+            dealer.send([PROTOCOL, "status", new_request_id(), b"{}"])
+            frames = dealer.recv(timeout)
+            return Reply(frames).body if frames else None
+        finally:
+            dealer.close()
 
     def log_text(self):
         return tail(self.log, 60)
+
+
+def status_rows(out):
+    """The rows of `schalt status` as a dict of state ("running", "no answer")
+    -> the services in it, and "rows" -> service -> its whole row."""
+    rows = {}
+    for line in out.splitlines()[1:]:
+        match = re.match(r"^(\S+)\s+(running|no answer)\b", line)
+        if match:
+            rows.setdefault(match.group(2), []).append(match.group(1))
+            rows.setdefault("rows", {})[match.group(1)] = line
+    return rows
 
 
 def run_schalt(env, *args, timeout=60):
