@@ -78,7 +78,10 @@ s_valid_command (const byte *data, size_t size)
         else
             return false;
     }
-    return !word_start;
+    //  One word alone is only the built-in status command
+    if (word_start)
+        return false;
+    return memchr (data, '.', size) != NULL || (size == 6 && memcmp (data, "status", 6) == 0);
 }
 
 //  Parses the body frame into self. Returns 0, or -1 with error filled.
@@ -354,6 +357,8 @@ schalt_envelope_test (bool verbose)
     assert (streq (s_request_code (4, protocol, NULL, reply_id), "bad_protocol"));
     const char *command[] = {"SCHALT/1", "Event.Get", "r1", "{}"};
     assert (streq (s_request_code (4, command, NULL, reply_id), "bad_command"));
+    const char *word[] = {"SCHALT/1", "event", "r1", "{}"};
+    assert (streq (s_request_code (4, word, NULL, reply_id), "bad_command"));
     const char *dotted[] = {"SCHALT/1", "event..get", "r1", "{}"};
     assert (streq (s_request_code (4, dotted, NULL, reply_id), "bad_command"));
     const char *status[] = {"SCHALT/1", "status", "r1", "{}"};

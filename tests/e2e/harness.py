@@ -8,7 +8,8 @@ another daemon meets them:
   with SIGKILL and started again on the same folder with its data), ready when
   PING answers PONG, stopped by the pid this harness started;
 - Scheduler: a schalt-scheduler pointed at that Redis on free loopback ports,
-  ready when `schalt status` exits 0, stopped by its pid (SIGTERM, then SIGKILL);
+  ready when `schalt status` shows it running, stopped by its pid (SIGTERM,
+  then SIGKILL); the other daemons the client knows are pointed at unused ports;
 - schalt(): runs the CLI with that environment, returning (code, out, err);
 - Dealer: a raw ZeroMQ DEALER for wire-level tests; Subscriber: a SUB socket;
 - Redis state read directly with a tiny RESP client (keys, snapshots);
@@ -639,12 +640,10 @@ class E2ETestCase(unittest.TestCase):
     def schalt_json(self, *args, **env):
         return self.scheduler.schalt_json(*args, **env)
 
-    def create_event(self, title, start, end, kind="day-of-education", place="Rathaus Musterstadt",
-                     *extra):
+    def create_event(self, title, start, end, kind="day-of-education", place="Rathaus Musterstadt"):
         """Creates an event with the CLI (times in local time); returns it."""
         code, event, err = self.schalt_json("event", "create", "--kind", kind, "--title", title,
-                                            "--start", start, "--end", end, "--place", place,
-                                            *extra)
+                                            "--start", start, "--end", end, "--place", place)
         self.assertEqual(code, 0, err)
         return event
 
