@@ -202,6 +202,21 @@ schalt_call_prelude_args (schalt_call_t *self, const char **args)
 }
 
 void
+schalt_call_change (schalt_call_t *self, const char *script, const char *request_key, int nkeys,
+                    const char **keys, int nargs, const char **args)
+{
+    const char *all_keys[8] = {request_key};
+    const char *all_args[11];
+    assert (nkeys <= 7 && nargs <= 8);
+    for (int index = 0; index < nkeys; index++)
+        all_keys[index + 1] = keys[index];
+    int prelude = schalt_call_prelude_args (self, all_args);
+    for (int index = 0; index < nargs; index++)
+        all_args[prelude + index] = args[index];
+    schalt_call_eval (self, script, nkeys + 1, all_keys, prelude + nargs, all_args);
+}
+
+void
 schalt_call_eval (schalt_call_t *self, const char *script, int nkeys, const char **keys, int nargs,
                   const char **args)
 {
@@ -522,6 +537,19 @@ schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpo
     //  The loop may not exist yet (the service adds outboxes in create)
     if (self->loop)
         zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, outbox);
+    return 0;
+}
+
+int
+schalt_server_scripts (schalt_server_t *self, const char *common, const schalt_script_t *scripts)
+{
+    for (const schalt_script_t *script = scripts; script->name; script++) {
+        char *source = zsys_sprintf ("%s\n%s", common ? common : "", script->source);
+        int rc = schalt_server_script (self, script->name, source);
+        zstr_free (&source);
+        if (rc != 0)
+            return -1;
+    }
     return 0;
 }
 

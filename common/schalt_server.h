@@ -84,6 +84,18 @@ schalt_config_t *schalt_server_config (schalt_server_t *self);
 //  Returns 0 or -1.
 int schalt_server_script (schalt_server_t *self, const char *name, const char *source);
 
+//  A service's script: its name and its Lua source.
+typedef struct {
+    const char *name;
+    const char *source;
+} schalt_script_t;
+
+//  Register every script of a table (ending with a NULL name), each with
+//  common (the service's shared Lua, may be NULL) and the prelude in front.
+//  Returns 0 or -1.
+int schalt_server_scripts (schalt_server_t *self, const char *common,
+                           const schalt_script_t *scripts);
+
 //  Add a reliable outbox to the peer (schalt_outbox): the server relays its
 //  entries on a timer and right after a script wrote to it, and shows its
 //  depth in status. window is how many of one list may be in flight (1 keeps
@@ -115,6 +127,13 @@ void schalt_call_reply (schalt_call_t *self, int status, json_t **body_p);
 //  Answer with an error: {"error":{"code","message","field"}}.
 void schalt_call_fail (schalt_call_t *self, int status, const char *code, const char *field,
                        const char *format, ...) __attribute__ ((format (printf, 5, 6)));
+
+//  Queue a state-changing script (see the prelude's contract): KEYS[1] is
+//  request_key (where the request id's reply is remembered, in the hash tag
+//  of the other keys), then keys; ARGV holds the three prelude arguments,
+//  then args. At most 7 keys and 8 args.
+void schalt_call_change (schalt_call_t *self, const char *script, const char *request_key,
+                         int nkeys, const char **keys, int nargs, const char **args);
 
 //  Queue one script call whose reply { status, body [, topic, event] }
 //  becomes the answer. If Redis is down the call is answered 503 at once.

@@ -18,6 +18,10 @@
 #ifndef SCHALT_SCHEMA_DIR
 #define SCHALT_SCHEMA_DIR "/usr/share/schaltstelle/schemas"
 #endif
+//  Likewise the notifier's e-mail templates (-DSCHALT_TEMPLATE_DIR="...").
+#ifndef SCHALT_TEMPLATE_DIR
+#define SCHALT_TEMPLATE_DIR "/usr/share/schaltstelle/templates"
+#endif
 
 const schalt_setting_t schalt_settings[] = {
     //  Settings that every program shares
@@ -147,6 +151,72 @@ const schalt_setting_t schalt_settings[] = {
      .min = 50,
      .max = 60000,
      .help = "milliseconds between Redis health checks (and reconnect attempts)"},
+    {.path = "notifier/smtp/host",
+     .type = SCHALT_SETTING_STRING,
+     .fallback = "127.0.0.1",
+     .max = 255,
+     .help = "host name or address of the SMTP relay that the notifier hands every e-mail to"},
+    {.path = "notifier/smtp/port",
+     .type = SCHALT_SETTING_INTEGER,
+     .fallback = "2525",
+     .min = 1,
+     .max = 65535,
+     .help = "TCP port of the SMTP relay (25 or 587 for a real one)"},
+    {.path = "notifier/smtp/starttls",
+     .type = SCHALT_SETTING_ENUM,
+     .fallback = "opportunistic",
+     .choices = "none|opportunistic|required",
+     .help = "STARTTLS: never, when the relay offers it (any certificate), or always "
+             "(a certificate the system trusts, else no delivery)"},
+    {.path = "notifier/smtp/auth_file",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = "none",
+     .help = "file holding the relay's user name and password (two lines), "
+             "or none for no SMTP AUTH"},
+    {.path = "notifier/smtp/timeout",
+     .type = SCHALT_SETTING_INTEGER,
+     .fallback = "30000",
+     .min = 100,
+     .max = 600000,
+     .help = "milliseconds the notifier waits for each reply of the SMTP relay"},
+    {.path = "notifier/from/address",
+     .type = SCHALT_SETTING_STRING,
+     .fallback = "bildungsbuero@example.org",
+     .max = 254,
+     .help = "sender address of every e-mail; its domain also names each Message-ID"},
+    {.path = "notifier/from/name",
+     .type = SCHALT_SETTING_STRING,
+     .fallback = "Bildungsbüro",
+     .max = 200,
+     .help = "sender name shown with the sender address"},
+    {.path = "notifier/office/contact",
+     .type = SCHALT_SETTING_STRING,
+     .fallback = "Bildungsbüro, Tel. 02238 808-0, bildungsbuero@example.org",
+     .max = 500,
+     .help = "one line of the office's contact details, {{office_contact}} in templates"},
+    {.path = "notifier/templates",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = SCHALT_TEMPLATE_DIR,
+     .help = "folder of the e-mail templates: <language>/<template>.txt"},
+    {.path = "notifier/batch",
+     .type = SCHALT_SETTING_INTEGER,
+     .fallback = "50",
+     .min = 1,
+     .max = 1000,
+     .help = "most e-mails handed to the SMTP relay in one session"},
+    {.path = "notifier/retry/first",
+     .type = SCHALT_SETTING_INTEGER,
+     .fallback = "60",
+     .min = 1,
+     .max = 3600,
+     .help = "seconds before the first retry of a deferred e-mail; each further wait "
+             "doubles, up to an hour"},
+    {.path = "notifier/retry/give_up",
+     .type = SCHALT_SETTING_INTEGER,
+     .fallback = "172800",
+     .min = 60,
+     .max = 2592000,
+     .help = "seconds after which an e-mail the relay keeps deferring is given up as failed"},
 
     //  The schalt command-line client
     {.path = "cli/timeout",

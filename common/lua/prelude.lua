@@ -74,3 +74,20 @@ function schalt.hash(reply)
     return result
 end
 
+-- The hash at key as a table, or nil if there is none.
+function schalt.load(key)
+    local reply = redis.call('HGETALL', key)
+    if #reply == 0 then return nil end
+    return schalt.hash(reply)
+end
+
+-- Writes the fields of a table into the hash at key (values as text).
+function schalt.store(key, record)
+    local flat = {}
+    for name, value in pairs(record) do
+        flat[#flat + 1] = name
+        flat[#flat + 1] = tostring(value)
+    end
+    redis.call('HSET', key, unpack(flat))
+end
+

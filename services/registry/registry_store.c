@@ -11,14 +11,12 @@ struct _registry_store_t {
     schalt_server_t *server;
 };
 
-static const struct {
-    const char *name;
-    const char *source;
-} s_scripts[] = {{"session_facts", registry_lua_session_facts},
-                 {"registration_create", registry_lua_registration_create},
-                 {"registration_get", registry_lua_registration_get},
-                 {"registration_list", registry_lua_registration_list},
-                 {NULL, NULL}};
+static const schalt_script_t s_scripts[] = {
+    {"session_facts", registry_lua_session_facts},
+    {"registration_create", registry_lua_registration_create},
+    {"registration_get", registry_lua_registration_get},
+    {"registration_list", registry_lua_registration_list},
+    {NULL, NULL}};
 
 registry_store_t *
 registry_store_new (schalt_server_t *server)
@@ -26,15 +24,8 @@ registry_store_new (schalt_server_t *server)
     registry_store_t *self = (registry_store_t *)zmalloc (sizeof (registry_store_t));
     assert (self);
     self->server = server;
-    for (int index = 0; s_scripts[index].name; index++) {
-        char *source = zsys_sprintf ("%s\n%s", registry_lua_common, s_scripts[index].source);
-        int rc = schalt_server_script (server, s_scripts[index].name, source);
-        zstr_free (&source);
-        if (rc != 0) {
-            registry_store_destroy (&self);
-            return NULL;
-        }
-    }
+    if (schalt_server_scripts (server, registry_lua_common, s_scripts) != 0)
+        registry_store_destroy (&self);
     return self;
 }
 
@@ -54,8 +45,7 @@ s_key (char key[KEY_MAX], const char *session_id, const char *name)
     return key;
 }
 
-//  Queues a state-changing script: KEYS[1] the request key in the session's
-//  tag, then keys; ARGV starts with the prelude's three, then args.
+//  Queues a state-changing script with the request key in the session's tag.
 static void
 s_change (schalt_call_t *call, const char *script, const char *session_id, int nkeys,
           const char **keys, int nargs, const char **args)
@@ -63,15 +53,7 @@ s_change (schalt_call_t *call, const char *script, const char *session_id, int n
     char request[KEY_MAX + 80];
     snprintf (request, sizeof (request), "registry:{%s}:request:%s", session_id,
               schalt_call_id (call));
-    const char *all_keys[8] = {request};
-    const char *all_args[8];
-    assert (nkeys < 8 && nargs < 5);
-    for (int index = 0; index < nkeys; index++)
-        all_keys[index + 1] = keys[index];
-    int prelude = schalt_call_prelude_args (call, all_args);
-    for (int index = 0; index < nargs; index++)
-        all_args[prelude + index] = args[index];
-    schalt_call_eval (call, script, nkeys + 1, all_keys, prelude + nargs, all_args);
+    schalt_call_change (call, script, request, nkeys, keys, nargs, args);
 }
 
 void

@@ -15,20 +15,17 @@ struct _scheduler_store_t {
     schalt_server_t *server;
 };
 
-static const struct {
-    const char *name;
-    const char *source;
-} s_scripts[] = {{"event_create", scheduler_lua_event_create},
-                 {"event_get", scheduler_lua_event_get},
-                 {"event_list", scheduler_lua_event_list},
-                 {"event_update", scheduler_lua_event_update},
-                 {"event_cancel", scheduler_lua_event_cancel},
-                 {"session_create", scheduler_lua_session_create},
-                 {"session_get", scheduler_lua_session_get},
-                 {"session_list", scheduler_lua_session_list},
-                 {"session_update", scheduler_lua_session_update},
-                 {"session_cancel", scheduler_lua_session_cancel},
-                 {NULL, NULL}};
+static const schalt_script_t s_scripts[] = {{"event_create", scheduler_lua_event_create},
+                                            {"event_get", scheduler_lua_event_get},
+                                            {"event_list", scheduler_lua_event_list},
+                                            {"event_update", scheduler_lua_event_update},
+                                            {"event_cancel", scheduler_lua_event_cancel},
+                                            {"session_create", scheduler_lua_session_create},
+                                            {"session_get", scheduler_lua_session_get},
+                                            {"session_list", scheduler_lua_session_list},
+                                            {"session_update", scheduler_lua_session_update},
+                                            {"session_cancel", scheduler_lua_session_cancel},
+                                            {NULL, NULL}};
 
 scheduler_store_t *
 scheduler_store_new (schalt_server_t *server)
@@ -36,15 +33,8 @@ scheduler_store_new (schalt_server_t *server)
     scheduler_store_t *self = (scheduler_store_t *)zmalloc (sizeof (scheduler_store_t));
     assert (self);
     self->server = server;
-    for (int index = 0; s_scripts[index].name; index++) {
-        char *source = zsys_sprintf ("%s\n%s", scheduler_lua_common, s_scripts[index].source);
-        int rc = schalt_server_script (server, s_scripts[index].name, source);
-        zstr_free (&source);
-        if (rc != 0) {
-            scheduler_store_destroy (&self);
-            return NULL;
-        }
-    }
+    if (schalt_server_scripts (server, scheduler_lua_common, s_scripts) != 0)
+        scheduler_store_destroy (&self);
     return self;
 }
 
@@ -56,30 +46,14 @@ scheduler_store_destroy (scheduler_store_t **self_p)
     *self_p = NULL;
 }
 
-//  Writes the request key of the call into key.
-static const char *
-s_request_key (schalt_call_t *call, char key[KEY_MAX])
-{
-    snprintf (key, KEY_MAX, PREFIX "request:%s", schalt_call_id (call));
-    return key;
-}
-
-//  Queues a state-changing script: KEYS[1] is the request key, then keys;
-//  ARGV starts with the prelude's three, then args.
+//  Queues a state-changing script with the request key in the {events} tag.
 static void
 s_change (schalt_call_t *call, const char *script, int nkeys, const char **keys, int nargs,
           const char **args)
 {
     char request[KEY_MAX];
-    const char *all_keys[8] = {s_request_key (call, request)};
-    const char *all_args[8];
-    assert (nkeys < 8 && nargs < 5);
-    for (int index = 0; index < nkeys; index++)
-        all_keys[index + 1] = keys[index];
-    int prelude = schalt_call_prelude_args (call, all_args);
-    for (int index = 0; index < nargs; index++)
-        all_args[prelude + index] = args[index];
-    schalt_call_eval (call, script, nkeys + 1, all_keys, prelude + nargs, all_args);
+    snprintf (request, KEY_MAX, PREFIX "request:%s", schalt_call_id (call));
+    schalt_call_change (call, script, request, nkeys, keys, nargs, args);
 }
 
 void

@@ -11,13 +11,6 @@ function registry.prefix(session_id) return 'registry:{' .. session_id .. '}:' e
 local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'language', 'status',
     'created'}
 
--- The stored hash of a key as a table, or nil.
-function registry.load(key)
-    local reply = redis.call('HGETALL', key)
-    if #reply == 0 then return nil end
-    return schalt.hash(reply)
-end
-
 -- A registration as clients see it, with its waitlist position if waitlisted.
 function registry.view(registration, prefix)
     local view = {}
@@ -29,15 +22,5 @@ function registry.view(registration, prefix)
         if rank then view.position = rank + 1 end
     end
     return view
-end
-
--- Writes the fields of a table into a hash.
-function registry.store(key, record)
-    local flat = {}
-    for name, value in pairs(record) do
-        flat[#flat + 1] = name
-        flat[#flat + 1] = tostring(value)
-    end
-    redis.call('HSET', key, unpack(flat))
 end
 

@@ -11,7 +11,7 @@ local seen = schalt.replay()
 if seen then return seen end
 local registration = cjson.decode(ARGV[4])
 local prefix = registry.prefix(registration.session)
-local session = registry.load(KEYS[2])
+local session = schalt.load(KEYS[2])
 if not session then
     return schalt.fail(404, 'not_found', '/session', 'no session ' .. registration.session
         .. ' is open for registration (unknown, or not yet announced by the scheduler)')
@@ -27,7 +27,7 @@ end
 local address = string.lower(registration.email)
 local existing = redis.call('HGET', prefix .. 'emails', address)
 if existing then
-    local stored = registry.load(prefix .. 'registration:' .. existing)
+    local stored = schalt.load(prefix .. 'registration:' .. existing)
     return schalt.answer(200, cjson.encode({registration = registry.view(stored, prefix)}))
 end
 
@@ -38,7 +38,7 @@ if redis.call('ZCARD', prefix .. 'confirmed') < tonumber(session.capacity) then
     registration.status = 'confirmed'
 end
 registration.arrival = order
-registry.store(prefix .. 'registration:' .. registration.id, registration)
+schalt.store(prefix .. 'registration:' .. registration.id, registration)
 local seats = registration.status == 'confirmed' and 'confirmed' or 'waitlist'
 redis.call('ZADD', prefix .. seats, order, registration.id)
 redis.call('HSET', prefix .. 'emails', address, registration.id)

@@ -1,5 +1,5 @@
 -- registration.get (reads only): KEYS[1] the registration. ARGV[1] its id.
-local registration = registry.load(KEYS[1])
+local registration = schalt.load(KEYS[1])
 if not registration then
     return schalt.error(404, 'not_found', '/id', 'no registration ' .. ARGV[1])
 end

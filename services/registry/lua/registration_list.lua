@@ -2,14 +2,14 @@
 -- session id. Confirmed registrations in arrival order, then the waitlist in
 -- order, each with its position.
 local prefix = registry.prefix(ARGV[1])
-local session = registry.load(KEYS[1])
+local session = schalt.load(KEYS[1])
 if not session then
     return schalt.error(404, 'not_found', '/session', 'the registry knows no session ' .. ARGV[1])
 end
 local function list(name)
     local result = {}
     for index, id in ipairs(redis.call('ZRANGE', prefix .. name, 0, -1)) do
-        local registration = registry.load(prefix .. 'registration:' .. id)
+        local registration = schalt.load(prefix .. 'registration:' .. id)
         if registration then
             local view = registry.view(registration, prefix)
             if name == 'waitlist' then view.position = index end

@@ -12,7 +12,7 @@ if facts.revision <= stored then
     return schalt.answer(200, cjson.encode({applied = false, revision = stored}))
 end
 local session, event = facts.session, facts.event
-registry.store(KEYS[2], {revision = facts.revision, id = session.id, title = session.title,
+schalt.store(KEYS[2], {revision = facts.revision, id = session.id, title = session.title,
     room = session.room, start = session.start, ['end'] = session['end'],
     start_ts = ARGV[5], end_ts = ARGV[6], capacity = session.capacity, status = session.status,
     event = event.id, event_kind = event.kind, event_title = event.title, place = event.place,

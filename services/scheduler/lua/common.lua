@@ -17,13 +17,6 @@ local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'e
 local session_fields = {'id', 'event', 'title', 'room', 'start', 'end', 'capacity', 'topics',
     'status', 'reason', 'created', 'updated'}
 
--- The stored record of a key as a table, or nil.
-function scheduler.load(key)
-    local reply = redis.call('HGETALL', key)
-    if #reply == 0 then return nil end
-    return schalt.hash(reply)
-end
-
 -- A record as the JSON object clients see (numbers and lists restored).
 function scheduler.view(record, fields)
     local view = {}
@@ -45,16 +38,6 @@ function scheduler.encode(wrapper)
     return schalt.encode(wrapper, {'topics', 'events', 'sessions'})
 end
 
--- Writes the fields of a table into a hash.
-function scheduler.store(key, record)
-    local flat = {}
-    for name, value in pairs(record) do
-        flat[#flat + 1] = name
-        flat[#flat + 1] = tostring(value)
-    end
-    redis.call('HSET', key, unpack(flat))
-end
-
 -- Applies the changes (a table of field -> value) to a copy of record.
 function scheduler.merge(record, changes)
     local merged = {}
@@ -72,7 +55,7 @@ function scheduler.room_conflict(event_id, except_id, room, start_ts, end_ts)
     local wanted = room_name(room)
     for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(event_id), 0, -1)) do
         if id ~= except_id then
-            local other = scheduler.load(scheduler.session_key(id))
+            local other = schalt.load(scheduler.session_key(id))
             if other and other.status == 'scheduled' and room_name(other.room) == wanted
                 and tonumber(other.start_ts) < end_ts and start_ts < tonumber(other.end_ts) then
                 return other
@@ -85,7 +68,7 @@ end
 -- The first scheduled session of the event that lies outside [start_ts, end_ts).
 function scheduler.session_outside(event_id, start_ts, end_ts)
     for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(event_id), 0, -1)) do
-        local session = scheduler.load(scheduler.session_key(id))
+        local session = schalt.load(scheduler.session_key(id))
         if session and session.status == 'scheduled'
             and (tonumber(session.start_ts) < start_ts or tonumber(session.end_ts) > end_ts) then
             return session
@@ -140,7 +123,7 @@ end
 -- (a set), as changed by change(session) first.
 function scheduler.send_event_facts(event, statuses, change)
     for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(event.id), 0, -1)) do
-        local session = scheduler.load(scheduler.session_key(id))
+        local session = schalt.load(scheduler.session_key(id))
         if session and statuses[session.status] then
             if change then change(session) end
             scheduler.send_facts(session, event)

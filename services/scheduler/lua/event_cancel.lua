@@ -2,7 +2,7 @@
 -- ARGV[5] the reason, ARGV[6] the time as RFC 3339. Cancels its sessions too.
 local seen = schalt.replay()
 if seen then return seen end
-local event = scheduler.load(KEYS[2])
+local event = schalt.load(KEYS[2])
 if not event then
     return schalt.fail(404, 'not_found', '/id', 'no event ' .. ARGV[4])
 end

@@ -6,7 +6,7 @@ local event = cjson.decode(ARGV[4])
 if redis.call('EXISTS', KEYS[2]) == 1 then
     return schalt.error(500, 'id_collision', '', 'a new id was taken; retry with a new request id')
 end
-scheduler.store(KEYS[2], event)
+schalt.store(KEYS[2], event)
 redis.call('ZADD', KEYS[3], event.start_ts, event.id)
 local body = scheduler.encode({event = scheduler.event_view(event)})
 return schalt.answer(201, body, 'event.created', body)

@@ -1,5 +1,5 @@
 -- event.get (reads only): KEYS[1] the event. ARGV[1] its id.
-local event = scheduler.load(KEYS[1])
+local event = schalt.load(KEYS[1])
 if not event then
     return schalt.error(404, 'not_found', '/id', 'no event ' .. ARGV[1])
 end

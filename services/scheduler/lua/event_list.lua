@@ -4,7 +4,7 @@
 local from, to = tonumber(ARGV[1]), tonumber(ARGV[2])
 local events = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])) do
-    local event = scheduler.load(scheduler.event_key(id))
+    local event = schalt.load(scheduler.event_key(id))
     if event and tonumber(event.end_ts) > from and (ARGV[3] == '1' or event.status == 'scheduled') then
         events[#events + 1] = scheduler.event_view(event)
     end

@@ -2,7 +2,7 @@
 -- ARGV[4] the event id, ARGV[5] the changes as JSON (times already normalised).
 local seen = schalt.replay()
 if seen then return seen end
-local event = scheduler.load(KEYS[2])
+local event = schalt.load(KEYS[2])
 if not event then
     return schalt.fail(404, 'not_found', '/id', 'no event ' .. ARGV[4])
 end
@@ -24,7 +24,7 @@ if outside then
         .. ' to ' .. outside['end'] .. ' would lie outside the event'}}))
 end
 merged.updated = changes.updated
-scheduler.store(KEYS[2], merged)
+schalt.store(KEYS[2], merged)
 redis.call('ZADD', KEYS[3], merged.start_ts, merged.id)
 -- Titles and places reach participants' e-mails: the registry must know
 scheduler.send_event_facts(merged, {scheduled = true})

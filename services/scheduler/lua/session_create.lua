@@ -3,7 +3,7 @@
 local seen = schalt.replay()
 if seen then return seen end
 local session = cjson.decode(ARGV[4])
-local event = scheduler.load(KEYS[2])
+local event = schalt.load(KEYS[2])
 if not event then
     return schalt.fail(404, 'not_found', '/event', 'no event ' .. session.event)
 end
@@ -12,7 +12,7 @@ if refused then return refused end
 if redis.call('EXISTS', KEYS[4]) == 1 then
     return schalt.error(500, 'id_collision', '', 'a new id was taken; retry with a new request id')
 end
-scheduler.store(KEYS[4], session)
+schalt.store(KEYS[4], session)
 redis.call('ZADD', KEYS[3], session.start_ts, session.id)
 scheduler.send_facts(session, event)
 local body = scheduler.encode({session = scheduler.session_view(session)})

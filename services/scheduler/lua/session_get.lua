@@ -1,5 +1,5 @@
 -- session.get (reads only): KEYS[1] the session. ARGV[1] its id.
-local session = scheduler.load(KEYS[1])
+local session = schalt.load(KEYS[1])
 if not session then
     return schalt.error(404, 'not_found', '/id', 'no session ' .. ARGV[1])
 end

@@ -5,7 +5,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 local sessions = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    local session = scheduler.load(scheduler.session_key(id))
+    local session = schalt.load(scheduler.session_key(id))
     if session and (ARGV[2] == '1' or session.status == 'scheduled') then
         sessions[#sessions + 1] = scheduler.session_view(session)
     end

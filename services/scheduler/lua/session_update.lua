@@ -2,7 +2,7 @@
 -- id, ARGV[5] the changes as JSON (times already normalised).
 local seen = schalt.replay()
 if seen then return seen end
-local session = scheduler.load(KEYS[2])
+local session = schalt.load(KEYS[2])
 if not session then
     return schalt.fail(404, 'not_found', '/id', 'no session ' .. ARGV[4])
 end
@@ -10,10 +10,10 @@ if session.status ~= 'scheduled' then
     return schalt.fail(409, 'session_cancelled', '/id', 'the session ' .. session.id .. ' is cancelled')
 end
 local merged = scheduler.merge(session, cjson.decode(ARGV[5]))
-local event = scheduler.load(scheduler.event_key(session.event))
+local event = schalt.load(scheduler.event_key(session.event))
 local refused = scheduler.check_session(event, merged)
 if refused then return refused end
-scheduler.store(KEYS[2], merged)
+schalt.store(KEYS[2], merged)
 redis.call('ZADD', scheduler.sessions_key(session.event), merged.start_ts, merged.id)
 scheduler.send_facts(merged, event)
 local body = scheduler.encode({session = scheduler.session_view(merged)})
