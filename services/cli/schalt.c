@@ -131,6 +131,16 @@ s_print_id (json_t *object)
     return CLI_DONE;
 }
 
+//  --id on a list prints one id a line, in the list's order.
+static int
+s_print_ids (json_t *list)
+{
+    size_t index;
+    json_t *item;
+    json_array_foreach (list, index, item) s_print_id (item);
+    return CLI_DONE;
+}
+
 static int
 s_show_event (cli_t *cli, json_t *body)
 {
@@ -159,6 +169,8 @@ static int
 s_show_events (cli_t *cli, json_t *body)
 {
     json_t *events = json_object_get (body, "events");
+    if (cli->id_only)
+        return s_print_ids (events);
     if (cli->json)
         return s_print_json (events);
     if (json_array_size (events) == 0) {
@@ -192,6 +204,8 @@ static int
 s_show_sessions (cli_t *cli, json_t *body)
 {
     json_t *sessions = json_object_get (body, "sessions");
+    if (cli->id_only)
+        return s_print_ids (sessions);
     if (cli->json)
         return s_print_json (sessions);
     if (json_array_size (sessions) == 0) {
@@ -477,7 +491,7 @@ s_usage (FILE *out)
              "  --config FILE  configuration (default: $SCHALT_CONFIG, else\n"
              "                 /etc/schaltstelle/schaltstelle.cfg if it exists, else built-in)\n"
              "  --json         print the reply's object or list as JSON, for scripts\n"
-             "  --id           print only the id of the object created or shown\n\n"
+             "  --id           print only the id of the object created or shown (lists: one a line)\n\n"
              "Commands:\n");
     for (const command_t *command = s_commands; command->noun; command++) {
         char words[64];
