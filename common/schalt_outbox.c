@@ -6,9 +6,9 @@
 #include "schalt_log.h"
 #include "schalt_testutil.h"
 
-#define ACK_TIMEOUT 2000   //  ms before an unacknowledged message is sent again
-#define RETRY_AFTER 1000   //  ms of pause for an outbox whose peer answered 5xx
-#define SCAN_INTERVAL 5000 //  ms between SCANs for outboxes made by others
+#define ACK_TIMEOUT 2000    //  ms before an unacknowledged message is sent again
+#define RETRY_AFTER 1000    //  ms of pause for an outbox whose peer answered 5xx
+#define SCAN_INTERVAL 60000 //  ms between SCANs for outboxes this process missed
 #define DEAD_SCRIPT "schalt_outbox_dead"
 #define ACK_SCRIPT "schalt_outbox_ack"
 
@@ -412,8 +412,10 @@ schalt_outbox_receive (schalt_outbox_t *self)
 void
 schalt_outbox_status (schalt_outbox_t *self, json_t *object)
 {
+    //  The lists known from touches and the last SCAN (at start, then each
+    //  minute): a status request must not walk the whole keyspace
     long long depth = 0;
-    if (schalt_redis_connected (self->redis) && s_scan (self) == 0)
+    if (schalt_redis_connected (self->redis))
         for (box_t *box = (box_t *)zhashx_first (self->boxes); box;
              box = (box_t *)zhashx_next (self->boxes)) {
             const char *argv[] = {"LLEN", box->key};

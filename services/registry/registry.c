@@ -40,10 +40,12 @@ s_registration_create (schalt_call_t *call, void *service)
     json_t *body = schalt_call_body (call);
     const char *session_id = json_string_value (json_object_get (body, "session"));
 
-    //  reg-<the session's ten characters>-<six random ones>: found from its id
+    //  reg-<the session's ten characters>-<ten random ones>: found from its
+    //  id; 50 random bits make a collision within one session practically
+    //  impossible, and the script refuses one anyway (500, retried with a new id)
     char random[32], id[48], notice[64], created[32];
     schalt_id_make ("x", random, sizeof (random));
-    snprintf (id, sizeof (id), "reg-%s-%.6s", session_id + SESSION_PREFIX_LENGTH, random + 2);
+    snprintf (id, sizeof (id), "reg-%s-%s", session_id + SESSION_PREFIX_LENGTH, random + 2);
     snprintf (notice, sizeof (notice), "ntc-%s-registered", id + 4);
     schalt_time_format_instant (time (NULL), created);
 

@@ -15,7 +15,7 @@
       registry:{ses-X}:dead:notifier           list: notices the notifier refused
       registry:{ses-X}:request:<request-id>    hash: replay record of a change
                                                (schaltstelle/request_ttl seconds)
-    A registration id carries its session: reg-<session's ten characters>-<six
+    A registration id carries its session: reg-<session's ten characters>-<ten
     random characters>, so any registration is found from its id alone.
 */
 #ifndef REGISTRY_STORE_H_INCLUDED

@@ -31,6 +31,11 @@ if existing then
     return schalt.answer(200, cjson.encode({registration = registry.view(stored, prefix)}))
 end
 
+-- Not stored under the request id: a retry makes a new id
+if redis.call('EXISTS', prefix .. 'registration:' .. registration.id) == 1 then
+    return schalt.error(500, 'id_collision', '', 'a new registration id was taken; retry')
+end
+
 -- A seat if one is free, else the end of the waitlist
 local order = redis.call('INCR', prefix .. 'arrivals')
 registration.status = 'waitlisted'
