@@ -15,9 +15,17 @@ another daemon meets them:
 - Redis state read directly with a tiny RESP client (keys, snapshots);
 - check_reply(): a reply body against schemas/reply/<command>.json (or
   reply/error.json for a status of 400 and above), with jsonschema;
+- Daemon: a schalt-registry or schalt-notifier on the endpoints that the
+  scheduler's environment names for it (so the scheduler's relay, the
+  registry's relay and the CLI find it, also after a restart), pointed at the
+  same Redis, ready when it answers `status`, stopped or killed by its pid;
+- MailSink: a real SMTP server (Debian's python3-aiosmtpd) in this process on
+  a free loopback port, keeping every message with its arrival; it can be
+  stopped and started again on the same port (a relay that is down);
 - E2ETestCase: a unittest base class whose setUpClass starts one Redis and one
-  scheduler for the class and registers their cleanup, which runs even when a
-  test or setUpClass fails.
+  scheduler for the class (and, if asked, the registry, the notifier and the
+  mail sink) and registers their cleanup, which runs even when a test or
+  setUpClass fails.
 
 Settings come only from environment variables (SCHALT_CONFIG="" reads no
 file). SCHALT_BIN and SCHALT_SOURCE are set by ctest; without them the
@@ -26,6 +34,8 @@ harness uses this checkout's build/bin and root.
 
 import ctypes
 import datetime
+import email
+import email.policy
 import json
 import os
 import re
@@ -35,6 +45,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -434,6 +445,180 @@ def run_schalt(env, *args, timeout=60):
 
 
 # ---------------------------------------------------------------------------
+# The registry and the notifier
+
+
+NOTIFIER_BINARY = os.path.join(BIN, "schalt-notifier")
+NOTIFIER_BUILT = os.path.exists(NOTIFIER_BINARY)
+
+
+def daemon_status(endpoint, timeout=0.5):
+    """A daemon's reply to `status` (asked on a DEALER of its own) as a
+    dict, or None if it did not answer within timeout seconds."""
+    dealer = Dealer(zmq.Context.instance(), endpoint)
+    try:
+        dealer.send([PROTOCOL, "status", new_request_id(), b"{}"])
+        frames = dealer.recv(timeout)
+        if frames is None or len(frames) != 4 or frames[1] != b"200":
+            return None
+        return Reply(frames).body
+    finally:
+        dealer.close()
+
+
+class Daemon:
+    """A schalt-registry or schalt-notifier. Its endpoints are the ones the
+    scheduler's environment names for it (chosen free when the Scheduler was
+    made), so every other daemon and the CLI find it, and find it again
+    after a restart; it uses the scheduler's Redis (each daemon has its own
+    keys there). extra: settings (environment variables) of its own."""
+
+    def __init__(self, name, workdir, scheduler, extra=None):
+        self.name = name
+        self.workdir = workdir
+        self.scheduler = scheduler
+        upper = name.upper()
+        self.endpoint = scheduler.others["SCHALT_%s_ENDPOINT" % upper]
+        self.events = scheduler.others["SCHALT_%s_EVENTS" % upper]
+        self.binary = os.path.join(BIN, "schalt-" + name)
+        self.log = os.path.join(workdir, name + ".log")
+        self.extra = dict(extra or {})
+        self.proc = None
+
+    def env(self):
+        upper = self.name.upper()
+        env = self.scheduler.env()
+        env.update({
+            "SCHALT_%s_REDIS_PORT" % upper: str(self.scheduler.redis.port),
+            "SCHALT_%s_HEARTBEAT" % upper: "100",
+        })
+        env.update({k: str(v) for k, v in self.extra.items()})
+        return env
+
+    def start(self):
+        """Starts the daemon and waits until it answers `status` with its
+        own pid (not an older process's)."""
+        self.proc = spawn([self.binary], env=self.env(), log_path=self.log)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            status = daemon_status(self.endpoint)
+            if status and status.get("pid") == self.proc.pid:
+                return self
+            time.sleep(0.05)
+        code = stop_process(self.proc)
+        raise RuntimeError("schalt-%s did not start (exit %r):\n%s"
+                           % (self.name, code, tail(self.log)))
+
+    def stop(self):
+        """SIGTERM (SIGKILL if it does not stop); returns its exit code."""
+        return stop_process(self.proc)
+
+    def kill(self):
+        """kill -9: no chance to finish anything."""
+        return stop_process(self.proc, signal.SIGKILL)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def status(self, timeout=2.0):
+        return daemon_status(self.endpoint, timeout)
+
+    def outbox(self, peer, timeout=2.0):
+        """The status of its outbox to peer ({"depth", "in_flight",
+        "delivered", "dead"}), or None if it did not answer."""
+        status = self.status(timeout)
+        return status and status.get("outboxes", {}).get(peer)
+
+    def log_text(self, lines=60):
+        return tail(self.log, lines)
+
+
+class Mail:
+    """A message the MailSink accepted."""
+
+    def __init__(self, arrived, mail_from, rcpt_tos, raw):
+        self.arrived = arrived  # time.monotonic() when its data was accepted
+        self.mail_from = mail_from
+        self.rcpt_tos = rcpt_tos
+        self.raw = raw
+
+    @property
+    def message_id(self):
+        """Its Message-ID header as sent (with the angle brackets), or None."""
+        match = re.search(rb"(?im)^message-id:[ \t]*(.*?)\r?$", self.raw.split(b"\r\n\r\n", 1)[0])
+        return match.group(1).strip().decode("ascii", "replace") if match else None
+
+    def parse(self):
+        """The message as a mail client reads it, strictly: a malformed
+        header raises instead of being repaired."""
+        return email.message_from_bytes(self.raw, policy=email.policy.strict)
+
+
+class _MailHandler:
+    def __init__(self, sink):
+        self.sink = sink
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        self.sink.store(Mail(time.monotonic(), envelope.mail_from, list(envelope.rcpt_tos), raw))
+        return "250 2.0.0 Message accepted for delivery"
+
+
+class MailSink:
+    """A real SMTP server in this process (aiosmtpd's Controller) on a free
+    loopback port, keeping every message it accepts."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.messages = []
+        self.controller = None
+
+    def start(self):
+        """Starts listening (again, on the same port)."""
+        from aiosmtpd.controller import Controller  # only tests that mail need it
+
+        self.controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=self.port,
+                                     ready_timeout=10)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        """Stops listening: the relay is down until start(); safe twice."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def store(self, mail):
+        with self.lock:
+            self.messages.append(mail)
+
+    def received(self):
+        """Every accepted message so far, in arrival order (a copy)."""
+        with self.lock:
+            return list(self.messages)
+
+    def count(self):
+        with self.lock:
+            return len(self.messages)
+
+    def by_message_id(self):
+        """Message-ID -> the list of accepted messages with it."""
+        found = {}
+        for mail in self.received():
+            found.setdefault(mail.message_id, []).append(mail)
+        return found
+
+    def wait_for(self, count, timeout):
+        """Waits until at least count messages arrived (bounded); returns
+        the number that did."""
+        wait_until(lambda: self.count() >= count, timeout, interval=0.1)
+        return self.count()
+
+
+# ---------------------------------------------------------------------------
 # Raw ZeroMQ clients
 
 
@@ -589,13 +774,39 @@ def check_reply(testcase, command, status, body):
 # The base class
 
 
+def notifier_settings(workdir, mail):
+    """The notifier's settings for tests: the MailSink as its relay (no
+    STARTTLS), this checkout's templates, a sender of the office, and a first
+    retry after a second."""
+    return {
+        "SCHALT_NOTIFIER_SMTP_HOST": "127.0.0.1",
+        "SCHALT_NOTIFIER_SMTP_PORT": str(mail.port),
+        "SCHALT_NOTIFIER_SMTP_STARTTLS": "none",
+        "SCHALT_NOTIFIER_SMTP_TIMEOUT": "5000",
+        "SCHALT_NOTIFIER_TEMPLATES": os.path.join(SOURCE, "templates"),
+        "SCHALT_NOTIFIER_FROM_ADDRESS": "bildungsbuero@pulheim.example",
+        "SCHALT_NOTIFIER_FROM_NAME": "Bildungsbüro Pulheim",
+        "SCHALT_NOTIFIER_OFFICE_CONTACT": "Bildungsbüro, Tel. 02238 808-0",
+        "SCHALT_NOTIFIER_RETRY_FIRST": "1",
+    }
+
+
 class E2ETestCase(unittest.TestCase):
     """One Redis and one scheduler per test class, cleaned up whatever happens.
     A subclass may set SCHEDULER_ENV (extra settings) or START_SCHEDULER =
-    False (to start it in the test)."""
+    False (to start it in the test); REGISTRY = True to have a registry
+    (cls.registry, started unless START_REGISTRY = False), and NOTIFIER =
+    True to have a notifier (cls.notifier) with a MailSink (cls.mail) when
+    the notifier is built (else both are None). Every daemon shares the one
+    Redis; REGISTRY_ENV and NOTIFIER_ENV are extra settings of each."""
 
     SCHEDULER_ENV = {}
     START_SCHEDULER = True
+    REGISTRY = False
+    START_REGISTRY = True
+    REGISTRY_ENV = {}
+    NOTIFIER = False
+    NOTIFIER_ENV = {}
 
     @classmethod
     def setUpClass(cls):
@@ -610,6 +821,21 @@ class E2ETestCase(unittest.TestCase):
             cls.scheduler.start()
         cls.context = zmq.Context()
         cls.addClassCleanup(cls.context.term)
+        cls.registry = cls.notifier = cls.mail = None
+        if cls.NOTIFIER and NOTIFIER_BUILT:
+            cls.mail = MailSink()
+            cls.addClassCleanup(cls.mail.stop)
+            cls.mail.start()
+            settings = notifier_settings(cls.workdir, cls.mail)
+            settings.update(cls.NOTIFIER_ENV)
+            cls.notifier = Daemon("notifier", cls.workdir, cls.scheduler, settings)
+            cls.addClassCleanup(cls.notifier.stop)
+            cls.notifier.start()
+        if cls.REGISTRY:
+            cls.registry = Daemon("registry", cls.workdir, cls.scheduler, cls.REGISTRY_ENV)
+            cls.addClassCleanup(cls.registry.stop)
+            if cls.START_REGISTRY:
+                cls.registry.start()
 
     # -- raw clients, closed after the test
 
