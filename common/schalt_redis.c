@@ -21,6 +21,7 @@
 #include "schalt_testutil.h"
 
 #include <czmq.h>
+#include <poll.h>
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -551,6 +552,75 @@ schalt_redis_read (schalt_redis_t *self)
     }
     s_call_destroy (&call);
     return reply;
+}
+
+//  --------------------------------------------------------------------------
+//  For event loops: the socket, writing without reading, and whether the
+//  oldest call's reply can be read without waiting.
+
+int
+schalt_redis_fd (schalt_redis_t *self)
+{
+    assert (self);
+    return self->context ? self->context->fd : -1;
+}
+
+int
+schalt_redis_flush (schalt_redis_t *self)
+{
+    assert (self);
+    if (!self->context)
+        return -1;
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite (self->context, &done) != REDIS_OK) {
+            s_drop (self, NULL);
+            return -1;
+        }
+    return 0;
+}
+
+//  Takes a complete reply out of hiredis's buffer, reading the socket once
+//  only if poll says it has data. Returns 1 with a reply, 0 if none has
+//  arrived yet, -1 if the connection failed (dropped then).
+static int
+s_take_ready (schalt_redis_t *self, void **reply)
+{
+    *reply = NULL;
+    if (redisGetReplyFromReader (self->context, reply) != REDIS_OK)
+        return -1;
+    if (*reply)
+        return 1;
+    struct pollfd socket = {self->context->fd, POLLIN, 0};
+    if (poll (&socket, 1, 0) <= 0)
+        return 0;
+    if (redisBufferRead (self->context) != REDIS_OK ||
+        redisGetReplyFromReader (self->context, reply) != REDIS_OK)
+        return -1;
+    return *reply ? 1 : 0;
+}
+
+bool
+schalt_redis_ready (schalt_redis_t *self)
+{
+    assert (self);
+    s_call_t *call = (s_call_t *)zlistx_first (self->calls);
+    if (!call)
+        return false;
+    if (call->reply || call->lost)
+        return true;
+    if (!self->context)
+        return true; //  cannot happen: a drop marks every call lost
+    void *reply = NULL;
+    int rc = s_take_ready (self, &reply);
+    if (rc < 0) {
+        if (reply)
+            freeReplyObject (reply);
+        s_drop (self, NULL);
+        return true;
+    }
+    call->reply = (redisReply *)reply;
+    return rc == 1;
 }
 
 //  --------------------------------------------------------------------------

@@ -67,6 +67,19 @@ int schalt_redis_append_eval (schalt_redis_t *self, const char *name, int nkeys,
 //  synchronously with EVAL of the full source, so the caller never sees it.
 redisReply *schalt_redis_read (schalt_redis_t *self);
 
+//  For an event loop: the connection's socket (to watch for replies), or -1
+//  while down. It changes with every reconnect.
+int schalt_redis_fd (schalt_redis_t *self);
+
+//  Write every appended call to the socket now, without waiting for replies.
+//  Returns 0, or -1 if the connection failed (the calls are then lost).
+int schalt_redis_flush (schalt_redis_t *self);
+
+//  True if schalt_redis_read would return the oldest queued call's reply
+//  without waiting: it has arrived (this reads what the socket holds,
+//  without blocking), or the call is lost. False if nothing is queued.
+bool schalt_redis_ready (schalt_redis_t *self);
+
 //  Number of appended calls whose reply has not been read yet.
 size_t schalt_redis_pending (schalt_redis_t *self);
 

@@ -28,6 +28,7 @@ struct _schalt_server_t {
     zhashx_t *handlers; //  command -> schalt_command_t (borrowed)
     zlist_t *queued;    //  calls waiting for their script's reply, in order
     zlist_t *outboxes;  //  schalt_outbox_t, one per peer
+    int redis_fd;       //  the Redis socket the loop watches, or -1
     bool relay_due;     //  a script wrote to an outbox in this batch
     int64_t started;    //  zclock_time at start
     long request_ttl;
@@ -397,6 +398,48 @@ s_relay (schalt_server_t *self)
         schalt_outbox_relay (outbox);
 }
 
+static int s_on_redis (zloop_t *loop, zmq_pollitem_t *item, void *argument);
+
+//  Keeps the loop watching the Redis socket of the moment (it changes with
+//  every reconnect, and is gone while Redis is down).
+static void
+s_watch_redis (schalt_server_t *self)
+{
+    int fd = schalt_redis_fd (self->redis);
+    if (fd == self->redis_fd || !self->loop)
+        return;
+    if (self->redis_fd >= 0) {
+        zmq_pollitem_t item = {NULL, self->redis_fd, ZMQ_POLLIN, 0};
+        zloop_poller_end (self->loop, &item);
+    }
+    self->redis_fd = fd;
+    if (fd >= 0) {
+        zmq_pollitem_t item = {NULL, fd, ZMQ_POLLIN, 0};
+        zloop_poller (self->loop, &item, s_on_redis, self);
+        zloop_poller_set_tolerant (self->loop, &item);
+    }
+}
+
+//  Answers every queued call whose reply has arrived, in order, without
+//  waiting for the others. Relays the outboxes once nothing is in flight
+//  (their commands would wait for the pipeline; the relay timer covers a
+//  pipeline that never empties). Every loop handler ends here.
+static void
+s_answer_ready (schalt_server_t *self)
+{
+    while (zlist_size (self->queued) > 0 && schalt_redis_ready (self->redis)) {
+        schalt_call_t *call = (schalt_call_t *)zlist_pop (self->queued);
+        redisReply *reply = schalt_redis_read (self->redis);
+        s_answer_from_script (self, call, reply);
+        if (reply)
+            freeReplyObject (reply);
+        s_call_destroy (&call);
+    }
+    if (self->relay_due && zlist_size (self->queued) == 0)
+        s_relay (self);
+    s_watch_redis (self);
+}
+
 //  Reads every waiting request (up to BATCH_MAX), then answers the ones
 //  that went to Redis with one pipelined round trip.
 static int
@@ -404,6 +447,7 @@ s_on_router (zloop_t *loop, zsock_t *router, void *argument)
 {
     (void)loop;
     schalt_server_t *self = (schalt_server_t *)argument;
+    size_t in_flight = zlist_size (self->queued);
     int count = 0;
     while (count < BATCH_MAX && (zsock_events (router) & ZMQ_POLLIN)) {
         zmsg_t *msg = zmsg_recv (router);
@@ -412,12 +456,23 @@ s_on_router (zloop_t *loop, zsock_t *router, void *argument)
         s_handle_request (self, msg);
         count++;
     }
-    if (zlist_size (self->queued) > 0) {
+    //  Send this batch's scripts and go on: while Redis runs them, the loop
+    //  reads and checks the next batch; replies are taken as they arrive.
+    if (zlist_size (self->queued) > in_flight) {
         self->counters.batches++;
-        s_flush_queued (self);
+        schalt_redis_flush (self->redis);
     }
-    if (self->relay_due)
-        s_relay (self);
+    s_answer_ready (self);
+    return 0;
+}
+
+//  Replies from Redis have arrived.
+static int
+s_on_redis (zloop_t *loop, zmq_pollitem_t *item, void *argument)
+{
+    (void)loop;
+    (void)item;
+    s_answer_ready ((schalt_server_t *)argument);
     return 0;
 }
 
@@ -429,7 +484,9 @@ s_on_relay_timer (zloop_t *loop, int timer_id, void *argument)
 {
     (void)loop;
     (void)timer_id;
-    s_relay ((schalt_server_t *)argument);
+    schalt_server_t *self = (schalt_server_t *)argument;
+    s_relay (self);
+    s_answer_ready (self);
     return 0;
 }
 
@@ -439,7 +496,14 @@ s_on_outbox (zloop_t *loop, zsock_t *socket, void *argument)
 {
     (void)loop;
     (void)socket;
-    schalt_outbox_receive ((schalt_outbox_t *)argument);
+    schalt_server_t *self = (schalt_server_t *)argument;
+    //  The outbox pipelines its removals on the same connection: first
+    //  answer every call in flight, so that no reply goes to the wrong reader
+    s_flush_queued (self);
+    for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
+         outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
+        schalt_outbox_receive (outbox);
+    s_answer_ready (self);
     return 0;
 }
 
@@ -451,6 +515,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     schalt_server_t *self = (schalt_server_t *)argument;
     if (schalt_redis_reconnect (self->redis) != 0)
         s_note_error (self, "redis: %s", schalt_redis_last_error (self->redis));
+    s_answer_ready (self);
     return 0;
 }
 
@@ -536,7 +601,7 @@ schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpo
     zlist_append (self->outboxes, outbox);
     //  The loop may not exist yet (the service adds outboxes in create)
     if (self->loop)
-        zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, outbox);
+        zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, self);
     return 0;
 }
 
@@ -617,6 +682,7 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     self->request_ttl = schalt_config_integer (self->config, "schaltstelle/request_ttl");
     self->queued = zlist_new ();
     self->outboxes = zlist_new ();
+    self->redis_fd = -1;
     self->handlers = zhashx_new ();
     const char *name = self->service->name;
 
@@ -679,9 +745,10 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     //  Outboxes: acknowledgements as they come, and a relay that retries
     for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
          outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
-        zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, outbox);
+        zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, self);
     if (zlist_size (self->outboxes) > 0)
         zloop_timer (self->loop, RELAY_INTERVAL, 0, s_on_relay_timer, self);
+    s_watch_redis (self);
     return self;
 }
 
@@ -704,6 +771,7 @@ schalt_server_actor (zsock_t *pipe, void *args)
                      self->service->name, zsock_endpoint (self->router), zsock_endpoint (self->pub),
                      schalt_redis_connected (self->redis) ? "up" : "down");
     zloop_start (self->loop);
+    s_flush_queued (self); //  no request half-answered: replies in flight are read and sent
     schalt_log_info ("server: stopped service=%s requests=%llu", self->service->name,
                      (unsigned long long)self->counters.requests);
     s_server_destroy (&self);
