@@ -486,13 +486,14 @@ static const char *s_services[] = {"scheduler", "registry", "notifier", NULL};
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: schalt [--config FILE] [--json | --id] COMMAND [ARGS]\n\n"
-             "  --config FILE  configuration (default: $SCHALT_CONFIG, else\n"
-             "                 /etc/schaltstelle/schaltstelle.cfg if it exists, else built-in)\n"
-             "  --json         print the reply's object or list as JSON, for scripts\n"
-             "  --id           print only the id of the object created or shown (lists: one a line)\n\n"
-             "Commands:\n");
+    fprintf (
+        out,
+        "usage: schalt [--config FILE] [--json | --id] COMMAND [ARGS]\n\n"
+        "  --config FILE  configuration (default: $SCHALT_CONFIG, else\n"
+        "                 /etc/schaltstelle/schaltstelle.cfg if it exists, else built-in)\n"
+        "  --json         print the reply's object or list as JSON, for scripts\n"
+        "  --id           print only the id of the object created or shown (lists: one a line)\n\n"
+        "Commands:\n");
     for (const command_t *command = s_commands; command->noun; command++) {
         char words[64];
         snprintf (words, sizeof (words), "%s%s", s_name (command),

@@ -1,0 +1,68 @@
+-- common.lua: what every notifier script shares (put in front of each by the store).
+-- Every key carries the one hash tag {notices} (see notifier_store.h): the
+-- delivery scripts move a notice between the queue and the indexes in one
+-- step, so for now all of it lives in one Cluster slot.
+local notifier = {}
+notifier.prefix = 'notifier:{notices}:'
+notifier.due_key = notifier.prefix .. 'due'
+notifier.all_key = notifier.prefix .. 'all'
+notifier.states = {'queued', 'sending', 'sent', 'deferred', 'failed'}
+
+function notifier.notice_key(id) return notifier.prefix .. 'notice:' .. id end
+function notifier.state_key(state) return notifier.prefix .. 'state:' .. state end
+function notifier.to_key(email) return notifier.prefix .. 'to:' .. string.lower(email) end
+
+-- The stored notice of a key as a table, or nil.
+function notifier.load(key)
+    local reply = redis.call('HGETALL', key)
+    if #reply == 0 then return nil end
+    return schalt.hash(reply)
+end
+
+-- A notice as clients see it (reply/notice.get.json): no variables, no
+-- bookkeeping; next_attempt while it waits, reason once it has one.
+function notifier.view(notice)
+    local view = {id = notice.id, template = notice.template, language = notice.language,
+        recipient = {name = notice.name, email = notice.email}, state = notice.state,
+        attempts = cjson.decode(notice.attempts), created = notice.created,
+        updated = notice.updated}
+    if (notice.state == 'queued' or notice.state == 'deferred') and notice.next_attempt ~= '' then
+        view.next_attempt = notice.next_attempt
+    end
+    if notice.reason ~= '' then view.reason = notice.reason end
+    return view
+end
+
+-- Encodes {name = view}, keeping empty lists lists.
+function notifier.encode(wrapper)
+    return schalt.encode(wrapper, {'attempts', 'notices'})
+end
+
+-- Writes the fields of a table into a hash.
+function notifier.store(key, record)
+    local flat = {}
+    for name, value in pairs(record) do
+        flat[#flat + 1] = name
+        flat[#flat + 1] = tostring(value)
+    end
+    redis.call('HSET', key, unpack(flat))
+end
+
+-- Moves a notice into a state: the state indexes, and the indexes by last
+-- change (all, to:<address>), each scored by now_ms. The caller writes the
+-- hash fields.
+function notifier.move(notice, state, now_ms)
+    redis.call('ZREM', notifier.state_key(notice.state), notice.id)
+    redis.call('ZADD', notifier.state_key(state), now_ms, notice.id)
+    redis.call('ZADD', notifier.all_key, now_ms, notice.id)
+    redis.call('ZADD', notifier.to_key(notice.email), now_ms, notice.id)
+end
+
+-- The number of notices in each state, as JSON.
+function notifier.counts()
+    local counts = {}
+    for _, state in ipairs(notifier.states) do
+        counts[state] = redis.call('ZCARD', notifier.state_key(state))
+    end
+    return cjson.encode(counts)
+end

@@ -1,0 +1,97 @@
+/*  notifier_store - the only code of the notifier that knows its Redis keys.
+
+    Keys (all with the one hash tag {notices}: the delivery scripts move a
+    notice between the queue and several indexes in one step; when several
+    notifiers share the load, the notices will be sharded over a few tags,
+    one notifier delivering each):
+      notifier:{notices}:notice:<id>        hash: a notice: template, language,
+                                            recipient, variables (JSON), state,
+                                            attempts (JSON), times (forever, for
+                                            now: erasure comes with the registry's
+                                            "forget this person")
+      notifier:{notices}:request:<req-id>   hash: digest, status, body of a
+                                            state-changing request's reply
+                                            (schaltstelle/request_ttl seconds)
+      notifier:{notices}:due                zset: ids of notices waiting to be
+                                            sent (queued, deferred, sending) by
+                                            when they are due, in ms
+      notifier:{notices}:state:<state>      zset: ids in that state (queued,
+                                            sending, sent, deferred, failed) by
+                                            last change, in ms
+      notifier:{notices}:all                zset: every id by last change, in ms
+      notifier:{notices}:to:<address>       zset: ids of the notices to one address
+                                            (in lower case) by last change, in ms
+      notifier:{notices}:lock               string: the token of the notifier
+                                            process that delivers (expires 10 s
+                                            after its last renewal)
+
+    The request side queues one script per request (schalt_call_eval) on
+    the server's connection; the delivery side runs its scripts on the
+    delivery loop's own connection.
+*/
+#ifndef NOTIFIER_STORE_H_INCLUDED
+#define NOTIFIER_STORE_H_INCLUDED
+
+#include "schalt.h"
+
+typedef struct _notifier_store_t notifier_store_t;
+
+//  --------------------------------------------------------------------------
+//  Requests
+
+//  Registers the request scripts with the server's Redis. Returns NULL on failure.
+notifier_store_t *notifier_store_new (schalt_server_t *server);
+
+//  Destroy; safe to call twice.
+void notifier_store_destroy (notifier_store_t **self_p);
+
+//  notice.send: notice is the new record as JSON (id, template, language,
+//  name, email, variables as JSON text, created); now_ms the time now.
+void notifier_store_send (notifier_store_t *self, schalt_call_t *call, const char *notice,
+                          int64_t now_ms);
+
+//  notice.get.
+void notifier_store_get (notifier_store_t *self, schalt_call_t *call, const char *id);
+
+//  notice.list: state and to may be NULL (no filter).
+void notifier_store_list (notifier_store_t *self, schalt_call_t *call, const char *state,
+                          const char *to, long limit);
+
+//  --------------------------------------------------------------------------
+//  Delivery
+
+//  How long a claimed notice stays 'sending' before it is due again, and how
+//  long the delivery lock lasts after its last renewal (milliseconds).
+#define NOTIFIER_LEASE_MS 300000
+#define NOTIFIER_LOCK_MS 10000
+
+//  Registers the delivery scripts with the delivery loop's connection.
+//  Returns 0 or -1.
+int notifier_store_delivery_scripts (schalt_redis_t *redis);
+
+//  Renews the lock (or learns that another process holds it) and claims up
+//  to batch due notices. Returns {"standby": bool, "took_over": bool,
+//  "counts": {state: n}, "notices": [{id, template, language, name, email,
+//  variables (object), attempts, deferrals, created_ms, token, resend}]}
+//  (the caller decrefs it), or NULL if Redis failed.
+json_t *notifier_store_claim (schalt_redis_t *redis, const char *token, int64_t now_ms, int batch);
+
+//  The result of one claimed notice.
+typedef struct {
+    const char *id;
+    const char *token;   //  the claim's token
+    const char *state;   //  "sent", "deferred" or "failed"
+    const char *attempt; //  the attempt as JSON, or NULL if none was made
+    const char *reason;  //  "" for none
+    int64_t now_ms;
+    int64_t next_ms; //  deferred: when it is due again
+} notifier_store_result_t;
+
+//  Records a result. Returns 1 if recorded, 0 if the notice is no longer in
+//  that claim (nothing changed), -1 if Redis failed (try again later).
+int notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *result);
+
+//  Frees the lock if this token holds it. Returns 0, or -1 if Redis failed.
+int notifier_store_release (schalt_redis_t *redis, const char *token);
+
+#endif

@@ -1,0 +1,415 @@
+/*  notifier_template - the text of a notice from a template file.
+    See notifier_template.h. Files are read on every use, so an office's
+    edit takes effect with the next notice, without a restart.
+*/
+#include "notifier_template.h"
+#include "notifier_mail.h"
+#include "schalt.h"
+
+#include <libical/ical.h>
+
+#define TEMPLATE_MAX 65536 //  octets: a letter, not a book
+#define NAME_MAX_LENGTH 64 //  of a template or placeholder name
+
+//  What a placeholder can be filled from, for one notice.
+typedef struct {
+    const notifier_template_config_t *config;
+    const notifier_template_request_t *request;
+    const char *file; //  "de/registration-confirmed.txt", for reasons
+    char value[128];  //  a derived value (date, time) while it is copied
+    char *reason;
+    size_t size;
+} context_t;
+
+//  --------------------------------------------------------------------------
+//  Reading the file
+
+//  True if text is 1..max characters of a-z, 0-9 and the extra characters.
+static bool
+s_name_valid (const char *text, size_t max, const char *extra)
+{
+    size_t length = strlen (text);
+    if (length == 0 || length > max)
+        return false;
+    for (const char *cursor = text; *cursor; cursor++)
+        if (!(*cursor >= 'a' && *cursor <= 'z') && !(*cursor >= '0' && *cursor <= '9') &&
+            !strchr (extra, *cursor))
+            return false;
+    return true;
+}
+
+//  Reads the template file into a string without CR (the caller frees it).
+//  Returns NULL with a reason if it is missing, too big, not UTF-8, or
+//  holds control characters other than line breaks and tabs.
+static char *
+s_read (const char *path, context_t *context)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        snprintf (context->reason, context->size, "there is no template %s (%s)", context->file,
+                  strerror (errno));
+        return NULL;
+    }
+    char *text = (char *)zmalloc (TEMPLATE_MAX + 2);
+    assert (text);
+    size_t size = fread (text, 1, TEMPLATE_MAX + 1, file);
+    bool failed = ferror (file);
+    fclose (file);
+    if (failed || size > TEMPLATE_MAX) {
+        snprintf (context->reason, context->size, "the template %s is %s", context->file,
+                  failed ? "unreadable" : "larger than 64 KiB");
+        free (text);
+        return NULL;
+    }
+    text[size] = 0;
+    //  Lines may end in CRLF (an editor on Windows); anything else is refused
+    size_t length = 0;
+    bool clean = notifier_mail_utf8_valid (text, size);
+    for (size_t index = 0; clean && index < size; index++) {
+        unsigned char c = (unsigned char)text[index];
+        if (c == '\r' && text[index + 1] == '\n')
+            continue;
+        clean = c >= 0x20 ? c != 0x7F : c == '\n' || c == '\t';
+        text[length++] = (char)c;
+    }
+    text[length] = 0;
+    if (!clean) {
+        snprintf (context->reason, context->size,
+                  "the template %s is not UTF-8 text (or holds control characters)", context->file);
+        free (text);
+        return NULL;
+    }
+    return text;
+}
+
+//  --------------------------------------------------------------------------
+//  Dates and times in the installation's zone
+
+//  Reads the variable (an RFC 3339 instant) as a wall time in the zone.
+//  Returns 0, or -1 with a reason.
+static int
+s_local_time (context_t *context, const char *variable, const char *placeholder,
+              struct icaltimetype *wall)
+{
+    json_t *value = json_object_get (context->request->variables, variable);
+    time_t utc;
+    if (!json_is_string (value)) {
+        snprintf (context->reason, context->size,
+                  "the template %s uses {{%s}}, but the notice has no variable %s", context->file,
+                  placeholder, variable);
+        return -1;
+    }
+    if (schalt_time_parse_instant (json_string_value (value), &utc) != 0) {
+        snprintf (context->reason, context->size,
+                  "the variable %s is not an RFC 3339 date-time (needed for {{%s}})", variable,
+                  placeholder);
+        return -1;
+    }
+    icaltimezone *zone = icaltimezone_get_builtin_timezone (context->config->timezone);
+    if (!zone) {
+        snprintf (context->reason, context->size, "the time zone %s is unknown",
+                  context->config->timezone);
+        return -1;
+    }
+    *wall = icaltime_from_timet_with_zone (utc, 0, zone);
+    return 0;
+}
+
+//  Writes the long local date of wall in the language into buffer.
+static void
+s_long_date (struct icaltimetype wall, const char *language, char *buffer, size_t size)
+{
+    static const char *days_de[] = {"Sonntag",    "Montag",  "Dienstag", "Mittwoch",
+                                    "Donnerstag", "Freitag", "Samstag"};
+    static const char *months_de[] = {"Januar",    "Februar", "März",     "April",
+                                      "Mai",       "Juni",    "Juli",     "August",
+                                      "September", "Oktober", "November", "Dezember"};
+    static const char *days_en[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                    "Thursday", "Friday", "Saturday"};
+    static const char *months_en[] = {"January",   "February", "March",    "April",
+                                      "May",       "June",     "July",     "August",
+                                      "September", "October",  "November", "December"};
+    int day = icaltime_day_of_week (wall) - 1; //  libical: 1 is Sunday
+    if (streq (language, "en"))
+        snprintf (buffer, size, "%s, %d %s %d", days_en[day], wall.day, months_en[wall.month - 1],
+                  wall.year);
+    else
+        snprintf (buffer, size, "%s, %d. %s %d", days_de[day], wall.day, months_de[wall.month - 1],
+                  wall.year);
+}
+
+//  --------------------------------------------------------------------------
+//  Placeholders
+
+//  The value of a placeholder (borrowed), or NULL with a reason.
+static const char *
+s_value (context_t *context, const char *name)
+{
+    const notifier_template_request_t *request = context->request;
+    struct icaltimetype wall;
+    if (streq (name, "recipient_name"))
+        return request->recipient_name;
+    if (streq (name, "office_contact"))
+        return context->config->office_contact;
+    if (streq (name, "date")) {
+        if (s_local_time (context, "start", name, &wall))
+            return NULL;
+        s_long_date (wall, request->language, context->value, sizeof (context->value));
+        return context->value;
+    }
+    if (streq (name, "start_time") || streq (name, "end_time")) {
+        if (s_local_time (context, streq (name, "start_time") ? "start" : "end", name, &wall))
+            return NULL;
+        snprintf (context->value, sizeof (context->value), "%02d:%02d", wall.hour, wall.minute);
+        return context->value;
+    }
+    json_t *value = json_object_get (request->variables, name);
+    if (!json_is_string (value)) {
+        snprintf (context->reason, context->size,
+                  "the template %s uses {{%s}}, but the notice has no variable %s", context->file,
+                  name, name);
+        return NULL;
+    }
+    return json_string_value (value);
+}
+
+//  Copies text with every {{name}} replaced by its value. Returns the new
+//  text (the caller frees it), or NULL with a reason.
+static char *
+s_expand (context_t *context, const char *text)
+{
+    zchunk_t *out = zchunk_new (NULL, strlen (text) + 256);
+    const char *cursor = text;
+    char *result = NULL;
+    while (true) {
+        const char *open = strstr (cursor, "{{");
+        if (!open) {
+            zchunk_extend (out, cursor, strlen (cursor));
+            break;
+        }
+        zchunk_extend (out, cursor, (size_t)(open - cursor));
+        const char *close = strstr (open + 2, "}}");
+        //  The name, without spaces around it: {{ room }} is {{room}}
+        char name[NAME_MAX_LENGTH + 1] = "";
+        if (close) {
+            const char *start = open + 2, *end = close;
+            while (start < end && *start == ' ')
+                start++;
+            while (end > start && end[-1] == ' ')
+                end--;
+            if ((size_t)(end - start) <= NAME_MAX_LENGTH) {
+                memcpy (name, start, (size_t)(end - start));
+                name[end - start] = 0;
+            }
+        }
+        if (!s_name_valid (name, NAME_MAX_LENGTH, "_")) {
+            snprintf (context->reason, context->size,
+                      "the template %s has a malformed placeholder near \"%.20s\" (use {{name}} "
+                      "with a-z, 0-9 and _)",
+                      context->file, open);
+            goto done;
+        }
+        const char *value = s_value (context, name);
+        if (!value)
+            goto done;
+        zchunk_extend (out, value, strlen (value));
+        cursor = close + 2;
+    }
+    result = strndup ((const char *)zchunk_data (out), zchunk_size (out));
+    assert (result);
+done:
+    zchunk_destroy (&out);
+    return result;
+}
+
+//  --------------------------------------------------------------------------
+//  The template
+
+int
+notifier_template_render (const notifier_template_config_t *config,
+                          const notifier_template_request_t *request, char **subject_p,
+                          char **body_p, char *reason, size_t size)
+{
+    assert (config && request && subject_p && body_p && reason);
+    *subject_p = *body_p = NULL;
+    char file[160];
+    context_t context = {config, request, file, "", reason, size};
+    //  The names come checked by the schema; check again, they make a path
+    if (!request->name || !s_name_valid (request->name, NAME_MAX_LENGTH, "-") ||
+        !request->language || !s_name_valid (request->language, 8, "")) {
+        snprintf (reason, size, "the template name or language is malformed");
+        return -1;
+    }
+    snprintf (file, sizeof (file), "%s/%s.txt", request->language, request->name);
+    char *path = zsys_sprintf ("%s/%s", config->folder, file);
+    char *text = s_read (path, &context);
+    zstr_free (&path);
+    if (!text)
+        return -1;
+
+    //  "Subject: ...", a blank line, the body
+    char *newline = strchr (text, '\n');
+    if (strncmp (text, "Subject:", 8) != 0 || !newline || newline[1] != '\n') {
+        snprintf (reason, size,
+                  "the template %s is malformed: its first line must be \"Subject: ...\", "
+                  "followed by a blank line and the text",
+                  file);
+        free (text);
+        return -1;
+    }
+    *newline = 0;
+    char *subject = s_expand (&context, text + 8 + strspn (text + 8, " \t"));
+    char *body = subject ? s_expand (&context, newline + 2) : NULL;
+    free (text);
+    if (!body) {
+        free (subject);
+        return -1;
+    }
+    //  The subject must say something once its spaces are gone
+    if (strspn (subject, " \t\n") == strlen (subject)) {
+        snprintf (reason, size, "the template %s makes an empty subject", file);
+        free (subject);
+        free (body);
+        return -1;
+    }
+    *subject_p = subject;
+    *body_p = body;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test
+
+#ifndef SCHALT_TEMPLATE_DIR
+#define SCHALT_TEMPLATE_DIR "templates"
+#endif
+
+//  Writes text to folder/name.
+static void
+s_test_write (const char *folder, const char *name, const char *text)
+{
+    char *path = zsys_sprintf ("%s/%s", folder, name);
+    FILE *file = fopen (path, "wb");
+    assert (file);
+    fputs (text, file);
+    fclose (file);
+    zstr_free (&path);
+}
+
+//  Renders name/language with the variables (JSON); returns 0 or -1.
+static int
+s_test_render (const notifier_template_config_t *config, const char *name, const char *language,
+               const char *variables, char **subject, char **body, char *reason)
+{
+    json_t *object = json_loads (variables, 0, NULL);
+    assert (object);
+    notifier_template_request_t request = {name, language, "Anna Muster", object};
+    int rc = notifier_template_render (config, &request, subject, body, reason, 256);
+    json_decref (object);
+    return rc;
+}
+
+void
+notifier_template_test (bool verbose)
+{
+    printf (" * notifier_template: ");
+    if (verbose)
+        printf ("\n");
+    const char *facts =
+        "{\"event_title\":\"Tag der Bildung 2027\",\"session_title\":\"Übergang Kita – "
+        "Grundschule\",\"room\":\"A101\",\"place\":\"Gymnasium Pulheim, Hauptstraße 1\","
+        "\"start\":\"2027-03-13T09:00:00Z\",\"end\":\"2027-03-13T10:30:00Z\",\"position\":\"3\"}";
+    notifier_template_config_t config = {SCHALT_TEMPLATE_DIR, "Europe/Berlin",
+                                         "Bildungsbüro, Tel. 02238 808-0"};
+    char *subject, *body, reason[256];
+
+    //  The shipped templates, in both languages: local date and times
+    assert (s_test_render (&config, "registration-confirmed", "de", facts, &subject, &body,
+                           reason) == 0);
+    if (verbose)
+        printf ("%s\n%s\n", subject, body);
+    assert (strstr (subject, "Samstag, 13. März 2027"));
+    assert (strstr (body, "Anna Muster"));
+    assert (strstr (body, "Übergang Kita – Grundschule"));
+    assert (strstr (body, "Tag der Bildung 2027"));
+    assert (strstr (body, "A101"));
+    assert (strstr (body, "Gymnasium Pulheim, Hauptstraße 1"));
+    assert (strstr (body, "10:00") && strstr (body, "11:30"));
+    assert (strstr (body, "Bildungsbüro, Tel. 02238 808-0"));
+    assert (!strstr (body, "{{") && !strstr (subject, "{{"));
+    free (subject);
+    free (body);
+    assert (s_test_render (&config, "registration-waitlisted", "de", facts, &subject, &body,
+                           reason) == 0);
+    assert (strstr (body, "3") && strstr (body, "Warteliste"));
+    free (subject);
+    free (body);
+    assert (s_test_render (&config, "registration-confirmed", "en", facts, &subject, &body,
+                           reason) == 0);
+    assert (strstr (subject, "Saturday, 13 March 2027"));
+    assert (strstr (body, "10:00"));
+    free (subject);
+    free (body);
+    assert (s_test_render (&config, "registration-waitlisted", "en", facts, &subject, &body,
+                           reason) == 0);
+    free (subject);
+    free (body);
+    //  Summer time: 16:00Z is 18:00 in Berlin in July
+    assert (s_test_render (&config, "registration-confirmed", "de",
+                           "{\"event_title\":\"e\",\"session_title\":\"s\",\"room\":\"r\","
+                           "\"place\":\"p\",\"start\":\"2027-07-06T16:00:00Z\","
+                           "\"end\":\"2027-07-06T17:00:00+00:00\"}",
+                           &subject, &body, reason) == 0);
+    assert (strstr (subject, "Dienstag, 6. Juli 2027"));
+    assert (strstr (body, "18:00") && strstr (body, "19:00"));
+    free (subject);
+    free (body);
+
+    //  Failures, each with a reason naming what to fix
+    assert (s_test_render (&config, "registration-confirmed", "de", "{\"start\":\"x\"}", &subject,
+                           &body, reason) == -1);
+    assert (subject == NULL && body == NULL);
+    assert (strstr (reason, "no variable"));
+    assert (s_test_render (&config, "no-such-template", "de", facts, &subject, &body, reason) ==
+            -1);
+    assert (strstr (reason, "there is no template de/no-such-template.txt"));
+    assert (s_test_render (&config, "registration-confirmed", "fr", facts, &subject, &body,
+                           reason) == -1);
+    assert (s_test_render (&config, "../etc/passwd", "de", facts, &subject, &body, reason) == -1);
+    assert (strstr (reason, "malformed"));
+
+    //  Templates of our own: placeholders with spaces, bad files
+    char *dir = schalt_test_tempdir ("notifier-template");
+    zsys_dir_create ("%s/de", dir);
+    config.folder = dir;
+    s_test_write (dir, "de/t.txt", "Subject: Hallo {{ recipient_name }}\r\n\r\nText {{room}}\r\n");
+    assert (s_test_render (&config, "t", "de", "{\"room\":\"B2\"}", &subject, &body, reason) == 0);
+    assert (streq (subject, "Hallo Anna Muster"));
+    assert (streq (body, "Text B2\n"));
+    free (subject);
+    free (body);
+    assert (s_test_render (&config, "t", "de", "{}", &subject, &body, reason) == -1);
+    assert (strstr (reason, "uses {{room}}, but the notice has no variable room"));
+    assert (s_test_render (&config, "t", "de", "{\"room\":3}", &subject, &body, reason) == -1);
+    s_test_write (dir, "de/bad.txt", "Betreff: x\n\nText\n");
+    assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
+    assert (strstr (reason, "first line must be"));
+    s_test_write (dir, "de/bad.txt", "Subject: x {{Room}}\n\nText\n");
+    assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
+    assert (strstr (reason, "malformed placeholder"));
+    s_test_write (dir, "de/bad.txt", "Subject: x\n\nText \x01\n");
+    assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
+    assert (strstr (reason, "not UTF-8"));
+    s_test_write (dir, "de/bad.txt", "Subject: \xC3\n\nText\n");
+    assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
+    s_test_write (dir, "de/bad.txt", "Subject: {{position}}\n\nText\n");
+    assert (s_test_render (&config, "bad", "de", "{\"position\":\" \"}", &subject, &body, reason) ==
+            -1);
+    assert (strstr (reason, "empty subject"));
+    //  An unclosed {{ is malformed, a lone } is text
+    s_test_write (dir, "de/bad.txt", "Subject: x {{room\n\nText }\n");
+    assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
+    schalt_test_rmtree (dir);
+    zstr_free (&dir);
+    printf ("OK\n");
+}

@@ -1,0 +1,189 @@
+"""notifier_support - what the notifier's end-to-end tests need beyond harness.py.
+
+- MailServer: a real SMTP server (Debian's python3-aiosmtpd) on a free
+  loopback port, run in this process by aiosmtpd's Controller. It keeps every
+  message it accepts, and answers by the recipient's local part, so that one
+  server plays every relay a test needs:
+    greylist...  451 to the data the first time a Message-ID comes, then 250
+    reject...    550 to RCPT TO (the address does not exist)
+    defer...     451 to RCPT TO, always (a mailbox that stays full)
+    hold...      RCPT TO answered after a second (a slow relay)
+    slow...      the data is stored, then answered 250 only after 3 s (the
+                 first time a Message-ID comes), so a test can kill the
+                 notifier between "accepted" and "recorded"
+    anything else 250.
+  It can be stopped and started again on the same port (a relay that is down).
+- Notifier: a schalt-notifier on free loopback ports, configured only by
+  environment variables, pointed at a RedisServer and a MailServer, ready
+  when it answers `status`, stopped by its pid (SIGTERM, or SIGKILL for a crash).
+- parse(): a received message as a mail client reads it (email.policy.strict).
+"""
+
+import asyncio
+import email
+import email.policy
+import os
+import signal
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+import harness
+
+# Settings of the daemon under test: nothing inherited may leak in.
+_OURS = ("SCHALT_",)
+
+
+def parse(raw):
+    """A message (bytes) as Python's email package reads it, strictly: a
+    malformed header raises instead of being repaired."""
+    return email.message_from_bytes(raw, policy=email.policy.strict)
+
+
+def message_id(raw):
+    """The Message-ID header of a raw message, or None."""
+    for line in raw.split(b"\r\n"):
+        if not line:
+            return None
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().decode()
+    return None
+
+
+class _Handler:
+    """aiosmtpd handler: stores accepted messages, answers by local part."""
+
+    def __init__(self, server):
+        self.server = server
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0].lower()
+        if local.startswith("reject"):
+            return "550 5.1.1 Recipient address rejected: user unknown"
+        if local.startswith("defer"):
+            return "451 4.2.2 Mailbox full, try again later"
+        if local.startswith("hold"):
+            await asyncio.sleep(1.0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
+        mid = message_id(raw)
+        local = envelope.rcpt_tos[0].split("@")[0].lower()
+        first = self.server.first_time(mid)
+        if local.startswith("greylist") and first:
+            return "451 4.7.1 Greylisted, please try again later"
+        self.server.store(envelope.mail_from, list(envelope.rcpt_tos), raw)
+        if local.startswith("slow") and first:
+            self.server.slow_data.set()
+            await asyncio.sleep(3.0)
+        return "250 2.0.0 Message accepted for delivery"
+
+
+class MailServer:
+    """A real SMTP server in this process, on a free loopback port."""
+
+    def __init__(self):
+        self.port = harness.free_port()
+        self.lock = threading.Lock()
+        self.messages = []  # (mail_from, rcpt_tos, raw bytes)
+        self.seen = set()  # Message-IDs that came to a greylist or slow address
+        self.slow_data = threading.Event()
+        self.controller = None
+
+    def first_time(self, mid):
+        with self.lock:
+            if mid in self.seen:
+                return False
+            self.seen.add(mid)
+            return True
+
+    def store(self, mail_from, rcpt_tos, raw):
+        with self.lock:
+            self.messages.append((mail_from, rcpt_tos, raw))
+
+    def start(self):
+        """Starts listening (again, on the same port)."""
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                     ready_timeout=10)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        """Stops listening: the relay is down until start()."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def with_id(self, mid):
+        """Every accepted message whose Message-ID is mid, as raw bytes."""
+        with self.lock:
+            return [raw for _, _, raw in self.messages if message_id(raw) == mid]
+
+
+class Notifier:
+    """A schalt-notifier on free loopback ports."""
+
+    def __init__(self, workdir, redis, mail, extra=None):
+        self.workdir = workdir
+        self.redis = redis
+        self.mail = mail
+        self.log = os.path.join(workdir, "notifier.log")
+        self.extra = dict(extra or {})
+        self.proc = None
+        self.endpoint = None
+
+    def env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
+        self.endpoint = "tcp://127.0.0.1:%d" % harness.free_port()
+        env.update({
+            "SCHALT_CONFIG": "",
+            "SCHALT_SCHALTSTELLE_SCHEMAS": harness.SCHEMAS,
+            "SCHALT_SCHALTSTELLE_TIMEZONE": "Europe/Berlin",
+            "SCHALT_NOTIFIER_ENDPOINT": self.endpoint,
+            "SCHALT_NOTIFIER_EVENTS": "tcp://127.0.0.1:%d" % harness.free_port(),
+            "SCHALT_NOTIFIER_REDIS_PORT": str(self.redis.port),
+            "SCHALT_NOTIFIER_HEARTBEAT": "100",
+            "SCHALT_NOTIFIER_SMTP_PORT": str(self.mail.port),
+            "SCHALT_NOTIFIER_SMTP_STARTTLS": "none",
+            "SCHALT_NOTIFIER_SMTP_TIMEOUT": "10000",
+            "SCHALT_NOTIFIER_TEMPLATES": os.path.join(harness.SOURCE, "templates"),
+            "SCHALT_NOTIFIER_FROM_ADDRESS": "bildungsbuero@pulheim.example",
+            "SCHALT_NOTIFIER_FROM_NAME": "Bildungsbüro Pulheim",
+            "SCHALT_NOTIFIER_OFFICE_CONTACT": "Bildungsbüro, Tel. 02238 808-0",
+            "SCHALT_NOTIFIER_RETRY_FIRST": "1",
+        })
+        env.update({k: str(v) for k, v in self.extra.items()})
+        return env
+
+    def start(self, context):
+        """Starts the daemon (on new ports) and waits until status answers."""
+        for _ in range(3):
+            self.proc = harness.spawn([os.path.join(harness.BIN, "schalt-notifier")],
+                                      env=self.env(), log_path=self.log)
+            dealer = harness.Dealer(context, self.endpoint)
+            try:
+                deadline = time.monotonic() + harness.START_TIMEOUT
+                while time.monotonic() < deadline and self.proc.poll() is None:
+                    try:
+                        if dealer.request("status", {}, timeout=0.5).status == 200:
+                            return self
+                    except AssertionError:
+                        dealer.close()
+                        dealer = harness.Dealer(context, self.endpoint)
+            finally:
+                dealer.close()
+            harness.stop_process(self.proc)
+        raise RuntimeError("schalt-notifier did not start:\n" + harness.tail(self.log))
+
+    def stop(self):
+        return harness.stop_process(self.proc)
+
+    def kill(self):
+        """kill -9: no chance to finish anything."""
+        return harness.stop_process(self.proc, signal.SIGKILL)
+
+    def log_text(self):
+        return harness.tail(self.log, 200)

@@ -1,0 +1,385 @@
+"""test_notifier - a registration reaches a real mailbox.
+
+The notifier as another daemon meets it (notice.send over a DEALER, the
+request id being the notice id) and as a person meets its work: the e-mail
+in a real SMTP server's mailbox, read with Python's email package in strict
+mode. Each class starts its own redis-server, SMTP server (aiosmtpd) and
+schalt-notifier on free loopback ports (see notifier_support.py); the first
+retry of a deferred e-mail comes after 1 s instead of a minute.
+
+Every wait polls with a deadline; no test asserts how long anything took.
+"""
+
+import email.utils
+import json
+import os
+import shutil
+import tempfile
+import time
+import unittest
+
+import zmq
+
+import harness
+from notifier_support import MailServer, Notifier, parse
+
+DOMAIN = "pulheim.example"  # of the configured sender address
+WAIT = 30.0  # seconds a notice may take to reach its final state
+
+FACTS = {
+    "event_title": "Tag der Bildung 2027",
+    "session_title": "Übergang Kita – Grundschule",
+    "room": "A101",
+    "place": "Gymnasium Pulheim, Hauptstraße 1",
+    "start": "2027-03-13T09:00:00Z",
+    "end": "2027-03-13T10:30:00Z",
+    "recipient_name": "Anna Muster",
+}
+
+
+def notice(email_address, name="Anna Muster", template="registration-confirmed", language="de",
+           **variables):
+    """A notice.send body for the session of FACTS."""
+    values = dict(FACTS, recipient_name=name)
+    values.update(variables)
+    return {"template": template, "language": language,
+            "recipient": {"name": name, "email": email_address},
+            "variables": {k: v for k, v in values.items() if v is not None}}
+
+
+class NotifierCase(unittest.TestCase):
+    """One Redis, one SMTP server and one notifier per class."""
+
+    NOTIFIER_ENV = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="schalt-notifier-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, ignore_errors=True)
+        cls.redis = harness.RedisServer(cls.workdir)
+        cls.addClassCleanup(cls.redis.stop)
+        cls.redis.start()
+        cls.mail = MailServer().start()
+        cls.addClassCleanup(cls.mail.stop)
+        cls.context = zmq.Context()
+        cls.addClassCleanup(cls.context.term)
+        cls.notifier = Notifier(cls.workdir, cls.redis, cls.mail, cls.NOTIFIER_ENV)
+        cls.addClassCleanup(cls.notifier.stop)
+        cls.notifier.start(cls.context)
+
+    def request(self, command, body, request_id=None):
+        """Sends a request; returns the Reply after checking its id and schema."""
+        dealer = harness.Dealer(self.context, self.notifier.endpoint)
+        try:
+            request_id = request_id or harness.new_request_id()
+            reply = dealer.request(command, body, request_id)
+        finally:
+            dealer.close()
+        self.assertEqual(reply.id, request_id, reply)
+        harness.check_reply(self, command, reply.status, reply.body)
+        return reply
+
+    def send(self, body, notice_id=None):
+        """notice.send; asserts 201; returns the notice id."""
+        notice_id = notice_id or "ntc-" + harness.new_request_id()[2:14]
+        reply = self.request("notice.send", body, notice_id)
+        self.assertEqual(reply.status, 201, reply)
+        self.assertEqual(reply.body["notice"]["id"], notice_id)
+        return notice_id
+
+    def get(self, notice_id):
+        reply = self.request("notice.get", {"id": notice_id})
+        self.assertEqual(reply.status, 200, reply)
+        return reply.body["notice"]
+
+    def wait_state(self, notice_id, states, timeout=WAIT):
+        """Polls notice.get until the notice is in one of states; returns it."""
+        found = harness.wait_until(lambda: (lambda n: n if n["state"] in states else None)(
+            self.get(notice_id)), timeout, interval=0.1)
+        self.assertTrue(found, "notice %s never reached %s; it is %s\n%s" % (
+            notice_id, states, self.get(notice_id), self.notifier.log_text()))
+        return found
+
+    def delivered(self, notice_id, count=1, timeout=WAIT):
+        """Waits until count messages with the notice's Message-ID arrived;
+        returns them (raw)."""
+        mid = "<%s@%s>" % (notice_id, DOMAIN)
+        harness.wait_until(lambda: len(self.mail.with_id(mid)) >= count, timeout, interval=0.1)
+        return self.mail.with_id(mid)
+
+    def assert_no_more_mail(self, notice_id, count):
+        """After a moment for stragglers, exactly count messages carry the id."""
+        time.sleep(1.0)
+        self.assertEqual(len(self.mail.with_id("<%s@%s>" % (notice_id, DOMAIN))), count)
+
+
+class DeliveryTest(NotifierCase):
+    """What arrives, and how often."""
+
+    def test_confirmation_reaches_the_mailbox_as_a_mail_client_reads_it(self):
+        notice_id = self.send(notice("anna.muster@example.org"))
+        sent = self.wait_state(notice_id, {"sent"})
+        self.assertEqual(len(sent["attempts"]), 1)
+        self.assertEqual(sent["attempts"][0]["result"], "sent")
+        self.assertEqual(sent["attempts"][0]["smtp"], 250)
+        self.assertNotIn("next_attempt", sent)
+        [raw] = self.delivered(notice_id)
+        message = parse(raw)  # strict: a malformed header raises
+        self.assertEqual(message["From"].addresses[0].display_name, "Bildungsbüro Pulheim")
+        self.assertEqual(message["From"].addresses[0].addr_spec, "bildungsbuero@" + DOMAIN)
+        self.assertEqual(len(message["To"].addresses), 1)
+        self.assertEqual(message["To"].addresses[0].display_name, "Anna Muster")
+        self.assertEqual(message["To"].addresses[0].addr_spec, "anna.muster@example.org")
+        self.assertEqual(str(message["Subject"]), "Anmeldebestätigung: Übergang Kita – "
+                         "Grundschule am Samstag, 13. März 2027")
+        self.assertEqual(message["Message-ID"], "<%s@%s>" % (notice_id, DOMAIN))
+        date = email.utils.parsedate_to_datetime(str(message["Date"]))
+        self.assertIsNotNone(date.utcoffset())
+        self.assertLess(abs(time.time() - date.timestamp()), 3600)
+        self.assertEqual(message["Auto-Submitted"], "auto-generated")
+        self.assertEqual(message.get_content_type(), "text/plain")
+        self.assertEqual(message.get_content_charset(), "utf-8")
+        self.assertEqual(message["Content-Transfer-Encoding"], "quoted-printable")
+        # The body names the session, the room, the place, the local date and
+        # time (09:00Z is 10:00 in Berlin in March) and the office
+        body = message.get_content()
+        for text in ("Guten Tag Anna Muster", "Tag der Bildung 2027",
+                     "Übergang Kita – Grundschule", "A101", "Gymnasium Pulheim, Hauptstraße 1",
+                     "Samstag, 13. März 2027", "10:00 bis 11:30 Uhr",
+                     "Bildungsbüro, Tel. 02238 808-0"):
+            self.assertIn(text, body)
+        # Every line ends in CRLF, none is longer than 998 octets
+        for line in raw.split(b"\r\n")[:-1]:
+            self.assertNotIn(b"\n", line)
+            self.assertLessEqual(len(line), 998)
+
+    def test_english_waitlist_notice(self):
+        notice_id = self.send(notice("ben@example.org", "Ben Smith",
+                                     template="registration-waitlisted", language="en",
+                                     position="3", start="2027-07-06T16:00:00Z",
+                                     end="2027-07-06T17:00:00Z"))
+        self.wait_state(notice_id, {"sent"})
+        [raw] = self.delivered(notice_id)
+        message = parse(raw)
+        self.assertEqual(str(message["Subject"]),
+                         "Waiting list: Übergang Kita – Grundschule on Tuesday, 6 July 2027")
+        body = message.get_content()
+        self.assertIn("Dear Ben Smith", body)
+        self.assertIn("number 3", body)
+        self.assertIn("18:00 to 19:00", body)  # summer time: UTC+2
+
+    def test_repeated_send_stores_and_mails_once(self):
+        body = notice("clara@example.org", "Clara Beispiel")
+        notice_id = "ntc-" + harness.new_request_id()[2:14]
+        first = self.request("notice.send", body, notice_id)
+        self.assertEqual(first.status, 201)
+        self.assertEqual(first.body["notice"]["state"], "queued")
+        # The outbox of another daemon may deliver the same message again
+        for _ in range(3):
+            again = self.request("notice.send", body, notice_id)
+            self.assertEqual((again.status, again.raw), (201, first.raw))
+        self.wait_state(notice_id, {"sent"})
+        again = self.request("notice.send", body, notice_id)
+        self.assertEqual((again.status, again.raw), (201, first.raw))
+        self.assertEqual(len(self.delivered(notice_id)), 1)
+        self.assert_no_more_mail(notice_id, 1)
+        # The same id for a different notice is refused and changes nothing
+        other = self.request("notice.send", notice("mallory@example.org"), notice_id)
+        self.assertEqual(other.status, 409)
+        self.assertEqual(other.error["code"], "request_id_reused")
+        self.assertEqual(self.get(notice_id)["recipient"]["email"], "clara@example.org")
+
+    def test_deferred_then_sent_records_both_attempts(self):
+        notice_id = self.send(notice("greylist@example.org"))
+        sent = self.wait_state(notice_id, {"sent"})
+        attempts = sent["attempts"]
+        self.assertEqual([a["result"] for a in attempts], ["deferred", "sent"], attempts)
+        self.assertEqual([a["smtp"] for a in attempts], [451, 250])
+        self.assertIn("Greylisted", attempts[0]["reply"])
+        self.assertLessEqual(attempts[0]["time"], attempts[1]["time"])
+        self.assertEqual(len(self.delivered(notice_id)), 1)
+        self.assert_no_more_mail(notice_id, 1)
+
+    def test_refused_recipient_fails_with_the_reply(self):
+        notice_id = self.send(notice("reject@example.org"))
+        failed = self.wait_state(notice_id, {"failed"})
+        self.assertEqual(len(failed["attempts"]), 1)
+        attempt = failed["attempts"][0]
+        self.assertEqual((attempt["result"], attempt["smtp"]), ("failed", 550))
+        self.assertIn("user unknown", attempt["reply"])
+        self.assertIn("550", failed["reason"])
+        self.assertNotIn("next_attempt", failed)
+        self.assert_no_more_mail(notice_id, 0)
+
+    def test_missing_variable_fails_with_a_reason_and_sends_nothing(self):
+        notice_id = self.send(notice("dora@example.org", room=None))
+        failed = self.wait_state(notice_id, {"failed"})
+        self.assertEqual(failed["attempts"], [])
+        self.assertIn("{{room}}", failed["reason"])
+        self.assertIn("room", failed["reason"])
+        unknown = self.send(notice("dora@example.org", template="no-such-template"))
+        failed = self.wait_state(unknown, {"failed"})
+        self.assertIn("no template de/no-such-template.txt", failed["reason"])
+        self.assert_no_more_mail(notice_id, 0)
+        self.assert_no_more_mail(unknown, 0)
+
+    def test_names_cannot_inject_headers_and_arrive_intact(self):
+        names = ['Müller, Anna', 'Eve <eve@evil.example>, bob@example.org',
+                 'Anna "Anni" Muster', 'Back\\slash (Kita) ; =?UTF-8?B?SGk=?=',
+                 'Zoë Ångström-Øre', "  O'Brien  "]
+        ids = [self.send(notice("name%d@example.org" % index, name))
+               for index, name in enumerate(names)]
+        for index, (notice_id, name) in enumerate(zip(ids, names)):
+            self.wait_state(notice_id, {"sent"})
+            [raw] = self.delivered(notice_id)
+            message = parse(raw)
+            [address] = message["To"].addresses
+            self.assertEqual(address.addr_spec, "name%d@example.org" % index)
+            self.assertEqual(address.display_name.strip(), name.strip())
+            self.assertIsNone(message["Bcc"])
+            self.assertIn("Guten Tag %s," % name, message.get_content())
+
+    def test_refused_requests_change_nothing(self):
+        cases = [
+            ({"recipient": {"name": "Anna\r\nBcc: x@example.org", "email": "a@example.org"}},
+             "/recipient/name"),
+            ({"recipient": {"name": "Anna", "email": "a@example.org\r\nBcc: x@example.org"}},
+             "/recipient/email"),
+            ({"variables": dict(FACTS, room="A101\r\nX-Evil: 1")}, "/variables/room"),
+            ({"variables": dict(FACTS, room=["A101"])}, "/variables/room"),
+            ({"template": "../../etc/passwd"}, "/template"),
+            ({"language": "fr"}, "/language"),
+        ]
+        for change, field in cases:
+            body = notice("a@example.org")
+            body.update(change)
+            notice_id = "ntc-" + harness.new_request_id()[2:14]
+            reply = self.request("notice.send", body, notice_id)
+            self.assertEqual(reply.status, 400, (change, reply))
+            self.assertEqual(reply.error["field"], field)
+            self.assertEqual(self.request("notice.get", {"id": notice_id}).status, 404)
+        # A body of a line with tabs and breaks is fine in variables
+        ok = self.send(notice("a@example.org", place="Gymnasium\nHauptstraße 1\tEingang B"))
+        self.wait_state(ok, {"sent"})
+        missing = self.request("notice.get", {"id": "ntc-nothere"})
+        self.assertEqual((missing.status, missing.error["code"]), (404, "not_found"))
+
+    def test_list_by_state_and_address_newest_first(self):
+        # Lists show the most recently changed first: one change at a time here
+        address = "Lists.Person@Example.org"
+        first = self.send(notice(address))
+        self.wait_state(first, {"sent"})
+        second = self.send(notice(address.lower()))
+        self.wait_state(second, {"sent"})
+        failed = self.send(notice("lists.person@example.org", room=None))
+        self.wait_state(failed, {"failed"})
+        listed = self.request("notice.list", {"to": "LISTS.PERSON@example.org"}).body["notices"]
+        self.assertEqual([n["id"] for n in listed], [failed, second, first])
+        sent = self.request("notice.list", {"to": address, "state": "sent"}).body["notices"]
+        self.assertEqual([n["id"] for n in sent], [second, first])
+        failures = self.request("notice.list", {"state": "failed"}).body["notices"]
+        self.assertIn(failed, [n["id"] for n in failures])
+        self.assertTrue(all(n["state"] == "failed" for n in failures))
+        limited = self.request("notice.list", {"limit": 1}).body["notices"]
+        self.assertEqual(len(limited), 1)
+        refused = self.request("notice.list", {"limit": 0})
+        self.assertEqual(refused.status, 400)
+        status = self.request("status", {}).body
+        self.assertGreaterEqual(status["notices"]["sent"], 2)
+        self.assertEqual(status["delivery"]["state"], "delivering")
+
+
+class RelayDownTest(NotifierCase):
+    """The relay is down for a while: the notice waits, then goes out."""
+
+    def test_delivered_once_the_relay_is_back(self):
+        self.mail.stop()
+        try:
+            notice_id = self.send(notice("eva@example.org", "Eva Beispiel"))
+            deferred = self.wait_state(notice_id, {"deferred"})
+            self.assertEqual(deferred["attempts"][0]["smtp"], 0)
+            self.assertEqual(deferred["attempts"][0]["result"], "deferred")
+            self.assertTrue(deferred["attempts"][0]["reply"])
+            self.assertIn("next_attempt", deferred)
+        finally:
+            self.mail.start()
+        sent = self.wait_state(notice_id, {"sent"})
+        self.assertEqual(sent["attempts"][-1]["smtp"], 250)
+        self.assertTrue(all(a["result"] == "deferred" for a in sent["attempts"][:-1]))
+        self.assertEqual(len(self.delivered(notice_id)), 1)
+        self.assert_no_more_mail(notice_id, 1)
+
+
+class GiveUpTest(NotifierCase):
+    """A relay that keeps deferring: retries, then failed at the give-up time
+    (a minute here: retries after 1, 2, 4, ... seconds, the last at 60 s)."""
+
+    NOTIFIER_ENV = {"SCHALT_NOTIFIER_RETRY_GIVE_UP": "60"}
+
+    def test_failed_after_give_up_with_every_attempt_kept(self):
+        notice_id = self.send(notice("defer@example.org"))
+        failed = self.wait_state(notice_id, {"failed"}, timeout=120)
+        attempts = failed["attempts"]
+        self.assertGreaterEqual(len(attempts), 3, attempts)
+        self.assertTrue(all(a["result"] == "deferred" and a["smtp"] == 451 for a in attempts))
+        self.assertIn("given up", failed["reason"])
+        self.assertNotIn("next_attempt", failed)
+        self.assert_no_more_mail(notice_id, 0)
+
+
+class CrashTest(NotifierCase):
+    """kill -9 at the worst moments; a restart finishes the work."""
+
+    def restart(self):
+        self.notifier.start(self.context)
+
+    def test_killed_right_after_the_acknowledgement_mails_exactly_once(self):
+        # The relay answers this address slowly, so whatever the notifier had
+        # started when it was killed, the relay cannot have accepted it yet
+        notice_id = self.send(notice("hold@example.org"))
+        self.notifier.kill()
+        self.restart()
+        self.wait_state(notice_id, {"sent"})
+        self.assertEqual(len(self.delivered(notice_id)), 1)
+        self.assert_no_more_mail(notice_id, 1)
+
+    def test_killed_between_relay_and_record_sends_again_with_the_same_id(self):
+        # The documented window: the relay has the message, the notifier dies
+        # before it records that. The next notifier sends it again, with the
+        # same Message-ID, and says so in its log.
+        self.mail.slow_data.clear()
+        notice_id = self.send(notice("slow@example.org"))
+        self.assertTrue(self.mail.slow_data.wait(WAIT), self.notifier.log_text())
+        self.notifier.kill()
+        self.assertEqual(self.get_stored_state(notice_id), "sending")
+        self.restart()
+        sent = self.wait_state(notice_id, {"sent"})
+        self.assertEqual(len(sent["attempts"]), 1)
+        raws = self.delivered(notice_id, count=2)
+        self.assertEqual(len(raws), 2)
+        self.assertEqual({parse(raw)["Message-ID"] for raw in raws},
+                         {"<%s@%s>" % (notice_id, DOMAIN)})
+        self.assertIn("notice: resending after crash id=%s" % notice_id,
+                      self.notifier.log_text())
+
+    def test_clean_stop_mid_session_records_the_result_and_sends_once(self):
+        # SIGTERM while the relay holds the data: the notifier waits for the
+        # reply, records it and frees the delivery lock before it exits
+        self.mail.slow_data.clear()
+        notice_id = self.send(notice("slow.stop@example.org"))
+        self.assertTrue(self.mail.slow_data.wait(WAIT), self.notifier.log_text())
+        self.assertEqual(self.notifier.stop(), 0)
+        self.assertEqual(self.get_stored_state(notice_id), "sent")
+        self.assertIsNone(self.redis.command("GET", "notifier:{notices}:lock"))
+        self.restart()
+        self.assertEqual(self.get(notice_id)["state"], "sent")
+        self.assert_no_more_mail(notice_id, 1)
+
+    def get_stored_state(self, notice_id):
+        """The state in Redis while no notifier runs to ask."""
+        state = self.redis.command("HGET", "notifier:{notices}:notice:" + notice_id, "state")
+        return state.decode() if state else None
+
+
+if __name__ == "__main__":
+    unittest.main()
