@@ -377,7 +377,9 @@ s_on_mailer (zloop_t *loop, zsock_t *reader, void *argument)
     s_take_results (self);
     if (s_redis_up (self))
         s_record_pending (self);
-    return 0;
+    //  Claim the next batch now rather than at the next tick: under load the
+    //  mailer never waits, so delivery is not capped at batch / tick
+    return s_on_tick (loop, 0, self);
 }
 
 //  --------------------------------------------------------------------------
