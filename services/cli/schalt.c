@@ -501,6 +501,7 @@ s_usage (FILE *out)
         fprintf (out, "  %-20s %s\n", words, command->help);
     }
     fprintf (out, "  %-20s %s\n", "status", "show each daemon's state");
+    fprintf (out, "  %-20s %s\n", "settings", "print the reference of every setting (Markdown)");
     fprintf (out, "  %-20s %s\n", "logs -f",
              "follow the daemons' log lines live "
              "(--service NAME, --level LEVEL)");
@@ -878,6 +879,10 @@ main (int argc, char **argv)
         rc = s_status (&cli);
     else if (streq (argv[first], "logs"))
         rc = s_logs (&cli);
+    else if (streq (argv[first], "settings")) {
+        schalt_config_print_reference (stdout);
+        rc = CLI_DONE;
+    }
     else {
         fprintf (stderr, "schalt: unknown command '%s%s%s' (see schalt --help)\n", argv[first],
                  first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
