@@ -274,15 +274,16 @@ class RedisServer:
         """The names of the keys matching pattern, as sorted str."""
         return sorted(key.decode() for key in self.command("KEYS", pattern))
 
-    def snapshot(self, with_requests=True):
-        """Every scheduler key with its type and content, as a dict; the
-        remembered replies of request ids are left out unless with_requests
-        (a refusal by a script is remembered for the retry, by design)."""
+    def snapshot(self, with_requests=True, pattern="scheduler:*"):
+        """Every key matching pattern (default: the scheduler's) with its
+        type and content, as a dict; the remembered replies of request ids
+        (`...:request:<id>`) are left out unless with_requests (a refusal by
+        a script is remembered for the retry, by design)."""
         state = {}
         with self.client() as client:
-            for key in sorted(client.command("KEYS", "scheduler:*")):
+            for key in sorted(client.command("KEYS", pattern)):
                 name = key.decode()
-                if not with_requests and name.startswith(PREFIX + "request:"):
+                if not with_requests and ":request:" in name:
                     continue
                 kind = client.command("TYPE", key).decode()
                 if kind == "hash":
@@ -706,6 +707,78 @@ def new_request_id():
     return "t-" + uuid.uuid4().hex
 
 
+class Outcome:
+    """What one client of a burst saw for one request: its id, every answer
+    it got on the way (a status, or None for no answer within the timeout),
+    and the final Reply (None if the deadline passed first)."""
+
+    def __init__(self, request_id, body):
+        self.request_id = request_id
+        self.body = body
+        self.answers = []
+        self.reply = None
+
+    @property
+    def retried(self):
+        """True if this request was sent more than once (503 or no answer)."""
+        return len(self.answers) > 1
+
+
+def burst(context, endpoint, command, bodies, clients, on_reply=None, timeout=5.0,
+          deadline=90.0, retry_interval=0.2):
+    """Sends one request per body from `clients` threads at once, each with
+    its own DEALER and one request in flight at a time, as independent
+    clients do. A client that gets 503 or no answer sends the same request
+    again (same id, rule 5) after retry_interval, until a final answer or
+    `deadline` seconds in all; replies to an earlier attempt are matched by
+    id. on_reply(outcome) is called (from the client's thread) for every
+    final reply. Returns the Outcomes in the order of bodies."""
+    outcomes = [Outcome(new_request_id(), body) for body in bodies]
+    stop_at = time.monotonic() + deadline
+
+    def client(mine):
+        dealer = Dealer(context, endpoint)
+        try:
+            for outcome in mine:
+                raw = json.dumps(outcome.body).encode()
+                while outcome.reply is None and time.monotonic() < stop_at:
+                    dealer.send([PROTOCOL, command, outcome.request_id, raw])
+                    frames = _reply_to(dealer, outcome.request_id, timeout)
+                    if frames is None:
+                        outcome.answers.append(None)
+                        continue
+                    reply = Reply(frames)
+                    outcome.answers.append(reply.status)
+                    if reply.status == 503:
+                        time.sleep(retry_interval)
+                        continue
+                    outcome.reply = reply
+                    if on_reply:
+                        on_reply(outcome)
+        finally:
+            dealer.close()
+
+    threads = [threading.Thread(target=client, args=(outcomes[index::clients],), daemon=True)
+               for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, stop_at - time.monotonic()) + timeout + 5)
+    return outcomes
+
+
+def _reply_to(dealer, request_id, timeout):
+    """The frames of the next reply to request_id (replies to other ids,
+    late answers to an earlier request, are dropped), or None."""
+    end = time.monotonic() + timeout
+    while True:
+        frames = dealer.recv(max(0.0, end - time.monotonic()))
+        if frames is None:
+            return None
+        if len(frames) == 4 and frames[2].decode("utf-8", "replace") == request_id:
+            return frames
+
+
 # ---------------------------------------------------------------------------
 # Schemas
 
@@ -839,8 +912,9 @@ class E2ETestCase(unittest.TestCase):
 
     # -- raw clients, closed after the test
 
-    def dealer(self):
-        dealer = Dealer(self.context, self.scheduler.endpoint)
+    def dealer(self, endpoint=None):
+        """A DEALER to endpoint (default: the scheduler's)."""
+        dealer = Dealer(self.context, endpoint or self.scheduler.endpoint)
         self.addCleanup(dealer.close)
         return dealer
 
@@ -882,6 +956,81 @@ class E2ETestCase(unittest.TestCase):
         code, session, err = self.schalt_json(*args)
         self.assertEqual(code, 0, err)
         return session
+
+    # -- the registry
+
+    _rooms = 0
+
+    def open_session(self, title="Übergang Kita – Grundschule", capacity=25,
+                     event_title="Tag der Bildung 2027", place="Rathaus Pulheim", room=None,
+                     start="2027-03-13T10:00", end="2027-03-13T11:30"):
+        """Creates an event (13 March 2027) and a session in it with the CLI,
+        then waits until the registry knows the session (the scheduler's
+        facts arrived); returns the session."""
+        event = self.create_event(event_title, "2027-03-13T09:00", "2027-03-13T17:00",
+                                  place=place)
+        E2ETestCase._rooms += 1
+        session = self.create_session(event["id"], title, room or "A %d" % E2ETestCase._rooms,
+                                      start, end, capacity)
+        self.wait_for_facts(session["id"], lambda listed: True)
+        return session
+
+    def registry_request(self, command, body, request_id=None, dealer=None, timeout=5.0):
+        """A request to the registry (on a new DEALER unless given); returns
+        the Reply after checking its id and its schema."""
+        dealer = dealer or self.dealer(self.registry.endpoint)
+        request_id = request_id or new_request_id()
+        reply = dealer.request(command, body, request_id, timeout=timeout)
+        self.assertEqual(reply.id, request_id, reply)
+        check_reply(self, command, reply.status, reply.body)
+        return reply
+
+    def registry_list(self, session_id):
+        """The registry's registration.list reply body for the session, or
+        None if the registry does not know it (404)."""
+        reply = self.registry_request("registration.list", {"session": session_id})
+        if reply.status == 404:
+            return None
+        self.assertEqual(reply.status, 200, reply)
+        return reply.body
+
+    def wait_for_facts(self, session_id, predicate, timeout=15.0):
+        """Polls registration.list until the registry knows the session and
+        predicate(listed body) is true (bounded); returns the body. Fails
+        the test if that does not happen in time."""
+        found = []
+
+        def check():
+            listed = self.registry_list(session_id)
+            found[:] = [listed]
+            return listed is not None and predicate(listed)
+
+        self.assertTrue(wait_until(check, timeout, interval=0.05),
+                        "the registry did not learn the facts of %s; last: %r\n%s\n%s"
+                        % (session_id, found and found[0], self.scheduler.log_text(),
+                           self.registry.log_text()))
+        return found[0]
+
+    def registry_state(self, session_id, with_requests=False):
+        """Every registry key of the session with its content, except its
+        outbox, which the relay empties as the notifier takes the notices
+        (see assertNoNotice); replay records are left out unless
+        with_requests."""
+        state = self.redis.snapshot(with_requests, pattern="registry:{%s}:*" % session_id)
+        return {name: value for name, value in state.items() if ":outbox:" not in name}
+
+    def assertNoNotice(self, session_id, address):
+        """No notice to address was made: none in the session's outbox, and
+        (if a notifier runs) none at the notifier. The outbox is read first:
+        an entry leaves it only once the notifier has stored it."""
+        outbox = self.redis.command("LRANGE", "registry:{%s}:outbox:notifier" % session_id, 0, -1)
+        for raw in outbox:
+            entry = json.loads(raw)
+            self.assertNotEqual(entry["body"]["recipient"]["email"].lower(), address.lower(),
+                                entry)
+        if self.notifier is not None:
+            reply = self.dealer(self.notifier.endpoint).request("notice.list", {"to": address})
+            self.assertEqual((reply.status, reply.body.get("notices")), (200, []), reply)
 
     def assertRefused(self, result, status, code, field=None):
         """Asserts a CLI result is a refusal (exit 1) printed as
