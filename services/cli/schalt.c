@@ -882,8 +882,7 @@ main (int argc, char **argv)
     else if (streq (argv[first], "settings")) {
         schalt_config_print_reference (stdout);
         rc = CLI_DONE;
-    }
-    else {
+    } else {
         fprintf (stderr, "schalt: unknown command '%s%s%s' (see schalt --help)\n", argv[first],
                  first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
         rc = CLI_USAGE;

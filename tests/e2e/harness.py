@@ -22,10 +22,13 @@ another daemon meets them:
 - MailSink: a real SMTP server (Debian's python3-aiosmtpd) in this process on
   a free loopback port, keeping every message with its arrival; it can be
   stopped and started again on the same port (a relay that is down);
+- burst(): many concurrent clients, each its own DEALER, each retrying with
+  the same request id after a 503 or no answer, as rule 5 allows;
 - E2ETestCase: a unittest base class whose setUpClass starts one Redis and one
   scheduler for the class (and, if asked, the registry, the notifier and the
   mail sink) and registers their cleanup, which runs even when a test or
-  setUpClass fails.
+  setUpClass fails; with helpers to open a session the registry knows, ask
+  the registry, and read a session's registry keys.
 
 Settings come only from environment variables (SCHALT_CONFIG="" reads no
 file). SCHALT_BIN and SCHALT_SOURCE are set by ctest; without them the
@@ -847,7 +850,7 @@ def check_reply(testcase, command, status, body):
 # The base class
 
 
-def notifier_settings(workdir, mail):
+def notifier_settings(mail):
     """The notifier's settings for tests: the MailSink as its relay (no
     STARTTLS), this checkout's templates, a sender of the office, and a first
     retry after a second."""
@@ -899,7 +902,7 @@ class E2ETestCase(unittest.TestCase):
             cls.mail = MailSink()
             cls.addClassCleanup(cls.mail.stop)
             cls.mail.start()
-            settings = notifier_settings(cls.workdir, cls.mail)
+            settings = notifier_settings(cls.mail)
             settings.update(cls.NOTIFIER_ENV)
             cls.notifier = Daemon("notifier", cls.workdir, cls.scheduler, settings)
             cls.addClassCleanup(cls.notifier.stop)
