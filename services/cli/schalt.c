@@ -117,7 +117,7 @@ s_print_session (cli_t *cli, json_t *session)
 static int
 s_print_json (json_t *value)
 {
-    char *text = json_dumps (value, JSON_INDENT (2) | JSON_ENSURE_ASCII);
+    char *text = json_dumps (value, JSON_INDENT (2));
     printf ("%s\n", text);
     free (text);
     return CLI_DONE;
