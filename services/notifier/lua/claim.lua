@@ -30,7 +30,7 @@ local batch = tonumber(ARGV[3])
 if batch > 0 then
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, batch)) do
         local key = notifier.notice_key(id)
-        local notice = notifier.load(key)
+        local notice = schalt.load(key)
         if not notice or (notice.state ~= 'queued' and notice.state ~= 'deferred'
                 and notice.state ~= 'sending') then
             redis.call('ZREM', KEYS[1], id) -- nothing left to deliver

@@ -12,13 +12,6 @@ function notifier.notice_key(id) return notifier.prefix .. 'notice:' .. id end
 function notifier.state_key(state) return notifier.prefix .. 'state:' .. state end
 function notifier.to_key(email) return notifier.prefix .. 'to:' .. string.lower(email) end
 
--- The stored notice of a key as a table, or nil.
-function notifier.load(key)
-    local reply = redis.call('HGETALL', key)
-    if #reply == 0 then return nil end
-    return schalt.hash(reply)
-end
-
 -- A notice as clients see it (reply/notice.get.json): no variables, no
 -- bookkeeping; next_attempt while it waits, reason once it has one.
 function notifier.view(notice)
@@ -36,16 +29,6 @@ end
 -- Encodes {name = view}, keeping empty lists lists.
 function notifier.encode(wrapper)
     return schalt.encode(wrapper, {'attempts', 'notices'})
-end
-
--- Writes the fields of a table into a hash.
-function notifier.store(key, record)
-    local flat = {}
-    for name, value in pairs(record) do
-        flat[#flat + 1] = name
-        flat[#flat + 1] = tostring(value)
-    end
-    redis.call('HSET', key, unpack(flat))
 end
 
 -- Moves a notice into a state: the state indexes, and the indexes by last

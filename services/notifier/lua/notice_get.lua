@@ -1,5 +1,5 @@
 -- notice.get (reads only): KEYS[1] the notice. ARGV[1] its id.
-local notice = notifier.load(KEYS[1])
+local notice = schalt.load(KEYS[1])
 if not notice then
     return schalt.error(404, 'not_found', '/id', 'no notice ' .. ARGV[1])
 end

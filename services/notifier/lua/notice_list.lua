@@ -9,7 +9,7 @@ while #notices < limit do
     local ids = redis.call('ZREVRANGE', KEYS[1], start, start + chunk - 1)
     if #ids == 0 then break end
     for _, id in ipairs(ids) do
-        local notice = notifier.load(notifier.notice_key(id))
+        local notice = schalt.load(notifier.notice_key(id))
         if notice and (ARGV[1] == '' or notice.state == ARGV[1]) and #notices < limit then
             notices[#notices + 1] = notifier.view(notice)
         end

@@ -4,7 +4,7 @@
 -- The notice is stored once per id, queued and due now.
 local seen = schalt.replay()
 if seen then return seen end
-local existing = notifier.load(KEYS[2])
+local existing = schalt.load(KEYS[2])
 if existing then
     -- Stored before and its replay record has expired since: the same request
     -- gets the notice as it is now, a different one under this id is refused.
@@ -24,7 +24,7 @@ notice.next_attempt = notice.created
 notice.reason = ''
 notice.attempts = '[]'
 notice.deferrals = 0
-notifier.store(KEYS[2], notice)
+schalt.store(KEYS[2], notice)
 redis.call('ZADD', notifier.due_key, ARGV[5], notice.id)
 redis.call('ZADD', notifier.state_key('queued'), ARGV[5], notice.id)
 redis.call('ZADD', notifier.all_key, ARGV[5], notice.id)

@@ -6,7 +6,7 @@
 -- due again (ms, RFC 3339).
 -- Returns 1 if recorded, 0 if the notice is not in that claim any more.
 local key = notifier.notice_key(ARGV[1])
-local notice = notifier.load(key)
+local notice = schalt.load(key)
 if not notice or notice.state ~= 'sending' or notice.sending_since ~= ARGV[2] then
     return 0
 end
