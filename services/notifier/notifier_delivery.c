@@ -135,22 +135,42 @@ s_pending_add (loop_t *self, json_t *claim, const char *state, json_t *attempt, 
 static void
 s_record_pending (loop_t *self)
 {
-    pending_t *pending;
-    while ((pending = (pending_t *)zlist_first (self->pending))) {
+    size_t count = zlist_size (self->pending);
+    if (count == 0)
+        return;
+    //  All results with one pipelined round trip
+    notifier_store_result_t *results =
+        (notifier_store_result_t *)zmalloc (sizeof (notifier_store_result_t) * count);
+    int *rcs = (int *)zmalloc (sizeof (int) * count);
+    assert (results && rcs);
+    size_t index = 0;
+    for (pending_t *pending = (pending_t *)zlist_first (self->pending); pending;
+         pending = (pending_t *)zlist_next (self->pending), index++) {
         notifier_store_result_t result = {pending->id,      pending->token,  pending->state,
                                           pending->attempt, pending->reason, pending->now_ms,
                                           pending->next_ms};
-        int rc = notifier_store_record (self->redis, &result);
-        if (rc < 0)
-            return;
-        if (rc == 0)
-            schalt_log_warning ("notice: result not recorded, claimed again meanwhile id=%s",
-                                pending->id);
-        else
-            s_count (self, pending->state);
-        zlist_remove (self->pending, pending);
-        s_pending_destroy (&pending);
+        results[index] = result;
     }
+    notifier_store_record_many (self->redis, results, count, rcs);
+    //  What got through leaves the list; the rest waits for Redis
+    index = 0;
+    pending_t *pending = (pending_t *)zlist_first (self->pending);
+    while (pending) {
+        pending_t *next = (pending_t *)zlist_next (self->pending);
+        int rc = rcs[index++];
+        if (rc >= 0) {
+            if (rc == 0)
+                schalt_log_warning ("notice: result not recorded, claimed again meanwhile id=%s",
+                                    pending->id);
+            else
+                s_count (self, pending->state);
+            zlist_remove (self->pending, pending);
+            s_pending_destroy (&pending);
+        }
+        pending = next;
+    }
+    free (results);
+    free (rcs);
 }
 
 //  Decides what an attempt's outcome makes of the notice and queues it.

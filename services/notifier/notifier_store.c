@@ -179,31 +179,72 @@ notifier_store_claim (schalt_redis_t *redis, const char *token, int64_t now_ms, 
     return claimed;
 }
 
-int
-notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *result)
-{
+//  The arguments of the record script for one result, as text in args.
+typedef struct {
     char now[24], now_iso[32], next[24], next_iso[32];
-    snprintf (now, sizeof (now), "%lld", (long long)result->now_ms);
-    schalt_time_format_instant ((time_t)(result->now_ms / 1000), now_iso);
-    snprintf (next, sizeof (next), "%lld", (long long)result->next_ms);
-    schalt_time_format_instant ((time_t)(result->next_ms / 1000), next_iso);
-    const char *keys[] = {PREFIX "due"};
-    const char *args[] = {
+    const char *argv[9];
+} record_args_t;
+
+static void
+s_record_args (const notifier_store_result_t *result, record_args_t *args)
+{
+    snprintf (args->now, sizeof (args->now), "%lld", (long long)result->now_ms);
+    schalt_time_format_instant ((time_t)(result->now_ms / 1000), args->now_iso);
+    snprintf (args->next, sizeof (args->next), "%lld", (long long)result->next_ms);
+    schalt_time_format_instant ((time_t)(result->next_ms / 1000), args->next_iso);
+    const char *argv[] = {
         result->id,     result->token, result->state, result->attempt ? result->attempt : "",
-        result->reason, now,           now_iso,       next,
-        next_iso};
-    redisReply *reply = schalt_redis_eval (redis, "record", 1, keys, 9, args, NULL);
+        result->reason, args->now,     args->now_iso, args->next,
+        args->next_iso};
+    memcpy (args->argv, argv, sizeof (argv));
+}
+
+//  What the record script's reply means: 1 recorded, 0 not (or a script
+//  error, logged: retrying cannot help, the lease brings the notice back),
+//  -1 no reply.
+static int
+s_record_result (redisReply *reply, const char *id)
+{
     int rc = -1;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? 1 : 0;
     else if (reply && reply->type == REDIS_REPLY_ERROR) {
-        //  Retrying cannot help; the lease brings the notice back
-        schalt_log_error ("delivery: record script failed id=%s error=%s", result->id, reply->str);
+        schalt_log_error ("delivery: record script failed id=%s error=%s", id, reply->str);
         rc = 0;
     }
     if (reply)
         freeReplyObject (reply);
     return rc;
+}
+
+int
+notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *result)
+{
+    int rc = -1;
+    notifier_store_record_many (redis, result, 1, &rc);
+    return rc;
+}
+
+int
+notifier_store_record_many (schalt_redis_t *redis, const notifier_store_result_t *results,
+                            size_t count, int *rcs)
+{
+    const char *keys[] = {PREFIX "due"};
+    size_t queued = 0;
+    for (size_t index = 0; index < count; index++) {
+        record_args_t args;
+        s_record_args (&results[index], &args);
+        rcs[index] = -1;
+        if (schalt_redis_append_eval (redis, "record", 1, keys, 9, args.argv, NULL) != 0)
+            break;
+        queued++;
+    }
+    for (size_t index = 0; index < queued; index++)
+        rcs[index] = s_record_result (schalt_redis_read (redis), results[index].id);
+    for (size_t index = 0; index < count; index++)
+        if (rcs[index] < 0)
+            return -1;
+    return 0;
 }
 
 int

@@ -91,6 +91,13 @@ typedef struct {
 //  that claim (nothing changed), -1 if Redis failed (try again later).
 int notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *result);
 
+//  Records count results with one pipelined round trip (one fsync for all
+//  under appendfsync always); rcs[i] is as notifier_store_record returns for
+//  results[i]. Returns 0, or -1 if Redis failed (then rcs says which got
+//  through: -1 for those that did not).
+int notifier_store_record_many (schalt_redis_t *redis, const notifier_store_result_t *results,
+                                size_t count, int *rcs);
+
 //  Frees the lock if this token holds it. Returns 0, or -1 if Redis failed.
 int notifier_store_release (schalt_redis_t *redis, const char *token);
 
