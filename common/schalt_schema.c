@@ -193,6 +193,7 @@ s_keyword_pattern (schema_node_t *node, json_t *value, schema_ctx_t *ctx, int ar
         return schalt_schema_fail (ctx, "is not a POSIX extended regular expression: %s", reason);
     }
     node->has_pattern = true;
+    node->pattern_cntrl = strstr (json_string_value (value), "[^[:cntrl:]") != NULL;
     return 0;
 }
 
@@ -641,5 +642,22 @@ schalt_schema_test (bool verbose)
     s_test_cases ();
     s_test_long ();
     schalt_schema_test_set ();
+
+    //  A pattern that refuses [:cntrl:] refuses the C1 controls too, not
+    //  other characters of two bytes
+    json_t *line = json_pack ("{s:s}", "pattern", "^[^[:cntrl:]]*$");
+    schalt_schema_t *schema = schalt_schema_new (line, NULL);
+    assert (schema);
+    const char *texts[] = {"Ida\xc2\x85Klein", "Ida\xc2\x9bKlein",
+                           "Übergang \xc2\xa0"
+                           "A"};
+    const bool valid[] = {false, false, true};
+    for (int index = 0; index < 3; index++) {
+        json_t *text = json_string (texts[index]);
+        assert (schalt_schema_validate (schema, text, NULL) == valid[index]);
+        json_decref (text);
+    }
+    schalt_schema_destroy (&schema);
+    json_decref (line);
     printf ("OK\n");
 }

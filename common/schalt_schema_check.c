@@ -299,6 +299,14 @@ s_check_string (schema_node_t *node, json_t *value, schema_ctx_t *ctx)
         locale_t previous = uselocale (ctx->locale);
         int rc = regexec (&node->pattern, text, 1, &range, REG_STARTEND);
         uselocale (previous);
+        //  Matched on bytes, [:cntrl:] misses the C1 controls U+0080..U+009F
+        //  (UTF-8 C2 80..C2 9F); a pattern that refuses control characters
+        //  refuses those too, as Unicode's category Cc does
+        if (rc == 0 && node->pattern_cntrl)
+            for (size_t index = 0; index + 1 < size; index++)
+                if ((unsigned char)text[index] == 0xC2 && (unsigned char)text[index + 1] >= 0x80 &&
+                    (unsigned char)text[index + 1] <= 0x9F)
+                    rc = REG_NOMATCH;
         if (rc != 0)
             return schalt_schema_fail (
                 ctx, "%s", node->rule ? node->rule : "does not match the required pattern");

@@ -53,7 +53,8 @@ struct _schema_node_t {
     json_t *bounds[BOUND_COUNT];
     regex_t pattern;
     bool has_pattern;
-    const char *rule; //  a description that starts "must ", said when the pattern fails
+    bool pattern_cntrl; //  the pattern excludes [:cntrl:]: C1 controls count too
+    const char *rule;   //  a description that starts "must ", said when the pattern fails
     schema_format_t format;
     schema_node_t *items;
 };

@@ -654,8 +654,10 @@ s_run_command (cli_t *cli, const command_t *command)
         else if (schalt_envelope_status (reply) >= 400) {
             cli_print_refusal (reply, cli->zone);
             rc = CLI_REFUSED;
-        } else
+        } else {
+            cli->status = schalt_envelope_status (reply);
             rc = command->print (cli, schalt_envelope_body (reply));
+        }
         schalt_envelope_destroy (&reply);
     }
     json_decref (body);

@@ -36,10 +36,13 @@ if redis.call('EXISTS', prefix .. 'registration:' .. registration.id) == 1 then
     return schalt.error(500, 'id_collision', '', 'a new registration id was taken; retry')
 end
 
--- A seat if one is free, else the end of the waitlist
+-- A seat if one is free and nobody waits for it, else the end of the
+-- waitlist: a seat that frees up (or a raised capacity) belongs to the
+-- first on the waitlist, never to a newcomer.
 local order = redis.call('INCR', prefix .. 'arrivals')
 registration.status = 'waitlisted'
-if redis.call('ZCARD', prefix .. 'confirmed') < tonumber(session.capacity) then
+if redis.call('ZCARD', prefix .. 'confirmed') < tonumber(session.capacity)
+    and redis.call('ZCARD', prefix .. 'waitlist') == 0 then
     registration.status = 'confirmed'
 end
 registration.arrival = order
