@@ -136,19 +136,24 @@ s_remove_entry (const char *path, const struct stat *sb, int typeflag, struct FT
 int
 schalt_test_free_port (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd == -1)
-        return -1;
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t size = sizeof addr;
-    int port = -1;
-    //  Port 0 makes the kernel pick an unused ephemeral port
-    if (bind (fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname (fd, (struct sockaddr *)&addr, &size) == 0)
-        port = ntohs (addr.sin_port);
-    close (fd);
-    return port;
+    //  Below the kernel's ephemeral range (32768 and up), so that no outgoing
+    //  connection of another process takes the port before our server binds
+    static unsigned seed = 0;
+    if (!seed)
+        seed = (unsigned)getpid () ^ (unsigned)time (NULL);
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        int port = 20000 + (int)(rand_r (&seed) % 12000);
+        int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd == -1)
+            return -1;
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t)port)};
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        int rc = bind (fd, (struct sockaddr *)&addr, sizeof addr);
+        close (fd);
+        if (rc == 0)
+            return port;
+    }
+    return -1;
 }
 
 //  --------------------------------------------------------------------------

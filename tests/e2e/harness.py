@@ -77,11 +77,29 @@ STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
 # Processes and ports
 
 
+# Ports for the servers a test starts come from below the kernel's ephemeral
+# range (32768 and up), so that no outgoing connection of another process can
+# take one between the check here and the server's bind.
+_PORTS_LOW, _PORTS_HIGH = 20000, 32000
+_ports_given = set()
+
+
 def free_port():
-    """Returns a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """Returns a TCP port on 127.0.0.1 that is free now, outside the
+    ephemeral range, and not handed out before by this process."""
+    import random
+    for _ in range(1000):
+        port = random.randint(_PORTS_LOW, _PORTS_HIGH)
+        if port in _ports_given:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port between %d and %d" % (_PORTS_LOW, _PORTS_HIGH))
 
 
 _PR_SET_PDEATHSIG = 1
