@@ -592,8 +592,11 @@ schalt_server_config (schalt_server_t *self)
 }
 
 int
-schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpoint, size_t window)
+schalt_server_outbox (schalt_server_t *self, const char *peer, size_t window)
 {
+    char path[96];
+    snprintf (path, sizeof (path), "%s/endpoint", peer);
+    const char *endpoint = schalt_config_string (self->config, path);
     schalt_outbox_t *outbox =
         schalt_outbox_new (self->redis, self->service->name, peer, endpoint, window);
     if (!outbox)

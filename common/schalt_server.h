@@ -96,12 +96,12 @@ typedef struct {
 int schalt_server_scripts (schalt_server_t *self, const char *common,
                            const schalt_script_t *scripts);
 
-//  Add a reliable outbox to the peer (schalt_outbox): the server relays its
+//  Add a reliable outbox to the peer (schalt_outbox), at the endpoint the
+//  configuration names for it (<peer>/endpoint): the server relays its
 //  entries on a timer and right after a script wrote to it, and shows its
 //  depth in status. window is how many of one list may be in flight (1 keeps
 //  strict order). Returns 0 or -1.
-int schalt_server_outbox (schalt_server_t *self, const char *peer, const char *endpoint,
-                          size_t window);
+int schalt_server_outbox (schalt_server_t *self, const char *peer, size_t window);
 
 //  Publish an event [topic, id, json] on the PUB socket (for observers).
 void schalt_server_publish (schalt_server_t *self, const char *topic, const char *id,

@@ -2,10 +2,6 @@
 #include "registry.h"
 #include "registry_store.h"
 
-typedef struct {
-    registry_store_t *store;
-} registry_t;
-
 //  The ten characters that make a session id unique ("ses-XXXXXXXXXX").
 #define SESSION_PREFIX_LENGTH 4
 
@@ -15,7 +11,7 @@ typedef struct {
 static void
 s_session_facts (schalt_call_t *call, void *service)
 {
-    registry_t *self = (registry_t *)service;
+    registry_store_t *store = (registry_store_t *)service;
     json_t *body = schalt_call_body (call);
     json_t *session = json_object_get (body, "session");
     time_t start = 0, end = 0;
@@ -25,8 +21,8 @@ s_session_facts (schalt_call_t *call, void *service)
     rc |= schalt_time_parse_instant (json_string_value (json_object_get (session, "end")), &end);
     assert (rc == 0);
     char *facts = json_dumps (body, JSON_COMPACT);
-    registry_store_session_facts (
-        self->store, call, json_string_value (json_object_get (session, "id")), facts, start, end);
+    registry_store_session_facts (store, call, json_string_value (json_object_get (session, "id")),
+                                  facts, start, end);
     free (facts);
 }
 
@@ -36,7 +32,7 @@ s_session_facts (schalt_call_t *call, void *service)
 static void
 s_registration_create (schalt_call_t *call, void *service)
 {
-    registry_t *self = (registry_t *)service;
+    registry_store_t *store = (registry_store_t *)service;
     json_t *body = schalt_call_body (call);
     const char *session_id = json_string_value (json_object_get (body, "session"));
 
@@ -58,7 +54,7 @@ s_registration_create (schalt_call_t *call, void *service)
                    language ? json_string_value (language) : "de", "created", created);
     assert (registration);
     char *text = json_dumps (registration, JSON_COMPACT);
-    registry_store_registration_create (self->store, call, session_id, text, notice);
+    registry_store_registration_create (store, call, session_id, text, notice);
     free (text);
     json_decref (registration);
 }
@@ -66,21 +62,20 @@ s_registration_create (schalt_call_t *call, void *service)
 static void
 s_registration_get (schalt_call_t *call, void *service)
 {
-    registry_t *self = (registry_t *)service;
+    registry_store_t *store = (registry_store_t *)service;
     const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
     //  The schema guarantees reg-XXXXXXXXXX-YYYYYY
     char session_id[24];
     snprintf (session_id, sizeof (session_id), "ses-%.10s", id + 4);
-    registry_store_registration_get (self->store, call, session_id, id);
+    registry_store_registration_get (store, call, session_id, id);
 }
 
 static void
 s_registration_list (schalt_call_t *call, void *service)
 {
-    registry_t *self = (registry_t *)service;
+    registry_store_t *store = (registry_store_t *)service;
     registry_store_registration_list (
-        self->store, call,
-        json_string_value (json_object_get (schalt_call_body (call), "session")));
+        store, call, json_string_value (json_object_get (schalt_call_body (call), "session")));
 }
 
 //  --------------------------------------------------------------------------
@@ -89,31 +84,16 @@ s_registration_list (schalt_call_t *call, void *service)
 static void *
 s_create (schalt_server_t *server)
 {
-    registry_t *self = (registry_t *)zmalloc (sizeof (registry_t));
-    assert (self);
-    self->store = registry_store_new (server);
     //  Notices to the notifier; their order across people does not matter
-    if (self->store &&
-        schalt_server_outbox (
-            server, "notifier",
-            schalt_config_string (schalt_server_config (server), "notifier/endpoint"), 64) != 0)
-        registry_store_destroy (&self->store);
-    if (!self->store) {
-        free (self);
+    if (schalt_server_outbox (server, "notifier", 64) != 0)
         return NULL;
-    }
-    return self;
+    return registry_store_new (server);
 }
 
 static void
-s_destroy (void **self_p)
+s_destroy (void **store_p)
 {
-    registry_t *self = (registry_t *)*self_p;
-    if (self) {
-        registry_store_destroy (&self->store);
-        free (self);
-        *self_p = NULL;
-    }
+    registry_store_destroy ((registry_store_t **)store_p);
 }
 
 static const schalt_command_t s_commands[] = {{"session.facts", s_session_facts},

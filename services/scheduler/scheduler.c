@@ -2,10 +2,6 @@
 #include "scheduler.h"
 #include "scheduler_store.h"
 
-typedef struct {
-    scheduler_store_t *store;
-} scheduler_t;
-
 //  --------------------------------------------------------------------------
 //  Helpers for handlers
 
@@ -116,7 +112,7 @@ static const char *s_session_strings[] = {"title", "room", NULL};
 static void
 s_event_create (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
     json_t *event = json_object ();
     time_t start = 0, end = 0;
@@ -132,7 +128,7 @@ s_event_create (schalt_call_t *call, void *service)
         s_stamp (event, "created");
         s_stamp (event, "updated");
         char *text = s_dump (event);
-        scheduler_store_event_create (self->store, call, id, text);
+        scheduler_store_event_create (store, call, id, text);
         free (text);
     }
     json_decref (event);
@@ -141,15 +137,15 @@ s_event_create (schalt_call_t *call, void *service)
 static void
 s_event_get (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
-    scheduler_store_event_get (self->store, call, id);
+    scheduler_store_event_get (store, call, id);
 }
 
 static void
 s_event_list (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
     json_t *ignored = json_object ();
     //  Without bounds: everything, from the epoch to far in the future
@@ -157,14 +153,14 @@ s_event_list (schalt_call_t *call, void *service)
     s_take_instant (body, "from", ignored, &from);
     s_take_instant (body, "to", ignored, &to);
     json_decref (ignored);
-    scheduler_store_event_list (self->store, call, from, to,
+    scheduler_store_event_list (store, call, from, to,
                                 json_is_true (json_object_get (body, "include_cancelled")));
 }
 
 static void
 s_event_update (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
     if (s_require_change (call) != 0)
         return;
@@ -176,8 +172,8 @@ s_event_update (schalt_call_t *call, void *service)
         s_copy_strings (body, changes, s_event_strings);
         s_stamp (changes, "updated");
         char *text = s_dump (changes);
-        scheduler_store_event_update (self->store, call,
-                                      json_string_value (json_object_get (body, "id")), text);
+        scheduler_store_event_update (store, call, json_string_value (json_object_get (body, "id")),
+                                      text);
         free (text);
     }
     json_decref (changes);
@@ -194,12 +190,12 @@ s_reason (json_t *body)
 static void
 s_event_cancel (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
     char now[32];
     schalt_time_format_instant (time (NULL), now);
-    scheduler_store_event_cancel (
-        self->store, call, json_string_value (json_object_get (body, "id")), s_reason (body), now);
+    scheduler_store_event_cancel (store, call, json_string_value (json_object_get (body, "id")),
+                                  s_reason (body), now);
 }
 
 //  --------------------------------------------------------------------------
@@ -208,7 +204,7 @@ s_event_cancel (schalt_call_t *call, void *service)
 static void
 s_session_create (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
     json_t *session = json_object ();
     time_t start = 0, end = 0;
@@ -227,7 +223,7 @@ s_session_create (schalt_call_t *call, void *service)
         s_stamp (session, "created");
         s_stamp (session, "updated");
         char *text = s_dump (session);
-        scheduler_store_session_create (self->store, call, event_id, id, text);
+        scheduler_store_session_create (store, call, event_id, id, text);
         free (text);
     }
     json_decref (session);
@@ -236,25 +232,24 @@ s_session_create (schalt_call_t *call, void *service)
 static void
 s_session_get (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
-    scheduler_store_session_get (self->store, call, id);
+    scheduler_store_session_get (store, call, id);
 }
 
 static void
 s_session_list (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
-    scheduler_store_session_list (self->store, call,
-                                  json_string_value (json_object_get (body, "event")),
+    scheduler_store_session_list (store, call, json_string_value (json_object_get (body, "event")),
                                   json_is_true (json_object_get (body, "include_cancelled")));
 }
 
 static void
 s_session_update (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
     if (s_require_change (call) != 0)
         return;
@@ -270,7 +265,7 @@ s_session_update (schalt_call_t *call, void *service)
             json_object_set (changes, "capacity", capacity);
         s_stamp (changes, "updated");
         char *text = s_dump (changes);
-        scheduler_store_session_update (self->store, call,
+        scheduler_store_session_update (store, call,
                                         json_string_value (json_object_get (body, "id")), text);
         free (text);
     }
@@ -280,12 +275,12 @@ s_session_update (schalt_call_t *call, void *service)
 static void
 s_session_cancel (schalt_call_t *call, void *service)
 {
-    scheduler_t *self = (scheduler_t *)service;
+    scheduler_store_t *store = (scheduler_store_t *)service;
     json_t *body = schalt_call_body (call);
     char now[32];
     schalt_time_format_instant (time (NULL), now);
-    scheduler_store_session_cancel (
-        self->store, call, json_string_value (json_object_get (body, "id")), s_reason (body), now);
+    scheduler_store_session_cancel (store, call, json_string_value (json_object_get (body, "id")),
+                                    s_reason (body), now);
 }
 
 //  --------------------------------------------------------------------------
@@ -294,31 +289,16 @@ s_session_cancel (schalt_call_t *call, void *service)
 static void *
 s_create (schalt_server_t *server)
 {
-    scheduler_t *self = (scheduler_t *)zmalloc (sizeof (scheduler_t));
-    assert (self);
-    self->store = scheduler_store_new (server);
     //  Session facts go to the registry one after the other (window 1)
-    if (self->store &&
-        schalt_server_outbox (
-            server, "registry",
-            schalt_config_string (schalt_server_config (server), "registry/endpoint"), 1) != 0)
-        scheduler_store_destroy (&self->store);
-    if (!self->store) {
-        free (self);
+    if (schalt_server_outbox (server, "registry", 1) != 0)
         return NULL;
-    }
-    return self;
+    return scheduler_store_new (server);
 }
 
 static void
-s_destroy (void **self_p)
+s_destroy (void **store_p)
 {
-    scheduler_t *self = (scheduler_t *)*self_p;
-    if (self) {
-        scheduler_store_destroy (&self->store);
-        free (self);
-        *self_p = NULL;
-    }
+    scheduler_store_destroy ((scheduler_store_t **)store_p);
 }
 
 static const schalt_command_t s_commands[] = {{"event.create", s_event_create},
