@@ -60,6 +60,10 @@ const char *schalt_envelope_text (schalt_envelope_t *self);
 //  Build a request message. Returns NULL if command or id are not valid.
 zmsg_t *schalt_envelope_request (const char *command, const char *id, const char *json);
 
+//  The same with a body of size octets (json need not end there).
+zmsg_t *schalt_envelope_request_sized (const char *command, const char *id, const char *json,
+                                       size_t size);
+
 //  Build a reply message.
 zmsg_t *schalt_envelope_reply (int status, const char *id, const char *json);
 

@@ -6,14 +6,18 @@
 #include "schalt_log.h"
 #include "schalt_testutil.h"
 
-#define ACK_TIMEOUT 2000    //  ms before an unacknowledged message is sent again
-#define RETRY_AFTER 1000    //  ms of pause for an outbox whose peer answered 5xx
-#define SCAN_INTERVAL 60000 //  ms between SCANs for outboxes this process missed
+#define ACK_TIMEOUT 2000                  //  ms before an unacknowledged message is sent again
+#define RETRY_AFTER 1000                  //  ms of pause for an outbox whose peer answered 5xx
+#define SCAN_INTERVAL 60000               //  ms between SCANs for outboxes this process missed
+#define REREAD_INTERVAL (ACK_TIMEOUT / 2) //  ms between reads of a whole window
 #define DEAD_SCRIPT "schalt_outbox_dead"
 #define ACK_SCRIPT "schalt_outbox_ack"
 
-//  Removes an acknowledged entry (a script, so that acks can be pipelined).
-static const char s_ack_script[] = "return redis.call('LREM', KEYS[1], 1, ARGV[1])\n";
+//  Removes acknowledged entries of one outbox list, all in one call.
+static const char s_ack_script[] = "for index = 1, #ARGV do\n"
+                                   "    redis.call('LREM', KEYS[1], 1, ARGV[index])\n"
+                                   "end\n"
+                                   "return #ARGV\n";
 
 //  Moves an entry from an outbox to its dead-letter list, in one step.
 static const char s_dead_script[] = "if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then\n"
@@ -27,6 +31,7 @@ typedef struct {
     char *key;
     size_t in_flight;
     int64_t last_send; //  zclock_mono of the last send from it
+    int64_t last_read; //  zclock_mono of the last read of its whole window
     int64_t paused;    //  no sends before this (after a 5xx)
 } box_t;
 
@@ -196,26 +201,96 @@ s_scan (schalt_outbox_t *self)
     return 0;
 }
 
+//  The parts of a stored entry: id and command copied, body pointing into
+//  the entry (body_size octets).
+typedef struct {
+    char id[SCHALT_ID_MAX + 1];
+    char command[SCHALT_COMMAND_MAX + 1];
+    const char *body;
+    size_t body_size;
+} entry_t;
+
+//  Copies the run of characters at *cursor that belong to a name (an id or
+//  a command) into target, up to the closing quote. Returns false if the run
+//  is empty, too long, or ends in anything but a quote.
+static bool
+s_take_name (const char **cursor, char *target, size_t size)
+{
+    const char *start = *cursor, *end = start;
+    while (isalnum ((unsigned char)*end) || *end == '-' || *end == '_' || *end == '.' ||
+           *end == ':')
+        end++;
+    size_t length = (size_t)(end - start);
+    if (length == 0 || length >= size || *end != '"')
+        return false;
+    memcpy (target, start, length);
+    target[length] = 0;
+    *cursor = end + 1;
+    return true;
+}
+
+//  Splits an entry as the prelude writes it, {"id":"..","command":"..",
+//  "body":{..}}, without parsing its body: the relay reads each entry at
+//  least once, and the receiver checks the body against its schema anyway.
+//  Returns false for anything else (then s_split_json tries).
+static bool
+s_split_fast (const char *raw, entry_t *entry)
+{
+    const char *cursor = raw;
+    if (strncmp (cursor, "{\"id\":\"", 7) != 0)
+        return false;
+    cursor += 7;
+    if (!s_take_name (&cursor, entry->id, sizeof (entry->id)) ||
+        strncmp (cursor, ",\"command\":\"", 12) != 0)
+        return false;
+    cursor += 12;
+    if (!s_take_name (&cursor, entry->command, sizeof (entry->command)) ||
+        strncmp (cursor, ",\"body\":{", 9) != 0)
+        return false;
+    cursor += 8;
+    size_t rest = strlen (cursor);
+    if (rest < 3 || cursor[rest - 1] != '}' || cursor[rest - 2] != '}')
+        return false;
+    entry->body = cursor;
+    entry->body_size = rest - 1;
+    return true;
+}
+
+//  Splits any other entry by parsing it. Returns the body text to free, or
+//  NULL if the entry is not a message.
+static char *
+s_split_json (const char *raw, entry_t *entry)
+{
+    json_t *parsed = json_loads (raw, 0, NULL);
+    const char *id = json_string_value (json_object_get (parsed, "id"));
+    const char *command = json_string_value (json_object_get (parsed, "command"));
+    json_t *body = json_object_get (parsed, "body");
+    char *text = NULL;
+    if (id && command && json_is_object (body) && strlen (id) <= SCHALT_ID_MAX &&
+        strlen (command) <= SCHALT_COMMAND_MAX) {
+        snprintf (entry->id, sizeof (entry->id), "%s", id);
+        snprintf (entry->command, sizeof (entry->command), "%s", command);
+        text = json_dumps (body, JSON_COMPACT);
+        entry->body = text;
+        entry->body_size = text ? strlen (text) : 0;
+    }
+    json_decref (parsed);
+    return text;
+}
+
 //  Sends one stored entry as a request. Returns 0, -1 if the peer cannot
 //  take it now, or -2 if the entry is not a message (moved to dead letters).
 static int
-s_send (schalt_outbox_t *self, const char *raw, char id[SCHALT_ID_MAX + 1])
+s_send (schalt_outbox_t *self, const char *raw, entry_t *entry)
 {
-    json_t *entry = json_loads (raw, 0, NULL);
-    const char *entry_id = json_string_value (json_object_get (entry, "id"));
-    const char *command = json_string_value (json_object_get (entry, "command"));
-    json_t *body = json_object_get (entry, "body");
-    char *text = json_is_object (body) ? json_dumps (body, JSON_COMPACT) : NULL;
+    char *parsed = NULL;
+    if (!s_split_fast (raw, entry) && !(parsed = s_split_json (raw, entry)))
+        return -2;
     zmsg_t *msg =
-        entry_id && command && text ? schalt_envelope_request (command, entry_id, text) : NULL;
-    int rc = -2;
-    if (msg) {
-        snprintf (id, SCHALT_ID_MAX + 1, "%s", entry_id);
-        rc = zmsg_send (&msg, self->dealer) == 0 ? 0 : -1;
-        zmsg_destroy (&msg);
-    }
-    free (text);
-    json_decref (entry);
+        schalt_envelope_request_sized (entry->command, entry->id, entry->body, entry->body_size);
+    int rc = msg ? (zmsg_send (&msg, self->dealer) == 0 ? 0 : -1) : -2;
+    zmsg_destroy (&msg);
+    free (parsed);
     return rc;
 }
 
@@ -241,33 +316,55 @@ s_bury (schalt_outbox_t *self, box_t *box, const char *raw, const char *why)
     return rc;
 }
 
+//  The id of a stored entry, or "" if it has none that can be found cheaply.
+static void
+s_entry_id (const char *raw, char id[SCHALT_ID_MAX + 1])
+{
+    entry_t entry;
+    char *parsed = NULL;
+    id[0] = 0;
+    if (s_split_fast (raw, &entry) || (parsed = s_split_json (raw, &entry)))
+        memcpy (id, entry.id, sizeof (entry.id));
+    free (parsed);
+}
+
 //  Sends what is due from one box. Returns the number sent, or -1 if Redis
 //  failed. Sets *empty if the box holds nothing.
+//
+//  Entries are sent in list order and removed only when acknowledged, so
+//  the list is always the entries in flight followed by those not sent
+//  yet: a read starts after the ones in flight. Every REREAD_INTERVAL it
+//  starts at the head instead, to send again what is overdue.
 static int
 s_relay_box (schalt_outbox_t *self, box_t *box, int64_t now, bool *empty)
 {
-    char stop[24];
+    bool whole = box->in_flight == 0 || now - box->last_read >= REREAD_INTERVAL;
+    if (!whole && box->in_flight >= self->window)
+        return 0;
+    char start[24], stop[24];
+    snprintf (start, sizeof (start), "%zu", whole ? 0 : box->in_flight);
     snprintf (stop, sizeof (stop), "%zu", self->window - 1);
-    const char *argv[] = {"LRANGE", box->key, "0", stop};
+    const char *argv[] = {"LRANGE", box->key, start, stop};
     redisReply *reply = schalt_redis_command (self->redis, 4, argv, NULL);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         if (reply)
             freeReplyObject (reply);
         return -1;
     }
-    *empty = reply->elements == 0;
+    if (whole)
+        box->last_read = now;
+    *empty = whole && reply->elements == 0;
     int sent = 0;
     for (size_t index = 0; index < reply->elements; index++) {
         const char *raw = reply->element[index]->str;
-        json_t *entry = json_loads (raw, 0, NULL);
-        const char *entry_id = json_string_value (json_object_get (entry, "id"));
-        flight_t *flight = entry_id ? (flight_t *)zhashx_lookup (self->flights, entry_id) : NULL;
-        json_decref (entry);
+        char known[SCHALT_ID_MAX + 1];
+        s_entry_id (raw, known);
+        flight_t *flight = known[0] ? (flight_t *)zhashx_lookup (self->flights, known) : NULL;
         //  In flight and not overdue: wait for its acknowledgement
         if (flight && now - flight->sent_at < ACK_TIMEOUT)
             continue;
-        char id[SCHALT_ID_MAX + 1];
-        int rc = s_send (self, raw, id);
+        entry_t entry;
+        int rc = s_send (self, raw, &entry);
         if (rc == -2) {
             s_bury (self, box, raw, "not a message");
             continue;
@@ -279,8 +376,8 @@ s_relay_box (schalt_outbox_t *self, box_t *box, int64_t now, bool *empty)
             assert (flight);
             flight->box = box;
             flight->raw = strdup (raw);
-            snprintf (flight->id, sizeof (flight->id), "%s", id);
-            zhashx_insert (self->flights, id, flight);
+            snprintf (flight->id, sizeof (flight->id), "%s", entry.id);
+            zhashx_insert (self->flights, entry.id, flight);
             box->in_flight++;
         }
         flight->sent_at = now;
@@ -308,7 +405,7 @@ schalt_outbox_relay (schalt_outbox_t *self)
          box = (box_t *)zhashx_next (self->boxes)) {
         //  A full window is read again only when an acknowledgement is overdue
         bool due = now >= box->paused &&
-                   (box->in_flight < self->window || now - box->last_send >= ACK_TIMEOUT);
+                   (box->in_flight < self->window || now - box->last_read >= REREAD_INTERVAL);
         if (!due)
             continue;
         bool empty = false;
@@ -354,17 +451,58 @@ s_judge (schalt_outbox_t *self, schalt_envelope_t *reply)
     } else {
         //  5xx: the peer cannot store it now; pause this outbox, keep the entry
         box->paused = zclock_mono () + RETRY_AFTER;
-        flight->sent_at = 0; //  overdue: sent again when the pause ends
+        flight->sent_at = 0; //  overdue: sent again when the pause ends,
+        box->last_read = 0;  //  by a read of the whole window
     }
     return NULL;
+}
+
+//  Removes the acknowledged flights of one box with one script call (under
+//  appendfsync always, one fsync for the lot). Returns the number removed;
+//  on failure they stay in flight, are sent again and acknowledged again.
+static size_t
+s_remove (schalt_outbox_t *self, box_t *box, zlist_t *flights)
+{
+    size_t count = zlist_size (flights), index = 0;
+    const char **raws = (const char **)zmalloc (sizeof (char *) * count);
+    assert (raws);
+    for (flight_t *flight = (flight_t *)zlist_first (flights); flight;
+         flight = (flight_t *)zlist_next (flights))
+        raws[index++] = flight->raw;
+    //  A synchronous call: replies of calls still in flight on this
+    //  connection are read ahead and kept for their callers
+    redisReply *reply = schalt_redis_eval (self->redis, ACK_SCRIPT, 1, (const char **)&box->key,
+                                           (int)count, raws, NULL);
+    free (raws);
+    bool removed = reply && reply->type == REDIS_REPLY_INTEGER;
+    if (reply)
+        freeReplyObject (reply);
+    for (flight_t *flight = (flight_t *)zlist_first (flights); flight;
+         flight = (flight_t *)zlist_next (flights)) {
+        if (!removed) {
+            flight->acknowledged = false;
+            continue;
+        }
+        self->delivered++;
+        box->in_flight--;
+        zhashx_delete (self->flights, flight->id);
+    }
+    return removed ? count : 0;
+}
+
+static void
+s_flights_destroy (void **item)
+{
+    zlist_destroy ((zlist_t **)item);
 }
 
 size_t
 schalt_outbox_receive (schalt_outbox_t *self)
 {
-    //  Take every reply waiting, then remove all acknowledged entries with one
-    //  pipelined round trip: with appendfsync always, one fsync for the lot.
-    zlist_t *acknowledged = zlist_new ();
+    //  Take every reply waiting, then remove the acknowledged entries of each
+    //  outbox list with one call
+    zhashx_t *acknowledged = zhashx_new (); //  box key -> zlist_t of flights
+    zhashx_set_destructor (acknowledged, s_flights_destroy);
     while (zsock_events (self->dealer) & ZMQ_POLLIN) {
         zmsg_t *msg = zmsg_recv (self->dealer);
         if (!msg)
@@ -376,36 +514,23 @@ schalt_outbox_receive (schalt_outbox_t *self)
             continue;
         }
         flight_t *flight = s_judge (self, reply);
-        if (flight)
-            zlist_append (acknowledged, flight);
+        if (flight) {
+            zlist_t *flights = (zlist_t *)zhashx_lookup (acknowledged, flight->box->key);
+            if (!flights) {
+                flights = zlist_new ();
+                zhashx_insert (acknowledged, flight->box->key, flights);
+            }
+            zlist_append (flights, flight);
+        }
         schalt_envelope_destroy (&reply);
     }
-    zlist_t *queued = zlist_new ();
-    for (flight_t *flight = (flight_t *)zlist_first (acknowledged); flight;
-         flight = (flight_t *)zlist_next (acknowledged)) {
-        const char *raw = flight->raw;
-        if (schalt_redis_append_eval (self->redis, ACK_SCRIPT, 1, (const char **)&flight->box->key,
-                                      1, &raw, NULL) != 0)
-            flight->acknowledged = false; //  Redis down: sent again, acknowledged again
-        else
-            zlist_append (queued, flight);
-    }
     size_t removed = 0;
-    for (flight_t *flight = (flight_t *)zlist_first (queued); flight;
-         flight = (flight_t *)zlist_next (queued)) {
-        redisReply *result = schalt_redis_read (self->redis);
-        if (result && result->type == REDIS_REPLY_INTEGER) {
-            self->delivered++;
-            removed++;
-            flight->box->in_flight--;
-            zhashx_delete (self->flights, flight->id);
-        } else
-            flight->acknowledged = false;
-        if (result)
-            freeReplyObject (result);
+    for (zlist_t *flights = (zlist_t *)zhashx_first (acknowledged); flights;
+         flights = (zlist_t *)zhashx_next (acknowledged)) {
+        flight_t *first = (flight_t *)zlist_first (flights);
+        removed += s_remove (self, first->box, flights);
     }
-    zlist_destroy (&queued);
-    zlist_destroy (&acknowledged);
+    zhashx_destroy (&acknowledged);
     return removed;
 }
 
@@ -555,6 +680,29 @@ schalt_outbox_test (bool verbose)
     assert (s_test_receive (outbox) == 1);
     assert (s_test_integer (redis, 2, llen) == 0);
 
+    //  An entry written by other means than the prelude (keys in another
+    //  order, spaces) is sent all the same, its body intact
+    const char *odd[] = {
+        "RPUSH", key,
+        "{ \"command\": \"thing.put\", \"body\": {\"n\": [1, 2]}, \"id\": \"msg-odd\" }"};
+    s_test_integer (redis, 3, odd);
+    schalt_outbox_touch (outbox, key);
+    assert (schalt_outbox_relay (outbox) == 1);
+    zframe_t *odd_routing;
+    schalt_envelope_t *odd_request = s_test_take (peer, &odd_routing);
+    assert (streq (schalt_envelope_id (odd_request), "msg-odd"));
+    assert (streq (schalt_envelope_text (odd_request), "{\"n\":[1,2]}"));
+    s_test_answer (peer, &odd_routing, &odd_request, 201);
+    assert (s_test_receive (outbox) == 1);
+    assert (s_test_integer (redis, 2, llen) == 0);
+
+    //  An entry that is no message at all goes to the dead letters at once
+    const char *junk[] = {"RPUSH", key, "not a message"};
+    s_test_integer (redis, 3, junk);
+    schalt_outbox_touch (outbox, key);
+    assert (schalt_outbox_relay (outbox) == 0);
+    assert (s_test_integer (redis, 2, llen) == 0);
+
     //  A message the peer refuses for good goes to the dead letters
     const char *push[] = {"RPUSH", key, "{\"id\":\"msg-4\",\"command\":\"thing.put\",\"body\":{}}"};
     s_test_integer (redis, 3, push);
@@ -566,15 +714,15 @@ schalt_outbox_test (bool verbose)
     assert (s_test_receive (outbox) == 0); //  buried, not delivered
     assert (s_test_integer (redis, 2, llen) == 0);
     const char *dead[] = {"LLEN", "test:{a}:dead:peer"};
-    assert (s_test_integer (redis, 2, dead) == 1);
+    assert (s_test_integer (redis, 2, dead) == 2);
 
-    //  Status: nothing waiting, three delivered, one dead
+    //  Status: nothing waiting, four delivered, two dead
     json_t *status = json_object ();
     schalt_outbox_status (outbox, status);
     json_t *mine = json_object_get (status, "peer");
     assert (json_integer_value (json_object_get (mine, "depth")) == 0);
-    assert (json_integer_value (json_object_get (mine, "delivered")) == 3);
-    assert (json_integer_value (json_object_get (mine, "dead")) == 1);
+    assert (json_integer_value (json_object_get (mine, "delivered")) == 4);
+    assert (json_integer_value (json_object_get (mine, "dead")) == 2);
     json_decref (status);
 
     //  A peer that is gone: the entry waits in Redis, nothing is lost

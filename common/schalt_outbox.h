@@ -57,7 +57,7 @@ void schalt_outbox_touch (schalt_outbox_t *self, const char *key);
 size_t schalt_outbox_relay (schalt_outbox_t *self);
 
 //  Read the replies waiting on the socket; remove what they acknowledge
-//  (all in one pipelined round trip) and bury what the peer refuses.
+//  (one script call per outbox list) and bury what the peer refuses.
 //  Returns the number of entries delivered.
 size_t schalt_outbox_receive (schalt_outbox_t *self);
 

@@ -22,23 +22,16 @@ s_notice_send (schalt_call_t *call, void *service)
     notifier_t *self = (notifier_t *)service;
     json_t *body = schalt_call_body (call);
     json_t *recipient = json_object_get (body, "recipient");
-    int64_t now = zclock_time ();
-    char created[32];
-    schalt_time_format_instant ((time_t)(now / 1000), created);
     //  The variables are kept as the JSON text they came as
     char *variables = json_dumps (json_object_get (body, "variables"), JSON_COMPACT);
-    json_t *notice = json_pack (
-        "{s:s, s:O, s:O, s:O, s:O, s:s, s:s}", "id", schalt_call_id (call), "template",
-        json_object_get (body, "template"), "language", json_object_get (body, "language"), "name",
-        json_object_get (recipient, "name"), "email", json_object_get (recipient, "email"),
-        "variables", variables, "created", created);
-    assert (notice);
-    char *text = json_dumps (notice, JSON_COMPACT);
-    assert (text);
-    notifier_store_send (self->store, call, text, now);
-    free (text);
+    assert (variables);
+    notifier_store_notice_t notice = {json_string_value (json_object_get (body, "template")),
+                                      json_string_value (json_object_get (body, "language")),
+                                      json_string_value (json_object_get (recipient, "name")),
+                                      json_string_value (json_object_get (recipient, "email")),
+                                      variables};
+    notifier_store_send (self->store, call, &notice, zclock_time ());
     free (variables);
-    json_decref (notice);
 }
 
 static void

@@ -10,7 +10,9 @@ extern const char notifier_lua_notice_send[], notifier_lua_notice_get[], notifie
     notifier_lua_claim[], notifier_lua_record[], notifier_lua_release[];
 
 #define PREFIX "notifier:{notices}:"
-#define KEY_MAX 400 //  the longest: to:<address of 254 octets>
+#define KEY_MAX 400     //  the longest: to:<address of 254 octets>
+#define RECORD_ARGS 9   //  script arguments for one result
+#define RECORD_CHUNK 64 //  results recorded by one script call
 
 struct _notifier_store_t {
     schalt_server_t *server;
@@ -59,20 +61,52 @@ notifier_store_destroy (notifier_store_t **self_p)
 }
 
 void
-notifier_store_send (notifier_store_t *self, schalt_call_t *call, const char *notice,
-                     int64_t now_ms)
+notifier_store_send (notifier_store_t *self, schalt_call_t *call,
+                     const notifier_store_notice_t *notice, int64_t now_ms)
 {
     (void)self;
-    char request[KEY_MAX], key[KEY_MAX], now[24];
-    snprintf (request, KEY_MAX, PREFIX "request:%s", schalt_call_id (call));
-    snprintf (key, KEY_MAX, PREFIX "notice:%s", schalt_call_id (call));
+    const char *id = schalt_call_id (call);
+    char request[KEY_MAX], key[KEY_MAX], now[24], created[32];
+    snprintf (request, KEY_MAX, PREFIX "request:%s", id);
+    snprintf (key, KEY_MAX, PREFIX "notice:%s", id);
     snprintf (now, sizeof (now), "%lld", (long long)now_ms);
+    schalt_time_format_instant ((time_t)(now_ms / 1000), created);
+    //  The reply: the view of a new notice (reply/notice.send.json)
+    json_t *view =
+        json_pack ("{s:{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:[], s:s, s:s, s:s}}", "notice", "id",
+                   id, "template", notice->template_name, "language", notice->language, "recipient",
+                   "name", notice->name, "email", notice->email, "state", "queued", "attempts",
+                   "created", created, "updated", created, "next_attempt", created);
+    assert (view);
+    char *reply = json_dumps (view, JSON_COMPACT);
+    assert (reply);
+    json_decref (view);
     const char *keys[] = {request, key};
-    const char *args[5];
+    const char *args[3 + 4 + 30]; //  the prelude's, four of ours, fifteen fields
     int count = schalt_call_prelude_args (call, args);
-    args[count++] = notice;
+    const char *fields[] = {"id",           id,
+                            "template",     notice->template_name,
+                            "language",     notice->language,
+                            "name",         notice->name,
+                            "email",        notice->email,
+                            "variables",    notice->variables,
+                            "created",      created,
+                            "state",        "queued",
+                            "updated",      created,
+                            "created_ms",   now,
+                            "updated_ms",   now,
+                            "next_attempt", created,
+                            "reason",       "",
+                            "attempts",     "[]",
+                            "deferrals",    "0"};
+    args[count++] = reply;
     args[count++] = now;
+    args[count++] = id;
+    args[count++] = notice->email;
+    for (size_t index = 0; index < sizeof (fields) / sizeof (fields[0]); index++)
+        args[count++] = fields[index];
     schalt_call_eval (call, "notice_send", 2, keys, count, args);
+    free (reply);
 }
 
 void
@@ -135,6 +169,49 @@ s_array (redisReply *reply, size_t count)
     return reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= count;
 }
 
+//  One claimed notice, {id, template, language, name, email, variables
+//  (JSON text), attempts (JSON text), deferrals, created_ms, token, resend},
+//  as the object notifier_store_claim promises; NULL if malformed.
+static json_t *
+s_claimed (redisReply *item)
+{
+    enum {
+        ID,
+        TEMPLATE,
+        LANGUAGE,
+        NAME,
+        EMAIL,
+        VARIABLES,
+        ATTEMPTS,
+        DEFERRALS,
+        CREATED_MS,
+        TOKEN,
+        RESEND,
+        FIELDS
+    };
+    if (!s_array (item, FIELDS))
+        return NULL;
+    for (int field = ID; field < RESEND; field++)
+        if (item->element[field]->type != REDIS_REPLY_STRING)
+            return NULL;
+    json_t *variables = json_loads (item->element[VARIABLES]->str, 0, NULL);
+    json_t *attempts = json_loads (item->element[ATTEMPTS]->str, 0, NULL);
+    json_t *notice = NULL;
+    if (json_is_object (variables) && json_is_array (attempts))
+        notice = json_pack (
+            "{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:I, s:I, s:s, s:b}", "id", item->element[ID]->str,
+            "template", item->element[TEMPLATE]->str, "language", item->element[LANGUAGE]->str,
+            "name", item->element[NAME]->str, "email", item->element[EMAIL]->str, "variables",
+            variables, "attempts", (json_int_t)json_array_size (attempts), "deferrals",
+            (json_int_t)strtoll (item->element[DEFERRALS]->str, NULL, 10), "created_ms",
+            (json_int_t)strtoll (item->element[CREATED_MS]->str, NULL, 10), "token",
+            item->element[TOKEN]->str, "resend",
+            item->element[RESEND]->type == REDIS_REPLY_INTEGER && item->element[RESEND]->integer);
+    json_decref (variables);
+    json_decref (attempts);
+    return notice;
+}
+
 json_t *
 notifier_store_claim (schalt_redis_t *redis, const char *token, int64_t now_ms, int batch)
 {
@@ -162,17 +239,11 @@ notifier_store_claim (schalt_redis_t *redis, const char *token, int64_t now_ms, 
     assert (claimed);
     json_t *notices = json_object_get (claimed, "notices");
     for (size_t index = 3; index < reply->elements; index++) {
-        json_t *notice = json_loads (reply->element[index]->str, 0, NULL);
-        //  The variables travel as the JSON text they are stored as
-        json_t *variables =
-            notice ? json_loads (json_string_value (json_object_get (notice, "variables")), 0, NULL)
-                   : NULL;
-        if (!notice || !variables) {
+        json_t *notice = s_claimed (reply->element[index]);
+        if (!notice) {
             schalt_log_error ("delivery: a claimed notice is malformed");
-            json_decref (notice);
             continue;
         }
-        json_object_set_new (notice, "variables", variables);
         json_array_append_new (notices, notice);
     }
     freeReplyObject (reply);
@@ -180,41 +251,23 @@ notifier_store_claim (schalt_redis_t *redis, const char *token, int64_t now_ms, 
 }
 
 //  The arguments of the record script for one result, as text in args.
+//  The nine script arguments of one result, and the text they point into.
 typedef struct {
     char now[24], now_iso[32], next[24], next_iso[32];
-    const char *argv[9];
-} record_args_t;
+} record_text_t;
 
 static void
-s_record_args (const notifier_store_result_t *result, record_args_t *args)
+s_record_args (const notifier_store_result_t *result, record_text_t *text, const char **argv)
 {
-    snprintf (args->now, sizeof (args->now), "%lld", (long long)result->now_ms);
-    schalt_time_format_instant ((time_t)(result->now_ms / 1000), args->now_iso);
-    snprintf (args->next, sizeof (args->next), "%lld", (long long)result->next_ms);
-    schalt_time_format_instant ((time_t)(result->next_ms / 1000), args->next_iso);
-    const char *argv[] = {
+    snprintf (text->now, sizeof (text->now), "%lld", (long long)result->now_ms);
+    schalt_time_format_instant ((time_t)(result->now_ms / 1000), text->now_iso);
+    snprintf (text->next, sizeof (text->next), "%lld", (long long)result->next_ms);
+    schalt_time_format_instant ((time_t)(result->next_ms / 1000), text->next_iso);
+    const char *values[RECORD_ARGS] = {
         result->id,     result->token, result->state, result->attempt ? result->attempt : "",
-        result->reason, args->now,     args->now_iso, args->next,
-        args->next_iso};
-    memcpy (args->argv, argv, sizeof (argv));
-}
-
-//  What the record script's reply means: 1 recorded, 0 not (or a script
-//  error, logged: retrying cannot help, the lease brings the notice back),
-//  -1 no reply.
-static int
-s_record_result (redisReply *reply, const char *id)
-{
-    int rc = -1;
-    if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = reply->integer == 1 ? 1 : 0;
-    else if (reply && reply->type == REDIS_REPLY_ERROR) {
-        schalt_log_error ("delivery: record script failed id=%s error=%s", id, reply->str);
-        rc = 0;
-    }
-    if (reply)
-        freeReplyObject (reply);
-    return rc;
+        result->reason, text->now,     text->now_iso, text->next,
+        text->next_iso};
+    memcpy (argv, values, sizeof (values));
 }
 
 int
@@ -225,22 +278,48 @@ notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *res
     return rc;
 }
 
+//  Records up to RECORD_CHUNK results with one script call.
+static void
+s_record_chunk (schalt_redis_t *redis, const notifier_store_result_t *results, size_t count,
+                int *rcs)
+{
+    const char *keys[] = {PREFIX "due"};
+    record_text_t text[RECORD_CHUNK];
+    const char *argv[RECORD_CHUNK * RECORD_ARGS];
+    assert (count <= RECORD_CHUNK);
+    for (size_t index = 0; index < count; index++) {
+        s_record_args (&results[index], &text[index], argv + index * RECORD_ARGS);
+        rcs[index] = -1;
+    }
+    redisReply *reply =
+        schalt_redis_eval (redis, "record", 1, keys, (int)(count * RECORD_ARGS), argv, NULL);
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == count) {
+        for (size_t index = 0; index < count; index++)
+            rcs[index] = reply->element[index]->type == REDIS_REPLY_INTEGER &&
+                                 reply->element[index]->integer == 1
+                             ? 1
+                             : 0;
+    } else if (reply && reply->type == REDIS_REPLY_ERROR) {
+        //  A script error is a bug, not an outage: trying again would fail the
+        //  same way. Results it did not reach stay 'sending' and are claimed
+        //  again when their lease ends.
+        schalt_log_error ("delivery: record script failed id=%s error=%s", results[0].id,
+                          reply->str);
+        for (size_t index = 0; index < count; index++)
+            rcs[index] = 0;
+    }
+    if (reply)
+        freeReplyObject (reply);
+}
+
 int
 notifier_store_record_many (schalt_redis_t *redis, const notifier_store_result_t *results,
                             size_t count, int *rcs)
 {
-    const char *keys[] = {PREFIX "due"};
-    size_t queued = 0;
-    for (size_t index = 0; index < count; index++) {
-        record_args_t args;
-        s_record_args (&results[index], &args);
-        rcs[index] = -1;
-        if (schalt_redis_append_eval (redis, "record", 1, keys, 9, args.argv, NULL) != 0)
-            break;
-        queued++;
+    for (size_t first = 0; first < count; first += RECORD_CHUNK) {
+        size_t chunk = count - first < RECORD_CHUNK ? count - first : RECORD_CHUNK;
+        s_record_chunk (redis, results + first, chunk, rcs + first);
     }
-    for (size_t index = 0; index < queued; index++)
-        rcs[index] = s_record_result (schalt_redis_read (redis), results[index].id);
     for (size_t index = 0; index < count; index++)
         if (rcs[index] < 0)
             return -1;

@@ -45,10 +45,16 @@ notifier_store_t *notifier_store_new (schalt_server_t *server);
 //  Destroy; safe to call twice.
 void notifier_store_destroy (notifier_store_t **self_p);
 
-//  notice.send: notice is the new record as JSON (id, template, language,
-//  name, email, variables as JSON text, created); now_ms the time now.
-void notifier_store_send (notifier_store_t *self, schalt_call_t *call, const char *notice,
-                          int64_t now_ms);
+//  A new notice as notice.send stores it.
+typedef struct {
+    const char *template_name, *language, *name, *email;
+    const char *variables; //  JSON text
+} notifier_store_notice_t;
+
+//  notice.send: stores the notice under the call's id, queued and due at
+//  now_ms, and answers with its view (a replay with the first answer).
+void notifier_store_send (notifier_store_t *self, schalt_call_t *call,
+                          const notifier_store_notice_t *notice, int64_t now_ms);
 
 //  notice.get.
 void notifier_store_get (notifier_store_t *self, schalt_call_t *call, const char *id);
@@ -91,10 +97,10 @@ typedef struct {
 //  that claim (nothing changed), -1 if Redis failed (try again later).
 int notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *result);
 
-//  Records count results with one pipelined round trip (one fsync for all
-//  under appendfsync always); rcs[i] is as notifier_store_record returns for
-//  results[i]. Returns 0, or -1 if Redis failed (then rcs says which got
-//  through: -1 for those that did not).
+//  Records count results with one script call for each 64 (one round trip
+//  and one fsync under appendfsync always); rcs[i] is as
+//  notifier_store_record returns for results[i]. Returns 0, or -1 if Redis
+//  failed (then rcs says which got through: -1 for those that did not).
 int notifier_store_record_many (schalt_redis_t *redis, const notifier_store_result_t *results,
                                 size_t count, int *rcs);
 

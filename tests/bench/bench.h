@@ -72,6 +72,9 @@ int bench_request (zsock_t *dealer, const char *command, const char *id, const c
 //  The number of lines in a file (0 if it cannot be read).
 int bench_count_lines (const char *path);
 
+//  The number of files in a folder (not counting dot files); 0 if none.
+int bench_count_files (const char *path);
+
 //  Peak resident set size of a process (VmHWM) in MiB, or -1.
 double bench_peak_rss_mib (pid_t pid);
 

@@ -3,6 +3,8 @@
 */
 #include "bench.h"
 
+#include <dirent.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -134,6 +136,19 @@ bench_count_lines (const char *path)
     if (file)
         fclose (file);
     return lines;
+}
+
+int
+bench_count_files (const char *path)
+{
+    DIR *dir = opendir (path);
+    int files = 0;
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir)))
+        files += entry->d_name[0] != '.';
+    if (dir)
+        closedir (dir);
+    return files;
 }
 
 bool

@@ -11,7 +11,9 @@
 -- is retried even if its result is never recorded.
 --
 -- Returns {standby (1: another notifier holds the lock), took_over,
--- counts per state as JSON, each claimed notice as JSON...}.
+-- counts per state as JSON, each claimed notice as {id, template, language,
+-- name, email, variables (JSON text), attempts (JSON text), deferrals,
+-- created_ms, token, resend (1 or 0)}...}.
 local now = tonumber(ARGV[1])
 local owner = redis.call('GET', KEYS[2])
 if owner and owner ~= ARGV[5] then
@@ -30,8 +32,12 @@ local batch = tonumber(ARGV[3])
 if batch > 0 then
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, batch)) do
         local key = notifier.notice_key(id)
-        local notice = schalt.load(key)
-        if not notice or (notice.state ~= 'queued' and notice.state ~= 'deferred'
+        local found = redis.call('HMGET', key, 'state', 'template', 'language', 'name', 'email',
+            'variables', 'attempts', 'deferrals', 'created_ms')
+        local notice = {id = id, state = found[1], template = found[2], language = found[3],
+            name = found[4], email = found[5], variables = found[6], attempts = found[7],
+            deferrals = found[8], created_ms = found[9]}
+        if not notice.state or (notice.state ~= 'queued' and notice.state ~= 'deferred'
                 and notice.state ~= 'sending') then
             redis.call('ZREM', KEYS[1], id) -- nothing left to deliver
         else
@@ -40,11 +46,9 @@ if batch > 0 then
             redis.call('HSET', key, 'state', 'sending', 'updated', ARGV[2], 'updated_ms', ARGV[1],
                 'sending_since', ARGV[1], 'next_attempt', '')
             redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), id)
-            result[#result + 1] = cjson.encode({id = notice.id, template = notice.template,
-                language = notice.language, name = notice.name, email = notice.email,
-                variables = notice.variables, attempts = #cjson.decode(notice.attempts),
-                deferrals = tonumber(notice.deferrals), created_ms = tonumber(notice.created_ms),
-                token = ARGV[1], resend = resend})
+            result[#result + 1] = {notice.id, notice.template, notice.language, notice.name,
+                notice.email, notice.variables, notice.attempts, notice.deferrals,
+                notice.created_ms, ARGV[1], resend and 1 or 0}
         end
     end
 end

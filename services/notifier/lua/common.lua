@@ -31,14 +31,18 @@ function notifier.encode(wrapper)
     return schalt.encode(wrapper, {'attempts', 'notices'})
 end
 
--- Moves a notice into a state: the state indexes, and the indexes by last
--- change (all, to:<address>), each scored by now_ms. The caller writes the
--- hash fields.
-function notifier.move(notice, state, now_ms)
+-- Moves a notice into a state: the state indexes, scored by now_ms. With
+-- outcome, also the indexes by last outcome (all, to:<address>): a notice
+-- being claimed for sending keeps its place there, one that is queued,
+-- sent, deferred or failed moves to the front. The caller writes the hash
+-- fields; notice needs id, state and email.
+function notifier.move(notice, state, now_ms, outcome)
     redis.call('ZREM', notifier.state_key(notice.state), notice.id)
     redis.call('ZADD', notifier.state_key(state), now_ms, notice.id)
-    redis.call('ZADD', notifier.all_key, now_ms, notice.id)
-    redis.call('ZADD', notifier.to_key(notice.email), now_ms, notice.id)
+    if outcome then
+        redis.call('ZADD', notifier.all_key, now_ms, notice.id)
+        redis.call('ZADD', notifier.to_key(notice.email), now_ms, notice.id)
+    end
 end
 
 -- The number of notices in each state, as JSON.

@@ -1,5 +1,6 @@
 -- notice.list (reads only): KEYS[1] the index to read (state:<state>,
--- to:<address> or all; scored by last change). ARGV[1] the state to keep
+-- to:<address> or all; scored by last change of state, or of
+-- outcome for all and to:, see notifier.move). ARGV[1] the state to keep
 -- ('' keeps all), ARGV[2] the most to return. Newest change first.
 local limit = tonumber(ARGV[2])
 local chunk = ARGV[1] == '' and limit or 200

@@ -1,34 +1,43 @@
--- record (the delivery loop's): KEYS[1] the due queue. ARGV[1] the notice
--- id, ARGV[2] the token of its claim (its sending_since), ARGV[3] the new
--- state (sent, deferred or failed), ARGV[4] the attempt as JSON ('' if no
--- attempt was made), ARGV[5] the reason ('' for none), ARGV[6] now (ms),
--- ARGV[7] now (RFC 3339), ARGV[8] and ARGV[9] when a deferred notice is
--- due again (ms, RFC 3339).
--- Returns 1 if recorded, 0 if the notice is not in that claim any more.
-local key = notifier.notice_key(ARGV[1])
-local notice = schalt.load(key)
-if not notice or notice.state ~= 'sending' or notice.sending_since ~= ARGV[2] then
-    return 0
-end
-local attempts = notice.attempts
-if ARGV[4] ~= '' then
-    -- The attempt is JSON made by the daemon: append it to the list as text
-    if attempts == '[]' then
-        attempts = '[' .. ARGV[4] .. ']'
-    else
-        attempts = string.sub(attempts, 1, -2) .. ',' .. ARGV[4] .. ']'
+-- record (the delivery loop's): KEYS[1] the due queue. ARGV holds nine
+-- values for each result, so that one call records a whole batch: the
+-- notice id, the token of its claim (its sending_since), the new state
+-- (sent, deferred or failed), the attempt as JSON ('' if no attempt was
+-- made), the reason ('' for none), now (ms), now (RFC 3339), and when a
+-- deferred notice is due again (ms, RFC 3339).
+-- Returns for each result 1 if recorded, 0 if the notice is not in that
+-- claim any more (then nothing changed for it).
+local function record(id, token, state, attempt, reason, now_ms, now_iso, next_ms, next_iso)
+    local key = notifier.notice_key(id)
+    local found = redis.call('HMGET', key, 'state', 'sending_since', 'attempts', 'deferrals',
+        'email')
+    if found[1] ~= 'sending' or found[2] ~= token then
+        return 0
     end
+    local attempts = found[3]
+    if attempt ~= '' then
+        -- The attempt is JSON made by the daemon: append it to the list as text
+        if attempts == '[]' then
+            attempts = '[' .. attempt .. ']'
+        else
+            attempts = string.sub(attempts, 1, -2) .. ',' .. attempt .. ']'
+        end
+    end
+    local deferrals = tonumber(found[4]) + (state == 'deferred' and 1 or 0)
+    notifier.move({id = id, state = found[1], email = found[5]}, state, now_ms, true)
+    -- sending_since '' matches no token: a late second record changes nothing
+    redis.call('HSET', key, 'state', state, 'updated', now_iso, 'updated_ms', now_ms,
+        'attempts', attempts, 'reason', reason, 'deferrals', deferrals,
+        'next_attempt', state == 'deferred' and next_iso or '', 'sending_since', '')
+    if state == 'deferred' then
+        redis.call('ZADD', KEYS[1], next_ms, id)
+    else
+        redis.call('ZREM', KEYS[1], id)
+    end
+    return 1
 end
-local state = ARGV[3]
-local deferrals = tonumber(notice.deferrals) + (state == 'deferred' and 1 or 0)
-notifier.move(notice, state, ARGV[6])
-redis.call('HSET', key, 'state', state, 'updated', ARGV[7], 'updated_ms', ARGV[6],
-    'attempts', attempts, 'reason', ARGV[5], 'deferrals', deferrals,
-    'next_attempt', state == 'deferred' and ARGV[9] or '')
-redis.call('HDEL', key, 'sending_since')
-if state == 'deferred' then
-    redis.call('ZADD', KEYS[1], ARGV[8], notice.id)
-else
-    redis.call('ZREM', KEYS[1], notice.id)
+
+local recorded = {}
+for first = 1, #ARGV - 8, 9 do
+    recorded[#recorded + 1] = record(unpack(ARGV, first, first + 8))
 end
-return 1
+return recorded
