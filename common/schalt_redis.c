@@ -55,7 +55,6 @@ struct _schalt_redis_t {
     zhashx_t *scripts;     //  name -> s_script_t
     zlistx_t *calls;       //  pipelined s_call_t, oldest first
     s_state_t logged;
-    bool quiet; //  changes of state are not logged
     char last_error[160];
 };
 
@@ -170,7 +169,7 @@ s_is_noscript (redisReply *reply)
 static void
 s_mark_up (schalt_redis_t *self)
 {
-    if (self->logged != S_STATE_UP && !self->quiet)
+    if (self->logged != S_STATE_UP)
         schalt_log_info ("redis: up host=%s port=%d", self->host, self->port);
     self->logged = S_STATE_UP;
 }
@@ -180,7 +179,7 @@ static void
 s_mark_down (schalt_redis_t *self, const char *error)
 {
     snprintf (self->last_error, sizeof self->last_error, "%s", error);
-    if (self->logged != S_STATE_DOWN && !self->quiet)
+    if (self->logged != S_STATE_DOWN)
         schalt_log_warning ("redis: down host=%s port=%d error=%s", self->host, self->port,
                             self->last_error);
     self->logged = S_STATE_DOWN;
@@ -335,27 +334,12 @@ s_ignore_sigpipe (void)
 //  Create a connection object and try to connect once. Returns the object
 //  (down if Redis could not be reached), or NULL if out of memory.
 
-static schalt_redis_t *s_new (const char *host, int port, int timeout_ms, bool quiet);
-
 schalt_redis_t *
 schalt_redis_new (const char *host, int port, int timeout_ms)
-{
-    return s_new (host, port, timeout_ms, false);
-}
-
-schalt_redis_t *
-schalt_redis_new_quiet (const char *host, int port, int timeout_ms)
-{
-    return s_new (host, port, timeout_ms, true);
-}
-
-static schalt_redis_t *
-s_new (const char *host, int port, int timeout_ms, bool quiet)
 {
     assert (host);
     assert (timeout_ms > 0);
     schalt_redis_t *self = (schalt_redis_t *)zmalloc (sizeof (schalt_redis_t));
-    self->quiet = quiet;
     self->host = s_memdup (host, strlen (host));
     self->port = port;
     self->timeout_ms = timeout_ms;

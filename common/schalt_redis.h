@@ -26,10 +26,6 @@ typedef struct _schalt_redis_t schalt_redis_t;
 //  heartbeat retries. timeout_ms bounds connect and each command.
 schalt_redis_t *schalt_redis_new (const char *host, int port, int timeout_ms);
 
-//  The same, quiet: changes between up and down are not logged (for more
-//  connections to a Redis whose first connection logs them).
-schalt_redis_t *schalt_redis_new_quiet (const char *host, int port, int timeout_ms);
-
 //  Destroy; safe to call twice, clears the caller's pointer.
 void schalt_redis_destroy (schalt_redis_t **self_p);
 

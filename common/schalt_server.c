@@ -14,21 +14,6 @@ extern const char schalt_lua_prelude[];
 #define BATCH_MAX 512      //  requests read from the ROUTER before Redis is asked
 #define RELAY_INTERVAL 100 //  ms between relays of the outboxes
 
-//  Request scripts go to Redis over this many connections (lanes), each
-//  pipelined. Redis reads at most 16 KB from one connection in one pass of
-//  its event loop, and under appendfsync always each pass ends with an
-//  fsync: one connection caps a batch at about twenty scripts a pass, four
-//  take a whole burst of fifty clients in one pass.
-#define LANES 4
-
-//  One connection for request scripts and the calls waiting on it, in order.
-typedef struct {
-    schalt_redis_t *redis;
-    zlist_t *queued; //  calls waiting for their script's reply, in order
-    int fd;          //  the socket the loop watches, or -1
-    size_t flushed;  //  calls queued at the last flush
-} lane_t;
-
 struct _schalt_server_t {
     zsock_t *pipe;   //  to the actor's owner
     zsock_t *router; //  requests
@@ -37,12 +22,13 @@ struct _schalt_server_t {
     zloop_t *loop;
     schalt_config_t *config;
     const schalt_service_t *service;
-    void *state;           //  what the service's create returned
-    schalt_redis_t *redis; //  lane 0's: also for outboxes, status and services
-    lane_t lanes[LANES];
+    void *state; //  what the service's create returned
+    schalt_redis_t *redis;
     schalt_schema_set_t *schemas;
     zhashx_t *handlers; //  command -> schalt_command_t (borrowed)
+    zlist_t *queued;    //  calls waiting for their script's reply, in order
     zlist_t *outboxes;  //  schalt_outbox_t, one per peer
+    int redis_fd;       //  the Redis socket the loop watches, or -1
     bool relay_due;     //  a script wrote to an outbox in this batch
     int64_t started;    //  zclock_time at start
     long request_ttl;
@@ -236,14 +222,9 @@ schalt_call_eval (schalt_call_t *self, const char *script, int nkeys, const char
                   const char **args)
 {
     schalt_server_t *server = self->server;
-    //  The lane with the fewest calls waiting: a batch spreads over all
-    lane_t *lane = &server->lanes[0];
-    for (int index = 1; index < LANES; index++)
-        if (zlist_size (server->lanes[index].queued) < zlist_size (lane->queued))
-            lane = &server->lanes[index];
-    if (schalt_redis_append_eval (lane->redis, script, nkeys, keys, nargs, args, NULL) == 0) {
+    if (schalt_redis_append_eval (server->redis, script, nkeys, keys, nargs, args, NULL) == 0) {
         //  The call now belongs to the queue; the loop answers it
-        zlist_append (lane->queued, self);
+        zlist_append (server->queued, self);
         return;
     }
     schalt_call_fail (self, 503, "unavailable", "",
@@ -252,11 +233,11 @@ schalt_call_eval (schalt_call_t *self, const char *script, int nkeys, const char
 
 //  Turns a script's reply into the call's answer (and an event to publish).
 static void
-s_answer_from_script (schalt_server_t *self, lane_t *lane, schalt_call_t *call, redisReply *reply)
+s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *reply)
 {
     const char *id = schalt_envelope_id (call->envelope);
     if (!reply) {
-        s_note_error (self, "redis: no reply: %s", schalt_redis_last_error (lane->redis));
+        s_note_error (self, "redis: no reply: %s", schalt_redis_last_error (self->redis));
         schalt_call_fail (call, 503, "unavailable", "",
                           "the database did not answer; retry with the same request id");
         return;
@@ -295,27 +276,14 @@ s_answer_from_script (schalt_server_t *self, lane_t *lane, schalt_call_t *call, 
 static void
 s_flush_queued (schalt_server_t *self)
 {
-    for (int index = 0; index < LANES; index++) {
-        lane_t *lane = &self->lanes[index];
-        schalt_call_t *call;
-        while ((call = (schalt_call_t *)zlist_pop (lane->queued))) {
-            redisReply *reply = schalt_redis_read (lane->redis);
-            s_answer_from_script (self, lane, call, reply);
-            if (reply)
-                freeReplyObject (reply);
-            s_call_destroy (&call);
-        }
+    schalt_call_t *call;
+    while ((call = (schalt_call_t *)zlist_pop (self->queued))) {
+        redisReply *reply = schalt_redis_read (self->redis);
+        s_answer_from_script (self, call, reply);
+        if (reply)
+            freeReplyObject (reply);
+        s_call_destroy (&call);
     }
-}
-
-//  The number of calls waiting for a reply, on all lanes.
-static size_t
-s_in_flight (schalt_server_t *self)
-{
-    size_t count = 0;
-    for (int index = 0; index < LANES; index++)
-        count += zlist_size (self->lanes[index].queued);
-    return count;
 }
 
 //  --------------------------------------------------------------------------
@@ -405,13 +373,13 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
             call->server = self;
             call->routing = routing;
             call->envelope = envelope;
-            size_t queued = s_in_flight (self);
+            size_t queued = zlist_size (self->queued);
             if (entry == &s_status_command)
                 s_handle_status (self, call);
             else
                 entry->handler (call, self->state);
             //  If the handler queued a script call, the queue owns the call
-            if (s_in_flight (self) == queued)
+            if (zlist_size (self->queued) == queued)
                 s_call_destroy (&call);
             return;
         }
@@ -432,50 +400,46 @@ s_relay (schalt_server_t *self)
 
 static int s_on_redis (zloop_t *loop, zmq_pollitem_t *item, void *argument);
 
-//  Keeps the loop watching each lane's Redis socket of the moment (it
-//  changes with every reconnect, and is gone while Redis is down).
+//  Keeps the loop watching the Redis socket of the moment (it changes with
+//  every reconnect, and is gone while Redis is down).
 static void
 s_watch_redis (schalt_server_t *self)
 {
-    if (!self->loop)
+    int fd = schalt_redis_fd (self->redis);
+    if (fd == self->redis_fd || !self->loop)
         return;
-    for (int index = 0; index < LANES; index++) {
-        lane_t *lane = &self->lanes[index];
-        int fd = schalt_redis_fd (lane->redis);
-        if (fd == lane->fd)
-            continue;
-        if (lane->fd >= 0) {
-            zmq_pollitem_t item = {NULL, lane->fd, ZMQ_POLLIN, 0};
-            zloop_poller_end (self->loop, &item);
-        }
-        lane->fd = fd;
-        if (fd >= 0) {
-            zmq_pollitem_t item = {NULL, fd, ZMQ_POLLIN, 0};
-            zloop_poller (self->loop, &item, s_on_redis, self);
-            zloop_poller_set_tolerant (self->loop, &item);
-        }
+    if (self->redis_fd >= 0) {
+        zmq_pollitem_t item = {NULL, self->redis_fd, ZMQ_POLLIN, 0};
+        zloop_poller_end (self->loop, &item);
+    }
+    self->redis_fd = fd;
+    if (fd >= 0) {
+        zmq_pollitem_t item = {NULL, fd, ZMQ_POLLIN, 0};
+        zloop_poller (self->loop, &item, s_on_redis, self);
+        zloop_poller_set_tolerant (self->loop, &item);
     }
 }
 
 //  Answers every queued call whose reply has arrived, in order, without
 //  waiting for the others. Relays the outboxes once nothing is in flight
-//  (their commands would wait for the pipeline; the relay timer covers a
-//  pipeline that never empties). Every loop handler ends here.
+//  and no request waits (their commands would wait for the pipeline, and
+//  people waiting for an answer come before e-mails; the relay timer covers
+//  a pipeline that never empties). Every loop handler ends here.
 static void
 s_answer_ready (schalt_server_t *self)
 {
-    for (int index = 0; index < LANES; index++) {
-        lane_t *lane = &self->lanes[index];
-        while (zlist_size (lane->queued) > 0 && schalt_redis_ready (lane->redis)) {
-            schalt_call_t *call = (schalt_call_t *)zlist_pop (lane->queued);
-            redisReply *reply = schalt_redis_read (lane->redis);
-            s_answer_from_script (self, lane, call, reply);
-            if (reply)
-                freeReplyObject (reply);
-            s_call_destroy (&call);
-        }
+    while (zlist_size (self->queued) > 0 && schalt_redis_ready (self->redis)) {
+        schalt_call_t *call = (schalt_call_t *)zlist_pop (self->queued);
+        redisReply *reply = schalt_redis_read (self->redis);
+        s_answer_from_script (self, call, reply);
+        if (reply)
+            freeReplyObject (reply);
+        s_call_destroy (&call);
     }
-    if (self->relay_due && s_in_flight (self) == 0 && !(zsock_events (self->router) & ZMQ_POLLIN))
+    //  Requests first: a relay waits while requests wait on the ROUTER (the
+    //  relay timer still runs it every RELAY_INTERVAL)
+    if (self->relay_due && zlist_size (self->queued) == 0 &&
+        !(zsock_events (self->router) & ZMQ_POLLIN))
         s_relay (self);
     s_watch_redis (self);
 }
@@ -487,8 +451,7 @@ s_on_router (zloop_t *loop, zsock_t *router, void *argument)
 {
     (void)loop;
     schalt_server_t *self = (schalt_server_t *)argument;
-    for (int index = 0; index < LANES; index++)
-        self->lanes[index].flushed = zlist_size (self->lanes[index].queued);
+    size_t in_flight = zlist_size (self->queued);
     int count = 0;
     while (count < BATCH_MAX && (zsock_events (router) & ZMQ_POLLIN)) {
         zmsg_t *msg = zmsg_recv (router);
@@ -499,16 +462,10 @@ s_on_router (zloop_t *loop, zsock_t *router, void *argument)
     }
     //  Send this batch's scripts and go on: while Redis runs them, the loop
     //  reads and checks the next batch; replies are taken as they arrive.
-    bool sent = false;
-    for (int index = 0; index < LANES; index++) {
-        lane_t *lane = &self->lanes[index];
-        if (zlist_size (lane->queued) > lane->flushed) {
-            schalt_redis_flush (lane->redis);
-            sent = true;
-        }
-    }
-    if (sent)
+    if (zlist_size (self->queued) > in_flight) {
         self->counters.batches++;
+        schalt_redis_flush (self->redis);
+    }
     s_answer_ready (self);
     return 0;
 }
@@ -559,9 +516,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
     (void)loop;
     (void)timer_id;
     schalt_server_t *self = (schalt_server_t *)argument;
-    for (int index = 0; index < LANES; index++)
-        if (schalt_redis_reconnect (self->lanes[index].redis) != 0 && index == 0)
-            s_note_error (self, "redis: %s", schalt_redis_last_error (self->redis));
+    if (schalt_redis_reconnect (self->redis) != 0)
+        s_note_error (self, "redis: %s", schalt_redis_last_error (self->redis));
     s_answer_ready (self);
     return 0;
 }
@@ -672,9 +628,7 @@ int
 schalt_server_script (schalt_server_t *self, const char *name, const char *source)
 {
     char *full = zsys_sprintf ("%s\n%s", schalt_lua_prelude, source);
-    int rc = 0;
-    for (int index = 0; index < LANES && rc == 0; index++)
-        rc = schalt_redis_script (self->lanes[index].redis, name, full);
+    int rc = schalt_redis_script (self->redis, name, full);
     zstr_free (&full);
     return rc;
 }
@@ -709,15 +663,12 @@ s_server_destroy (schalt_server_t **self_p)
     zsock_destroy (&self->pub);
     zsock_destroy (&self->logs);
     zhashx_destroy (&self->handlers);
+    zlist_destroy (&self->queued);
     schalt_outbox_t *outbox;
     while (self->outboxes && (outbox = (schalt_outbox_t *)zlist_pop (self->outboxes)))
         schalt_outbox_destroy (&outbox);
     zlist_destroy (&self->outboxes);
-    for (int index = 0; index < LANES; index++) {
-        zlist_destroy (&self->lanes[index].queued);
-        schalt_redis_destroy (&self->lanes[index].redis);
-    }
-    self->redis = NULL;
+    schalt_redis_destroy (&self->redis);
     schalt_schema_set_destroy (&self->schemas);
     free (self);
     *self_p = NULL;
@@ -735,11 +686,9 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     self->service = args->service;
     self->started = zclock_time ();
     self->request_ttl = schalt_config_integer (self->config, "schaltstelle/request_ttl");
+    self->queued = zlist_new ();
     self->outboxes = zlist_new ();
-    for (int index = 0; index < LANES; index++) {
-        self->lanes[index].queued = zlist_new ();
-        self->lanes[index].fd = -1;
-    }
+    self->redis_fd = -1;
     self->handlers = zhashx_new ();
     const char *name = self->service->name;
 
@@ -783,11 +732,9 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         return NULL;
     }
 
-    for (int index = 0; index < LANES; index++)
-        self->lanes[index].redis = (index == 0 ? schalt_redis_new : schalt_redis_new_quiet) (
-            s_setting (self, "redis/host"), (int)s_setting_integer (self, "redis/port"),
-            (int)s_setting_integer (self, "redis/timeout"));
-    self->redis = self->lanes[0].redis;
+    self->redis = schalt_redis_new (s_setting (self, "redis/host"),
+                                    (int)s_setting_integer (self, "redis/port"),
+                                    (int)s_setting_integer (self, "redis/timeout"));
     self->state = self->service->create (self);
     if (!self->state) {
         schalt_log_error ("server: service did not start service=%s", name);

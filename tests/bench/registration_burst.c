@@ -47,6 +47,7 @@
 #define REQUEST_TIMEOUT 10000 //  milliseconds per attempt of one request
 #define STOP_TIMEOUT 5000     //  milliseconds from SIGTERM to SIGKILL
 #define PROBLEMS_SHOWN 10     //  problems the check prints
+#define BENCHMARK_RUNS 3      //  runs of redis-benchmark, the median counts
 
 //  The processes a run starts, in start order (stopped in reverse)
 enum { P_REDIS, P_SINK, P_SCHEDULER, P_REGISTRY, P_NOTIFIER, P_COUNT };
@@ -835,12 +836,19 @@ s_run (burst_t *self, redisContext *redis)
     char peak[32] = "?";
     bench_redis_info (redis, "used_memory_peak_human", peak, sizeof (peak));
     say ("redis-benchmark against the same Redis\n");
-    double rate = bench_redis_script_rate (redis, self->port[P_REDIS], self->session, self->clients,
-                                           self->count, self->dir);
-    if (rate > 0)
+    //  Three runs, the median counts: one short run of redis-benchmark varies
+    //  by half on a small machine (the time of an fsync varies that much)
+    double rates[BENCHMARK_RUNS];
+    for (int run = 0; run < BENCHMARK_RUNS; run++)
+        rates[run] = bench_redis_script_rate (redis, self->port[P_REDIS], self->session,
+                                              self->clients, self->count, self->dir);
+    bench_sort (rates, BENCHMARK_RUNS);
+    double rate = rates[BENCHMARK_RUNS / 2];
+    if (rates[0] > 0)
         s_figure (self, "redis-benchmark",
-                  "EVALSHA same script: %.0f req/s   ratio ours/redis %.2f", rate,
-                  self->rate / rate);
+                  "EVALSHA same script: %.0f req/s (median of %.0f, %.0f, %.0f)   ratio ours/redis "
+                  "%.2f",
+                  rate, rates[0], rates[1], rates[2], self->rate / rate);
     else
         s_figure (self, "redis-benchmark", "failed");
     //  Peak memory of each daemon over the whole run
