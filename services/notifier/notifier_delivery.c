@@ -288,15 +288,18 @@ s_dispatch (loop_t *self, json_t *notices)
     zmsg_destroy (&batch);
 }
 
-//  Takes the mailer's results and decides each notice's fate.
-static void
+//  Takes one message of the mailer's (a RESULT as the relay accepted a
+//  message, or the RESULTS that end the batch) and decides the fate of each
+//  notice in it. Returns true if the batch at the mailer is over.
+static bool
 s_take_results (loop_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->mailer);
     if (!msg)
-        return;
+        return false;
     char *command = zmsg_popstr (msg);
-    while (command && streq (command, "RESULTS") && zmsg_size (msg) >= 4) {
+    bool last = command && streq (command, "RESULTS");
+    while (command && (last || streq (command, "RESULT")) && zmsg_size (msg) >= 4) {
         char *id = zmsg_popstr (msg), *outcome = zmsg_popstr (msg);
         char *code = zmsg_popstr (msg), *reply = zmsg_popstr (msg);
         json_t *claim = (json_t *)zhashx_lookup (self->in_flight, id);
@@ -310,7 +313,7 @@ s_take_results (loop_t *self)
         zstr_free (&reply);
     }
     //  A notice the mailer did not answer for comes back after its lease
-    if (zhashx_size (self->in_flight) > 0) {
+    if (last && zhashx_size (self->in_flight) > 0) {
         schalt_log_error ("delivery: mailer left notices unanswered count=%zu",
                           zhashx_size (self->in_flight));
         zhashx_purge (self->in_flight);
@@ -318,6 +321,7 @@ s_take_results (loop_t *self)
     zstr_free (&command);
     zmsg_destroy (&msg);
     s_note (self, NULL, NULL);
+    return last;
 }
 
 //  True if Redis is up; while it is down, reconnects at most every heartbeat.
@@ -394,12 +398,17 @@ s_on_mailer (zloop_t *loop, zsock_t *reader, void *argument)
     (void)loop;
     (void)reader;
     loop_t *self = (loop_t *)argument;
-    s_take_results (self);
+    //  Every result that has come, recorded with one call: the relay's
+    //  acceptance is in Redis a round trip later, while the session goes on
+    bool over = false;
+    do
+        over |= s_take_results (self);
+    while (zsock_events (self->mailer) & ZMQ_POLLIN);
     if (s_redis_up (self))
         s_record_pending (self);
     //  Claim the next batch now rather than at the next tick: under load the
     //  mailer never waits, so delivery is not capped at batch / tick
-    return s_on_tick (loop, 0, self);
+    return over ? s_on_tick (loop, 0, self) : 0;
 }
 
 //  --------------------------------------------------------------------------

@@ -5,8 +5,9 @@
     delivery lock and, unless a batch is still at the mailer, claims up to
     notifier/batch due notices (a script makes them 'sending'), renders each
     (notifier_template, notifier_mail) and hands the batch to the mailer
-    actor (notifier_smtp), which sends it in one SMTP session. Each result
-    is recorded with a script: sent; failed (5xx, or a notice that cannot be
+    actor (notifier_smtp), which sends it in one SMTP session and reports
+    each message the relay accepts at once. Results are recorded as they
+    come, all that have come with one script call: sent; failed (5xx, or a notice that cannot be
     rendered: no attempt, a reason); deferred (4xx, no connection), due again
     after notifier/retry/first seconds, doubling up to an hour, until
     notifier/retry/give_up seconds after the notice was made: then failed.
@@ -14,8 +15,8 @@
     the next tick.
 
     The window for a duplicate e-mail: a notifier that dies after the relay
-    accepted a message and before its result is recorded leaves the notice
-    'sending'. The next notifier takes the lock over once it expires (10 s)
+    accepted a message and before its result is recorded (a Redis round trip
+    later) leaves the notice 'sending'. The next notifier takes the lock over once it expires (10 s)
     and sends the notice again, with the same Message-ID. A clean stop
     (SIGTERM) waits for the batch at the mailer and records it first.
 */

@@ -25,6 +25,13 @@ s_auth_init (void)
 typedef struct {
     const notifier_smtp_config_t *config;
     char note[256]; //  why libesmtp gave up, when no SMTP reply says it
+    //  The messages, to report each one the relay accepted at once
+    notifier_smtp_message_t *messages;
+    smtp_message_t *handles;
+    smtp_recipient_t *recipients;
+    size_t count;
+    notifier_smtp_sent_fn *sent;
+    void *argument;
 } session_t;
 
 //  --------------------------------------------------------------------------
@@ -124,6 +131,19 @@ s_event (smtp_session_t session, int event, void *argument, ...)
     int *ok = NULL;
     const char *note = NULL;
     switch (event) {
+        case SMTP_EV_MESSAGESENT: {
+            //  The relay took the message (2xx to its data): say so now, not
+            //  after the session, so that a crash meanwhile resends less
+            smtp_message_t message = va_arg (args, smtp_message_t);
+            for (size_t index = 0; self->sent && index < self->count; index++)
+                if (self->handles[index] == message) {
+                    s_read_outcome (message, self->recipients[index], "", &self->messages[index]);
+                    if (self->messages[index].outcome == NOTIFIER_SENT)
+                        self->sent (index, &self->messages[index], self->argument);
+                    break;
+                }
+            break;
+        }
         case SMTP_EV_INVALID_PEER_CERTIFICATE:
             (void)va_arg (args, long);
             ok = va_arg (args, int *);
@@ -198,16 +218,24 @@ void
 notifier_smtp_send (const notifier_smtp_config_t *config, notifier_smtp_message_t *messages,
                     size_t count)
 {
+    notifier_smtp_send_reporting (config, messages, count, NULL, NULL);
+}
+
+void
+notifier_smtp_send_reporting (const notifier_smtp_config_t *config,
+                              notifier_smtp_message_t *messages, size_t count,
+                              notifier_smtp_sent_fn *sent, void *argument)
+{
     assert (config && (messages || count == 0));
     if (count == 0)
         return;
     pthread_once (&s_auth_once, s_auth_init);
-    session_t self = {config, ""};
-    auth_context_t auth = NULL;
-    smtp_session_t session = s_session_new (&self, &auth);
     smtp_message_t *handles = (smtp_message_t *)zmalloc (count * sizeof (smtp_message_t));
     smtp_recipient_t *recipients = (smtp_recipient_t *)zmalloc (count * sizeof (smtp_recipient_t));
     assert (handles && recipients);
+    session_t self = {config, "", messages, handles, recipients, count, sent, argument};
+    auth_context_t auth = NULL;
+    smtp_session_t session = s_session_new (&self, &auth);
     bool ok = session != NULL;
     for (size_t index = 0; ok && index < count; index++) {
         handles[index] = smtp_add_message (session);
@@ -278,7 +306,37 @@ notifier_smtp_read_auth (const char *path, notifier_smtp_config_t *config, char 
 //  --------------------------------------------------------------------------
 //  The mailer actor
 
-//  Sends one batch [id, recipient, message]... and answers with its results.
+//  What the mailer's callback needs to report a message.
+typedef struct {
+    zsock_t *pipe;
+    char **ids;
+    bool *reported;
+} mailer_t;
+
+//  Adds one result (id, outcome, code, reply) to msg.
+static void
+s_add_result (zmsg_t *msg, const char *id, const notifier_smtp_message_t *message)
+{
+    zmsg_addstr (msg, id);
+    zmsg_addstr (msg, notifier_smtp_outcome_name (message->outcome));
+    zmsg_addstrf (msg, "%d", message->code);
+    zmsg_addstr (msg, message->reply);
+}
+
+//  The relay accepted a message: report it as ["RESULT", id, outcome, code, reply].
+static void
+s_report_sent (size_t index, const notifier_smtp_message_t *message, void *argument)
+{
+    mailer_t *self = (mailer_t *)argument;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "RESULT");
+    s_add_result (msg, self->ids[index], message);
+    zmsg_send (&msg, self->pipe);
+    self->reported[index] = true;
+}
+
+//  Sends one batch [id, recipient, message]... Reports each message the
+//  relay accepts as it does (RESULT), then the rest and the end (RESULTS).
 static void
 s_mail_batch (zsock_t *pipe, const notifier_smtp_config_t *config, zmsg_t *batch)
 {
@@ -286,21 +344,21 @@ s_mail_batch (zsock_t *pipe, const notifier_smtp_config_t *config, zmsg_t *batch
     notifier_smtp_message_t *messages =
         (notifier_smtp_message_t *)zmalloc ((count ? count : 1) * sizeof (notifier_smtp_message_t));
     char **ids = (char **)zmalloc ((count ? count : 1) * sizeof (char *));
-    assert (messages && ids);
+    bool *reported = (bool *)zmalloc ((count ? count : 1) * sizeof (bool));
+    assert (messages && ids && reported);
     for (size_t index = 0; index < count; index++) {
         ids[index] = zmsg_popstr (batch);
         messages[index].recipient = zmsg_popstr (batch);
         messages[index].text = zmsg_popstr (batch);
     }
-    notifier_smtp_send (config, messages, count);
+    mailer_t mailer = {pipe, ids, reported};
+    notifier_smtp_send_reporting (config, messages, count, s_report_sent, &mailer);
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "RESULTS");
     size_t outcomes[3] = {0, 0, 0};
     for (size_t index = 0; index < count; index++) {
-        zmsg_addstr (reply, ids[index]);
-        zmsg_addstr (reply, notifier_smtp_outcome_name (messages[index].outcome));
-        zmsg_addstrf (reply, "%d", messages[index].code);
-        zmsg_addstr (reply, messages[index].reply);
+        if (!reported[index])
+            s_add_result (reply, ids[index], &messages[index]);
         outcomes[messages[index].outcome]++;
         zstr_free (&ids[index]);
         free ((char *)messages[index].recipient);
@@ -312,6 +370,7 @@ s_mail_batch (zsock_t *pipe, const notifier_smtp_config_t *config, zmsg_t *batch
     zmsg_send (&reply, pipe);
     free (messages);
     free (ids);
+    free (reported);
 }
 
 void
@@ -577,15 +636,20 @@ notifier_smtp_test (bool verbose)
     zmsg_addstr (batch, "refuse@example.org");
     zmsg_addstr (batch, text);
     zmsg_send (&batch, mailer);
-    zmsg_t *results = zmsg_recv (mailer);
-    assert (results && zmsg_size (results) == 9);
-    const char *expect[] = {"RESULTS", "ntc-1", "sent", "250", NULL, "ntc-2", "failed", "550"};
-    for (size_t index = 0; index < 8; index++) {
-        char *frame = zmsg_popstr (results);
-        assert (!expect[index] || streq (frame, expect[index]));
-        zstr_free (&frame);
+    //  The accepted message is reported as the relay takes it, the refused
+    //  one at the end of the session, which the RESULTS mark
+    const char *expect[][5] = {{"RESULT", "ntc-1", "sent", "250", NULL},
+                               {"RESULTS", "ntc-2", "failed", "550", NULL}};
+    for (size_t message = 0; message < 2; message++) {
+        zmsg_t *results = zmsg_recv (mailer);
+        assert (results && zmsg_size (results) == 5);
+        for (size_t index = 0; index < 4; index++) {
+            char *frame = zmsg_popstr (results);
+            assert (streq (frame, expect[message][index]));
+            zstr_free (&frame);
+        }
+        zmsg_destroy (&results);
     }
-    zmsg_destroy (&results);
     zactor_destroy (&mailer);
     s_fake_stop (&fake);
     zstr_free (&path);

@@ -14,7 +14,12 @@
     The mailer actor does the blocking work in its own thread, so the
     daemon's loops keep answering: it takes
         ["SEND", id, recipient, message, id, recipient, message, ...]
-    sends them in one SMTP session and answers
+    and sends them in one SMTP session. Each message the relay accepts is
+    reported at once, so that the daemon can record it before the session
+    ends (a crash then resends fewer messages):
+        ["RESULT", id, "sent", code, reply]
+    and when the session is over, every message not reported yet, which
+    also ends the batch:
         ["RESULTS", id, outcome, code, reply, id, outcome, code, reply, ...]
     with outcome "sent", "deferred" or "failed", code the SMTP reply code as
     decimal text ("0" if none) and reply the relay's text.
@@ -57,6 +62,16 @@ typedef struct {
 //  Blocks for as long as the relay takes (each reply bounded by the timeout).
 void notifier_smtp_send (const notifier_smtp_config_t *config, notifier_smtp_message_t *messages,
                          size_t count);
+
+//  Called during notifier_smtp_send_reporting for each message the relay
+//  has accepted, with its index and its result (filled in already).
+typedef void (notifier_smtp_sent_fn) (size_t index, const notifier_smtp_message_t *message,
+                                      void *argument);
+
+//  The same, and calls sent for each message as soon as the relay accepts it.
+void notifier_smtp_send_reporting (const notifier_smtp_config_t *config,
+                                   notifier_smtp_message_t *messages, size_t count,
+                                   notifier_smtp_sent_fn *sent, void *argument);
 
 //  The outcome a reply code means.
 notifier_outcome_t notifier_smtp_outcome (int code);

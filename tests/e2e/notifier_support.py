@@ -75,7 +75,7 @@ class _Handler:
         first = self.server.first_time(mid)
         if local.startswith("greylist") and first:
             return "451 4.7.1 Greylisted, please try again later"
-        self.server.store(envelope.mail_from, list(envelope.rcpt_tos), raw)
+        self.server.store(envelope.mail_from, list(envelope.rcpt_tos), raw, id(session))
         if local.startswith("slow") and first:
             self.server.slow_data.set()
             await asyncio.sleep(3.0)
@@ -88,7 +88,7 @@ class MailServer:
     def __init__(self):
         self.port = harness.free_port()
         self.lock = threading.Lock()
-        self.messages = []  # (mail_from, rcpt_tos, raw bytes)
+        self.messages = []  # (mail_from, rcpt_tos, raw bytes, the SMTP session's id)
         self.seen = set()  # Message-IDs that came to a greylist or slow address
         self.slow_data = threading.Event()
         self.controller = None
@@ -100,9 +100,9 @@ class MailServer:
             self.seen.add(mid)
             return True
 
-    def store(self, mail_from, rcpt_tos, raw):
+    def store(self, mail_from, rcpt_tos, raw, session):
         with self.lock:
-            self.messages.append((mail_from, rcpt_tos, raw))
+            self.messages.append((mail_from, rcpt_tos, raw, session))
 
     def start(self):
         """Starts listening (again, on the same port)."""
@@ -120,7 +120,12 @@ class MailServer:
     def with_id(self, mid):
         """Every accepted message whose Message-ID is mid, as raw bytes."""
         with self.lock:
-            return [raw for _, _, raw in self.messages if message_id(raw) == mid]
+            return [raw for _, _, raw, _ in self.messages if message_id(raw) == mid]
+
+    def sessions_of(self, mid):
+        """The SMTP sessions (ids) in which messages with Message-ID mid came."""
+        with self.lock:
+            return [session for _, _, raw, session in self.messages if message_id(raw) == mid]
 
 
 class Notifier:

@@ -362,6 +362,35 @@ class CrashTest(NotifierCase):
         self.assertIn("notice: resending after crash id=%s" % notice_id,
                       self.notifier.log_text())
 
+    def test_killed_mid_session_sends_again_only_what_the_relay_had_not_taken(self):
+        # One SMTP session with two messages: the relay takes the first at once
+        # and holds the second's data. The first is recorded as sent while the
+        # session goes on, so a notifier killed then sends only the second again.
+        self.mail.slow_data.clear()
+        prefix = "ntc-" + harness.new_request_id()[2:12]
+        quick_id, slow_id = prefix + "-a", prefix + "-b"
+        dealer = harness.Dealer(self.context, self.notifier.endpoint)
+        try:
+            # Sent together, so that one claim takes both, in this order
+            for notice_id, address in ((quick_id, "quick@example.org"),
+                                       (slow_id, "slow.second@example.org")):
+                dealer.send([harness.PROTOCOL, "notice.send", notice_id,
+                             json.dumps(notice(address)).encode()])
+            self.assertEqual([dealer.reply().status for _ in range(2)], [201, 201])
+        finally:
+            dealer.close()
+        self.assertTrue(self.mail.slow_data.wait(WAIT), self.notifier.log_text())
+        quick_mid, slow_mid = ("<%s@%s>" % (notice_id, DOMAIN) for notice_id in (quick_id, slow_id))
+        self.assertEqual(self.mail.sessions_of(quick_mid), self.mail.sessions_of(slow_mid))
+        self.assertTrue(harness.wait_until(lambda: self.get_stored_state(quick_id) == "sent", 5.0,
+                                           interval=0.05), self.notifier.log_text())
+        self.notifier.kill()
+        self.assertEqual(self.get_stored_state(slow_id), "sending")
+        self.restart()
+        self.wait_state(slow_id, {"sent"})
+        self.assertEqual(len(self.delivered(slow_id, count=2)), 2)
+        self.assert_no_more_mail(quick_id, 1)
+
     def test_clean_stop_mid_session_records_the_result_and_sends_once(self):
         # SIGTERM while the relay holds the data: the notifier waits for the
         # reply, records it and frees the delivery lock before it exits
