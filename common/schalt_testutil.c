@@ -97,26 +97,6 @@ s_redis_answers (int port, pid_t pid)
     return ready;
 }
 
-//  In the forked child: make the log file stdout and stderr, close every
-//  other inherited descriptor (a client's Redis socket, a daemon's listening
-//  socket), then exec redis-server. Never returns.
-static void
-s_exec_redis (int logfd, const char **argv)
-{
-    int nullfd = open ("/dev/null", O_RDONLY);
-    if (nullfd >= 0)
-        dup2 (nullfd, STDIN_FILENO);
-    dup2 (logfd, STDOUT_FILENO);
-    dup2 (logfd, STDERR_FILENO);
-    if (close_range (3, ~0U, 0) == -1)
-        for (int fd = 3; fd < 1024; fd++)
-            close (fd);
-
-    execvp (argv[0], (char *const *)argv);
-    execv ("/usr/bin/redis-server", (char *const *)argv);
-    _exit (127);
-}
-
 //  nftw callback for schalt_test_rmtree: remove one entry, children first.
 //  Returns 0 so that the walk goes on after a failure.
 static int
@@ -157,6 +137,47 @@ schalt_test_free_port (void)
 }
 
 //  --------------------------------------------------------------------------
+//  Start a program with its output in a log file; see the header.
+
+pid_t
+schalt_test_spawn (const char *const *argv, char *const *envp, const char *log_path)
+{
+    //  Everything the child needs is ready before fork: between fork and
+    //  exec it may only make system calls (other threads may hold locks)
+    int logfd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd == -1)
+        return -1;
+    int nullfd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    char *const *env = envp ? envp : environ;
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid == 0) {
+        //  If the test dies (a failed assert), the child dies with it rather
+        //  than holding its port. Linux ties this to the thread that forked:
+        //  start servers from the test's main thread.
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (127);
+        if (nullfd >= 0)
+            dup2 (nullfd, STDIN_FILENO);
+        dup2 (logfd, STDOUT_FILENO);
+        dup2 (logfd, STDERR_FILENO);
+        if (close_range (3, ~0U, 0) == -1)
+            for (int fd = 3; fd < 1024; fd++)
+                close (fd);
+        if (strchr (argv[0], '/'))
+            execve (argv[0], (char *const *)argv, env);
+        else
+            execvpe (argv[0], (char *const *)argv, env);
+        _exit (127);
+    }
+    close (logfd);
+    if (nullfd >= 0)
+        close (nullfd);
+    return pid;
+}
+
+//  --------------------------------------------------------------------------
 //  Start redis-server on 127.0.0.1:port with its data in dir. Returns the pid
 //  once it answers PING, or -1 (child killed and reaped) if it does not.
 
@@ -171,8 +192,6 @@ schalt_test_redis_start (int port, const char *dir)
     if (snprintf (logpath, sizeof logpath, "%s/redis.log", dir) >= (int)sizeof logpath)
         return -1;
 
-    //  Everything the child needs is prepared here: between fork and exec
-    //  it must not allocate (other threads may hold the allocator's lock).
     //  --logfile "" sends the log to stdout, which goes to redis.log.
     const char *argv[] = {"redis-server",
                           "--port",
@@ -194,22 +213,7 @@ schalt_test_redis_start (int port, const char *dir)
                           "--protected-mode",
                           "no",
                           NULL};
-    int logfd = open (logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (logfd == -1)
-        return -1;
-
-    pid_t parent = getpid ();
-    pid_t pid = fork ();
-    if (pid == 0) {
-        //  If the test dies (a failed assert), the server dies with it
-        //  rather than holding the port. Linux ties this to the thread that
-        //  forked: start servers from the test's main thread.
-        prctl (PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid () != parent)
-            _exit (127);
-        s_exec_redis (logfd, argv);
-    }
-    close (logfd);
+    pid_t pid = schalt_test_spawn (argv, NULL, logpath);
     if (pid == -1)
         return -1;
 
@@ -306,6 +310,25 @@ schalt_testutil_test (bool verbose)
     assert (schalt_test_redis_stop (pid, SIGTERM) == 0);
     assert (!s_redis_answers (port, 0));
     assert (schalt_test_redis_stop (pid, SIGTERM) == -1); //  already reaped
+
+    //  A program gets the environment given, and its output lands in its log
+    char log[PATH_MAX];
+    snprintf (log, sizeof log, "%s/spawn.log", dir);
+    const char *echo[] = {"sh", "-c", "echo out:$SCHALT_SPAWN_TEST; echo err >&2; exit 3", NULL};
+    char *const env[] = {"SCHALT_SPAWN_TEST=given", NULL};
+    pid_t child = schalt_test_spawn (echo, env, log);
+    assert (child > 0);
+    int status;
+    assert (waitpid (child, &status, 0) == child && WIFEXITED (status) &&
+            WEXITSTATUS (status) == 3);
+    FILE *file = fopen (log, "r");
+    char text[64] = "";
+    size_t length = file ? fread (text, 1, sizeof text - 1, file) : 0;
+    if (file)
+        fclose (file);
+    text[length] = 0;
+    assert (strcmp (text, "out:given\nerr\n") == 0);
+    assert (schalt_test_spawn (echo, NULL, "/nonexistent/folder/log") == -1);
 
     //  Its log and AOF folder are in dir, with the other server's log in a
     //  subfolder; rmtree removes them all

@@ -14,7 +14,14 @@
 //  closed). Returns the port, or -1 on failure.
 int schalt_test_free_port (void);
 
-//  Start redis-server (from PATH, else /usr/bin/redis-server) on 127.0.0.1:port
+//  Start a program (argv[0] a path, or a name looked up in PATH) with stdin
+//  from /dev/null, stdout and stderr appended to log_path, no other open
+//  files, the environment envp (NULL: ours), and SIGKILL if the forking
+//  thread dies. Returns its pid, or -1 if it could not be forked (a failed
+//  exec shows as exit status 127).
+pid_t schalt_test_spawn (const char *const *argv, char *const *envp, const char *log_path);
+
+//  Start redis-server (from PATH) on 127.0.0.1:port
 //  with its data (AOF, fsync always, no RDB) in dir and its output in
 //  dir/redis.log, and wait up to about 5 s until it answers PING (and INFO
 //  names its pid, not another server's on that port). Returns the child's

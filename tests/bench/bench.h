@@ -14,15 +14,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-//  Start argv[0] (a path, or a name found in PATH) with the environment envp
-//  (NULL: ours) and stdout/stderr appended to log_path. Returns its pid or -1.
-pid_t bench_spawn (const char *const *argv, char *const *envp, const char *log_path);
+//  Children are started with schalt_test_spawn (schalt_testutil.h).
 
 //  True while the child pid runs (it is reaped if it has ended).
 bool bench_alive (pid_t pid);
 
 //  Stop a child: SIGTERM, then SIGKILL after timeout_ms; reap it. Returns its
-//  wait status, or -1 if pid was not a child of ours. Safe for pid <= 0.
+//  wait status, or -1 if it had to be killed or was not a child of ours.
+//  Safe for pid <= 0.
 int bench_stop (pid_t pid, int timeout_ms);
 
 //  Wait for a child to end by itself for up to timeout_ms; returns its wait

@@ -3,10 +3,9 @@
 */
 #include "bench.h"
 
-#include <dirent.h>
-
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,8 +28,6 @@
 
 //  How often waits look again, in milliseconds
 #define POLL_MS 20
-
-extern char **environ;
 
 //  The Lua sources the daemons run, linked in from the common and registry builds
 extern const char schalt_lua_prelude[], registry_lua_common[], registry_lua_registration_create[];
@@ -92,40 +89,6 @@ s_sleep_ms (int msecs)
 //  --------------------------------------------------------------------------
 //  Child processes
 
-pid_t
-bench_spawn (const char *const *argv, char *const *envp, const char *log_path)
-{
-    //  Everything the child needs is ready before fork: between fork and
-    //  exec it may only make system calls (other threads may hold locks)
-    int logfd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (logfd == -1)
-        return -1;
-    int nullfd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-    char *const *env = envp ? envp : environ;
-    pid_t parent = getpid ();
-    pid_t pid = fork ();
-    if (pid == 0) {
-        //  The child dies with us (tied to the forking thread: the main one)
-        prctl (PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid () != parent)
-            _exit (127);
-        if (nullfd >= 0)
-            dup2 (nullfd, STDIN_FILENO);
-        dup2 (logfd, STDOUT_FILENO);
-        dup2 (logfd, STDERR_FILENO);
-        close_range (3, ~0U, 0);
-        if (strchr (argv[0], '/'))
-            execve (argv[0], (char *const *)argv, env);
-        else
-            execvpe (argv[0], (char *const *)argv, env);
-        _exit (127);
-    }
-    close (logfd);
-    if (nullfd >= 0)
-        close (nullfd);
-    return pid;
-}
-
 int
 bench_count_lines (const char *path)
 {
@@ -183,19 +146,7 @@ bench_stop (pid_t pid, int timeout_ms)
 {
     if (pid <= 0 || kill (pid, SIGTERM) == -1)
         return -1;
-    double deadline = bench_mono () + timeout_ms / 1000.0;
-    int status;
-    //  Poll for a clean exit, then force it
-    while (bench_mono () < deadline) {
-        pid_t rc = waitpid (pid, &status, WNOHANG);
-        if (rc == pid)
-            return status;
-        if (rc == -1 && errno != EINTR)
-            return -1;
-        s_sleep_ms (POLL_MS);
-    }
-    kill (pid, SIGKILL);
-    return waitpid (pid, &status, 0) == pid ? status : -1;
+    return bench_wait (pid, timeout_ms);
 }
 
 //  Reads a small /proc file into buffer; returns buffer or NULL.
@@ -385,7 +336,7 @@ bench_redis_start (int port, const char *dir)
     bool have_file = access (conf, R_OK) == 0;
     if (!have_file)
         fprintf (stderr, "registration-burst: no %s, using the same settings inline\n", conf);
-    pid_t pid = bench_spawn (have_file ? with_file : without, NULL, log_path);
+    pid_t pid = schalt_test_spawn (have_file ? with_file : without, NULL, log_path);
     if (pid < 0)
         return -1;
     //  Up when it answers PING and INFO names our child, not another server
@@ -536,7 +487,7 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
             clients_text,      "-n", count_text,   "-r",        "100000000", "-q",
             "EVALSHA",         sha,  "2",          request_key, session_key, digest,
             "604800",          now,  registration, notice,      NULL};
-        pid_t pid = bench_spawn (argv, NULL, out);
+        pid_t pid = schalt_test_spawn (argv, NULL, out);
         int status = pid > 0 ? bench_wait (pid, 300000) : -1;
         rate = status == 0 ? s_parse_benchmark (out) : -1;
         if (rate < 0) {

@@ -199,7 +199,7 @@ s_start_daemon (burst_t *self, int which, char **env)
     snprintf (program, sizeof (program), "%s/schalt-%s", self->bindir, s_names[which]);
     snprintf (log_path, sizeof (log_path), "%s/%s.log", self->dir, s_names[which]);
     const char *argv[] = {program, NULL};
-    self->pid[which] = bench_spawn (argv, env, log_path);
+    self->pid[which] = schalt_test_spawn (argv, env, log_path);
     zsock_t *dealer = zsock_new_dealer (self->endpoint[which]);
     assert (dealer);
     zsock_set_linger (dealer, 0);
@@ -259,13 +259,13 @@ s_sink_start (burst_t *self)
                               "-h",      "localhost", "-d",
                               out,       listen,      "256",
                               NULL};
-        self->pid[P_SINK] = bench_spawn (argv, NULL, log_path);
+        self->pid[P_SINK] = schalt_test_spawn (argv, NULL, log_path);
     } else {
         char script[PATH_MAX];
         snprintf (script, sizeof (script), "%s/tests/bench/smtp_sink.py", BENCH_SOURCE_DIR);
         snprintf (out, sizeof (out), "%s/mail.txt", self->dir);
         const char *argv[] = {"/usr/bin/python3", script, port, out, NULL};
-        self->pid[P_SINK] = bench_spawn (argv, NULL, log_path);
+        self->pid[P_SINK] = schalt_test_spawn (argv, NULL, log_path);
     }
     if (bench_wait_port (self->port[P_SINK], self->pid[P_SINK], 15000) != 0) {
         say ("the SMTP sink did not start\n");

@@ -558,11 +558,12 @@ class Daemon:
 class Mail:
     """A message the MailSink accepted."""
 
-    def __init__(self, arrived, mail_from, rcpt_tos, raw):
+    def __init__(self, arrived, mail_from, rcpt_tos, raw, session=None):
         self.arrived = arrived  # time.monotonic() when its data was accepted
         self.mail_from = mail_from
         self.rcpt_tos = rcpt_tos
         self.raw = raw
+        self.session = session  # which SMTP session brought it (an id), if noted
 
     @property
     def message_id(self):
@@ -590,7 +591,10 @@ class _MailHandler:
 
 class MailSink:
     """A real SMTP server in this process (aiosmtpd's Controller) on a free
-    loopback port, keeping every message it accepts."""
+    loopback port, keeping every message it accepts. A subclass may answer
+    otherwise with its own HANDLER (an aiosmtpd handler made with the sink)."""
+
+    HANDLER = _MailHandler
 
     def __init__(self):
         self.port = free_port()
@@ -602,7 +606,7 @@ class MailSink:
         """Starts listening (again, on the same port)."""
         from aiosmtpd.controller import Controller  # only tests that mail need it
 
-        self.controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=self.port,
+        self.controller = Controller(self.HANDLER(self), hostname="127.0.0.1", port=self.port,
                                      ready_timeout=10)
         self.controller.start()
         return self
@@ -625,6 +629,10 @@ class MailSink:
     def count(self):
         with self.lock:
             return len(self.messages)
+
+    def with_id(self, mid):
+        """Every accepted message whose Message-ID is mid, as raw bytes."""
+        return [mail.raw for mail in self.received() if mail.message_id == mid]
 
     def by_message_id(self):
         """Message-ID -> the list of accepted messages with it."""

@@ -1,8 +1,8 @@
 """notifier_support - what the notifier's end-to-end tests need beyond harness.py.
 
-- MailServer: a real SMTP server (Debian's python3-aiosmtpd) on a free
-  loopback port, run in this process by aiosmtpd's Controller. It keeps every
-  message it accepts, and answers by the recipient's local part, so that one
+- MailServer: harness's MailSink (a real SMTP server, Debian's
+  python3-aiosmtpd, in this process on a free loopback port, keeping every
+  message it accepts) that answers by the recipient's local part, so that one
   server plays every relay a test needs:
     greylist...  451 to the data the first time a Message-ID comes, then 250
     reject...    550 to RCPT TO (the address does not exist)
@@ -27,8 +27,6 @@ import signal
 import threading
 import time
 
-from aiosmtpd.controller import Controller
-
 import harness
 
 # Settings of the daemon under test: nothing inherited may leak in.
@@ -39,16 +37,6 @@ def parse(raw):
     """A message (bytes) as Python's email package reads it, strictly: a
     malformed header raises instead of being repaired."""
     return email.message_from_bytes(raw, policy=email.policy.strict)
-
-
-def message_id(raw):
-    """The Message-ID header of a raw message, or None."""
-    for line in raw.split(b"\r\n"):
-        if not line:
-            return None
-        if line.lower().startswith(b"message-id:"):
-            return line.split(b":", 1)[1].strip().decode()
-    return None
 
 
 class _Handler:
@@ -70,28 +58,28 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
-        mid = message_id(raw)
+        mail = harness.Mail(time.monotonic(), envelope.mail_from, list(envelope.rcpt_tos), raw,
+                            id(session))
         local = envelope.rcpt_tos[0].split("@")[0].lower()
-        first = self.server.first_time(mid)
+        first = self.server.first_time(mail.message_id)
         if local.startswith("greylist") and first:
             return "451 4.7.1 Greylisted, please try again later"
-        self.server.store(envelope.mail_from, list(envelope.rcpt_tos), raw, id(session))
+        self.server.store(mail)
         if local.startswith("slow") and first:
             self.server.slow_data.set()
             await asyncio.sleep(3.0)
         return "250 2.0.0 Message accepted for delivery"
 
 
-class MailServer:
-    """A real SMTP server in this process, on a free loopback port."""
+class MailServer(harness.MailSink):
+    """harness's MailSink, answering by the recipient's local part."""
+
+    HANDLER = _Handler
 
     def __init__(self):
-        self.port = harness.free_port()
-        self.lock = threading.Lock()
-        self.messages = []  # (mail_from, rcpt_tos, raw bytes, the SMTP session's id)
+        super().__init__()
         self.seen = set()  # Message-IDs that came to a greylist or slow address
         self.slow_data = threading.Event()
-        self.controller = None
 
     def first_time(self, mid):
         with self.lock:
@@ -100,32 +88,9 @@ class MailServer:
             self.seen.add(mid)
             return True
 
-    def store(self, mail_from, rcpt_tos, raw, session):
-        with self.lock:
-            self.messages.append((mail_from, rcpt_tos, raw, session))
-
-    def start(self):
-        """Starts listening (again, on the same port)."""
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                     ready_timeout=10)
-        self.controller.start()
-        return self
-
-    def stop(self):
-        """Stops listening: the relay is down until start()."""
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def with_id(self, mid):
-        """Every accepted message whose Message-ID is mid, as raw bytes."""
-        with self.lock:
-            return [raw for _, _, raw, _ in self.messages if message_id(raw) == mid]
-
     def sessions_of(self, mid):
         """The SMTP sessions (ids) in which messages with Message-ID mid came."""
-        with self.lock:
-            return [session for _, _, raw, session in self.messages if message_id(raw) == mid]
+        return [mail.session for mail in self.received() if mail.message_id == mid]
 
 
 class Notifier:

@@ -8,11 +8,17 @@ typedef struct {
     void (*test) (bool verbose);
 } test_t;
 
-static const test_t s_tests[] = {{"envelope", schalt_envelope_test}, {"schema", schalt_schema_test},
-                                 {"config", schalt_config_test},     {"redis", schalt_redis_test},
-                                 {"time", schalt_time_test},         {"id", schalt_id_test},
-                                 {"log", schalt_log_test},           {"outbox", schalt_outbox_test},
-                                 {"server", schalt_server_test},     {NULL, NULL}};
+static const test_t s_tests[] = {{"envelope", schalt_envelope_test},
+                                 {"schema", schalt_schema_test},
+                                 {"config", schalt_config_test},
+                                 {"redis", schalt_redis_test},
+                                 {"time", schalt_time_test},
+                                 {"id", schalt_id_test},
+                                 {"log", schalt_log_test},
+                                 {"outbox", schalt_outbox_test},
+                                 {"server", schalt_server_test},
+                                 {"testutil", schalt_testutil_test},
+                                 {NULL, NULL}};
 
 int
 main (int argc, char **argv)
