@@ -844,7 +844,7 @@ s_run (burst_t *self, redisContext *redis)
                                               self->clients, self->count, self->dir);
     bench_sort (rates, BENCHMARK_RUNS);
     double rate = rates[BENCHMARK_RUNS / 2];
-    if (rates[0] > 0)
+    if (rates[0] > 0) //  all of them worked
         s_figure (self, "redis-benchmark",
                   "EVALSHA same script: %.0f req/s (median of %.0f, %.0f, %.0f)   ratio ours/redis "
                   "%.2f",
