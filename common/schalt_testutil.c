@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -117,12 +118,21 @@ int
 schalt_test_free_port (void)
 {
     //  Below the kernel's ephemeral range (32768 and up), so that no outgoing
-    //  connection of another process takes the port before our server binds
+    //  connection of another process takes the port before our server binds;
+    //  never one handed out before by this process, whose server may not
+    //  have bound it yet (a run picks the ports of all its servers first)
     static unsigned seed = 0;
+    static unsigned char given[12000 / 8];
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock (&lock);
     if (!seed)
         seed = (unsigned)getpid () ^ (unsigned)time (NULL);
-    for (int attempt = 0; attempt < 1000; attempt++) {
-        int port = 20000 + (int)(rand_r (&seed) % 12000);
+    int found = -1;
+    for (int attempt = 0; attempt < 1000 && found == -1; attempt++) {
+        int slot = (int)(rand_r (&seed) % 12000);
+        if (given[slot / 8] & (1 << (slot % 8)))
+            continue;
+        int port = 20000 + slot;
         int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd == -1)
             return -1;
@@ -130,10 +140,13 @@ schalt_test_free_port (void)
         addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
         int rc = bind (fd, (struct sockaddr *)&addr, sizeof addr);
         close (fd);
-        if (rc == 0)
-            return port;
+        if (rc == 0) {
+            given[slot / 8] |= (unsigned char)(1 << (slot % 8));
+            found = port;
+        }
     }
-    return -1;
+    pthread_mutex_unlock (&lock);
+    return found;
 }
 
 //  --------------------------------------------------------------------------
@@ -294,6 +307,16 @@ schalt_testutil_test (bool verbose)
     assert (dir && strncmp (dir, "/tmp/schalt-testutil-test-", 26) == 0);
     struct stat info;
     assert (stat (dir, &info) == 0 && S_ISDIR (info.st_mode));
+
+    //  Free ports are never handed out twice (by chance alone, 200 picks
+    //  among 12000 would repeat one four times out of five)
+    int ports[200];
+    for (int index = 0; index < 200; index++) {
+        ports[index] = schalt_test_free_port ();
+        assert (ports[index] >= 20000 && ports[index] < 32000);
+        for (int earlier = 0; earlier < index; earlier++)
+            assert (ports[earlier] != ports[index]);
+    }
 
     //  A server comes up on a free port and answers; a second one on the
     //  same port cannot bind, exits, and start reports -1

@@ -10,8 +10,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-//  A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read,
-//  closed). Returns the port, or -1 on failure.
+//  A TCP port on 127.0.0.1 between 20000 and 31999 that was free a moment
+//  ago and was not handed out before by this process. Returns the port, or
+//  -1 on failure.
 int schalt_test_free_port (void);
 
 //  Start a program (argv[0] a path, or a name looked up in PATH) with stdin
