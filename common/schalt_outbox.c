@@ -42,6 +42,7 @@ typedef struct {
     char id[SCHALT_ID_MAX + 1];
     int64_t sent_at;
     bool acknowledged; //  its removal is under way
+    bool seen;         //  found by the current read of the whole window
 } flight_t;
 
 struct _schalt_outbox_t {
@@ -229,6 +230,29 @@ s_take_name (const char **cursor, char *target, size_t size)
     return true;
 }
 
+//  Returns what follows the JSON object that starts at text ('{'), or NULL
+//  if it does not end: braces are counted outside strings only.
+static const char *
+s_object_end (const char *text)
+{
+    int depth = 0;
+    bool string = false;
+    for (const char *cursor = text; *cursor; cursor++) {
+        if (string) {
+            if (*cursor == '\\' && cursor[1])
+                cursor++; //  an escaped character, a quote perhaps
+            else if (*cursor == '"')
+                string = false;
+        } else if (*cursor == '"')
+            string = true;
+        else if (*cursor == '{')
+            depth++;
+        else if (*cursor == '}' && --depth == 0)
+            return cursor + 1;
+    }
+    return NULL;
+}
+
 //  Splits an entry as the prelude writes it, {"id":"..","command":"..",
 //  "body":{..}}, without parsing its body: the relay reads each entry at
 //  least once, and the receiver checks the body against its schema anyway.
@@ -248,11 +272,12 @@ s_split_fast (const char *raw, entry_t *entry)
         strncmp (cursor, ",\"body\":{", 9) != 0)
         return false;
     cursor += 8;
-    size_t rest = strlen (cursor);
-    if (rest < 3 || cursor[rest - 1] != '}' || cursor[rest - 2] != '}')
+    //  The body must be the last member: its closing brace, then the entry's
+    const char *end = s_object_end (cursor);
+    if (!end || strcmp (end, "}") != 0)
         return false;
     entry->body = cursor;
-    entry->body_size = rest - 1;
+    entry->body_size = (size_t)(end - cursor);
     return true;
 }
 
@@ -328,6 +353,36 @@ s_entry_id (const char *raw, char id[SCHALT_ID_MAX + 1])
     free (parsed);
 }
 
+//  After a read of a box's whole window (reply): forgets each flight of the
+//  box whose entry is not there any more. The entries in flight are the
+//  head of the list, so every one still there was read; one that is gone
+//  was removed by a call whose reply was lost (Redis down after it ran).
+static void
+s_forget_gone (schalt_outbox_t *self, box_t *box, redisReply *reply)
+{
+    for (flight_t *flight = (flight_t *)zhashx_first (self->flights); flight;
+         flight = (flight_t *)zhashx_next (self->flights))
+        flight->seen = false;
+    for (size_t index = 0; index < reply->elements; index++) {
+        char known[SCHALT_ID_MAX + 1];
+        s_entry_id (reply->element[index]->str, known);
+        flight_t *flight = known[0] ? (flight_t *)zhashx_lookup (self->flights, known) : NULL;
+        if (flight)
+            flight->seen = true;
+    }
+    zlist_t *gone = zlist_new ();
+    zlist_autofree (gone); //  copies: deleting a flight frees its id
+    for (flight_t *flight = (flight_t *)zhashx_first (self->flights); flight;
+         flight = (flight_t *)zhashx_next (self->flights))
+        if (flight->box == box && !flight->seen)
+            zlist_append (gone, flight->id);
+    for (char *id = (char *)zlist_first (gone); id; id = (char *)zlist_next (gone)) {
+        box->in_flight--;
+        zhashx_delete (self->flights, id);
+    }
+    zlist_destroy (&gone);
+}
+
 //  Sends what is due from one box. Returns the number sent, or -1 if Redis
 //  failed. Sets *empty if the box holds nothing.
 //
@@ -351,8 +406,10 @@ s_relay_box (schalt_outbox_t *self, box_t *box, int64_t now, bool *empty)
             freeReplyObject (reply);
         return -1;
     }
-    if (whole)
+    if (whole) {
         box->last_read = now;
+        s_forget_gone (self, box, reply);
+    }
     *empty = whole && reply->elements == 0;
     int sent = 0;
     for (size_t index = 0; index < reply->elements; index++) {
@@ -696,6 +753,20 @@ schalt_outbox_test (bool verbose)
     assert (s_test_receive (outbox) == 1);
     assert (s_test_integer (redis, 2, llen) == 0);
 
+    //  A member after the body, and braces inside strings: the body intact
+    const char *late[] = {"RPUSH", key,
+                          "{\"id\":\"msg-late\",\"command\":\"thing.put\",\"body\":"
+                          "{\"t\":\"}{\\\"\"},\"x\":{}}"};
+    s_test_integer (redis, 3, late);
+    schalt_outbox_touch (outbox, key);
+    assert (schalt_outbox_relay (outbox) == 1);
+    zframe_t *late_routing;
+    schalt_envelope_t *late_request = s_test_take (peer, &late_routing);
+    assert (streq (schalt_envelope_id (late_request), "msg-late"));
+    assert (streq (schalt_envelope_text (late_request), "{\"t\":\"}{\\\"\"}"));
+    s_test_answer (peer, &late_routing, &late_request, 201);
+    assert (s_test_receive (outbox) == 1);
+
     //  An entry that is no message at all goes to the dead letters at once
     const char *junk[] = {"RPUSH", key, "not a message"};
     s_test_integer (redis, 3, junk);
@@ -716,14 +787,35 @@ schalt_outbox_test (bool verbose)
     const char *dead[] = {"LLEN", "test:{a}:dead:peer"};
     assert (s_test_integer (redis, 2, dead) == 2);
 
-    //  Status: nothing waiting, four delivered, two dead
+    //  Status: nothing waiting, five delivered, two dead
     json_t *status = json_object ();
     schalt_outbox_status (outbox, status);
     json_t *mine = json_object_get (status, "peer");
     assert (json_integer_value (json_object_get (mine, "depth")) == 0);
-    assert (json_integer_value (json_object_get (mine, "delivered")) == 4);
+    assert (json_integer_value (json_object_get (mine, "delivered")) == 5);
     assert (json_integer_value (json_object_get (mine, "dead")) == 2);
     json_decref (status);
+
+    //  An entry removed while in flight (its removal ran, the reply was lost)
+    //  is forgotten at the next read of the whole window
+    const char *push6[] = {"RPUSH", key,
+                           "{\"id\":\"msg-6\",\"command\":\"thing.put\",\"body\":{}}"};
+    s_test_integer (redis, 3, push6);
+    schalt_outbox_touch (outbox, key);
+    assert (schalt_outbox_relay (outbox) == 1);
+    zframe_t *lost_routing;
+    schalt_envelope_t *lost = s_test_take (peer, &lost_routing);
+    const char *gone[] = {"LPOP", key};
+    freeReplyObject (schalt_redis_command (redis, 2, gone, NULL));
+    zclock_sleep (REREAD_INTERVAL + 50);
+    schalt_outbox_relay (outbox);
+    status = json_object ();
+    schalt_outbox_status (outbox, status);
+    assert (json_integer_value (json_object_get (json_object_get (status, "peer"), "in_flight")) ==
+            0);
+    json_decref (status);
+    zframe_destroy (&lost_routing);
+    schalt_envelope_destroy (&lost);
 
     //  A peer that is gone: the entry waits in Redis, nothing is lost
     zsock_destroy (&peer);

@@ -44,6 +44,8 @@ typedef struct {
     zactor_t *mailer;
     char token[160];     //  this process's claim on the delivery lock
     zhashx_t *in_flight; //  id -> its claim (json_t), for the batch at the mailer
+    bool at_mailer;      //  a batch is at the mailer: until its RESULTS, even
+                         //  when every message in it has been reported
     zlist_t *pending;    //  pending_t, in order
     int64_t last_reconnect;
     bool standby;
@@ -283,8 +285,10 @@ s_dispatch (loop_t *self, json_t *notices)
         free (message);
         zhashx_update (self->in_flight, id, json_incref (claim));
     }
-    if (zhashx_size (self->in_flight) > 0)
+    if (zhashx_size (self->in_flight) > 0) {
         zmsg_send (&batch, self->mailer);
+        self->at_mailer = true;
+    }
     zmsg_destroy (&batch);
 }
 
@@ -313,6 +317,8 @@ s_take_results (loop_t *self)
         zstr_free (&reply);
     }
     //  A notice the mailer did not answer for comes back after its lease
+    if (last)
+        self->at_mailer = false;
     if (last && zhashx_size (self->in_flight) > 0) {
         schalt_log_error ("delivery: mailer left notices unanswered count=%zu",
                           zhashx_size (self->in_flight));
@@ -368,7 +374,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
     if (s_redis_up (self)) {
         s_record_pending (self);
         //  While a batch is at the mailer or results wait, only renew the lock
-        bool busy = zhashx_size (self->in_flight) > 0 || zlist_size (self->pending) > 0;
+        bool busy = self->at_mailer || zlist_size (self->pending) > 0;
         claimed = notifier_store_claim (self->redis, self->token, zclock_time (),
                                         busy ? 0 : self->settings->batch);
     }
@@ -419,13 +425,13 @@ s_on_mailer (zloop_t *loop, zsock_t *reader, void *argument)
 static void
 s_finish (loop_t *self)
 {
-    if (zhashx_size (self->in_flight) > 0) {
+    if (self->at_mailer) {
         schalt_log_info ("delivery: stopping, waiting for the mailer count=%zu",
                          zhashx_size (self->in_flight));
         zpoller_t *poller = zpoller_new (self->mailer, NULL);
         zpoller_set_nonstop (poller, true); //  SIGTERM is why we stop, not a reason to hurry
         int64_t deadline = zclock_mono () + self->settings->smtp.timeout * 6 + DRAIN_EXTRA_MS;
-        while (zhashx_size (self->in_flight) > 0 && zclock_mono () < deadline)
+        while (self->at_mailer && zclock_mono () < deadline)
             if (zpoller_wait (poller, 100) == self->mailer)
                 s_take_results (self);
         zpoller_destroy (&poller);

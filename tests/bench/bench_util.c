@@ -504,6 +504,7 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
             "EVALSHA",         sha,  "2",          request_key, session_key, digest,
             "604800",          now,  registration, notice,      NULL};
         long long before = s_registered (redis, tag);
+        unlink (out); //  each run's figure from its own output
         pid_t pid = schalt_test_spawn (argv, NULL, out);
         int status = pid > 0 ? bench_wait (pid, 300000) : -1;
         rate = status == 0 ? s_parse_benchmark (out) : -1;

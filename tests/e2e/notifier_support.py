@@ -11,6 +11,8 @@
     slow...      the data is stored, then answered 250 only after 3 s (the
                  first time a Message-ID comes), so a test can kill the
                  notifier between "accepted" and "recorded"
+    linger...    the session's QUIT is answered only after 2 s (a relay slow
+                 to say goodbye after it took every message)
     anything else 250.
   It can be stopped and started again on the same port (a relay that is down).
 - Notifier: a schalt-notifier on free loopback ports, configured only by
@@ -53,8 +55,16 @@ class _Handler:
             return "451 4.2.2 Mailbox full, try again later"
         if local.startswith("hold"):
             await asyncio.sleep(1.0)
+        if local.startswith("linger"):
+            session.linger = True
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):
+        if getattr(session, "linger", False):
+            self.server.lingering.set()
+            await asyncio.sleep(2.0)
+        return "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
@@ -80,6 +90,7 @@ class MailServer(harness.MailSink):
         super().__init__()
         self.seen = set()  # Message-IDs that came to a greylist or slow address
         self.slow_data = threading.Event()
+        self.lingering = threading.Event()
 
     def first_time(self, mid):
         with self.lock:

@@ -107,6 +107,11 @@ class NotifierCase(unittest.TestCase):
         harness.wait_until(lambda: len(self.mail.with_id(mid)) >= count, timeout, interval=0.1)
         return self.mail.with_id(mid)
 
+    def get_stored_state(self, notice_id):
+        """The state in Redis, whether or not a notifier runs to ask."""
+        state = self.redis.command("HGET", "notifier:{notices}:notice:" + notice_id, "state")
+        return state.decode() if state else None
+
     def assert_no_more_mail(self, notice_id, count):
         """After a moment for stragglers, exactly count messages carry the id."""
         time.sleep(1.0)
@@ -289,6 +294,48 @@ class DeliveryTest(NotifierCase):
         self.assertEqual(status["delivery"]["state"], "delivering")
 
 
+class SessionEndTest(NotifierCase):
+    """The batch at the mailer ends with its SMTP session, not with its last message."""
+
+    def test_notice_queued_while_the_relay_says_goodbye_is_sent_once(self):
+        # The relay took the only message of a session and is slow to answer
+        # QUIT. A notice queued meanwhile waits for the session's end, and
+        # then goes out once and is recorded as sent.
+        self.mail.lingering.clear()
+        first = self.send(notice("linger@example.org"))
+        self.assertTrue(self.mail.lingering.wait(WAIT), self.notifier.log_text())
+        second = self.send(notice("after.linger@example.org"))
+        self.wait_state(first, {"sent"})
+        self.wait_state(second, {"sent"}, timeout=15.0)
+        self.assertEqual(len(self.delivered(second)), 1)
+        self.assertNotIn("mailer left notices unanswered", self.notifier.log_text())
+
+
+class BrokenNoticeTest(NotifierCase):
+    """A notice that is not whole in Redis (edited by hand) fails once, with a
+    reason, instead of coming back after every lease."""
+
+    def test_incomplete_notice_fails_with_a_reason_and_sends_nothing(self):
+        notice_id = "ntc-" + harness.new_request_id()[2:14]
+        key = "notifier:{notices}:notice:" + notice_id
+        now = str(int(time.time() * 1000))
+        self.redis.command("HSET", key, "id", notice_id, "state", "queued",
+                           "email", "broken@example.org", "attempts", "[]", "deferrals", "0")
+        self.redis.command("ZADD", "notifier:{notices}:state:queued", now, notice_id)
+        self.redis.command("ZADD", "notifier:{notices}:due", now, notice_id)
+        harness.wait_until(lambda: self.get_stored_state(notice_id) == "failed", WAIT,
+                           interval=0.1)
+        self.assertEqual(self.get_stored_state(notice_id), "failed", self.notifier.log_text())
+        self.assertEqual(self.redis.command("HGET", key, "reason"),
+                         b"the stored notice is incomplete")
+        self.assertIsNone(self.redis.command("ZSCORE", "notifier:{notices}:due", notice_id))
+        self.assertEqual(self.redis.command("ZSCORE", "notifier:{notices}:state:queued",
+                                            notice_id), None)
+        self.assertIsNotNone(self.redis.command("ZSCORE", "notifier:{notices}:state:failed",
+                                                notice_id))
+        self.assert_no_more_mail(notice_id, 0)
+
+
 class RelayDownTest(NotifierCase):
     """The relay is down for a while: the notice waits, then goes out."""
 
@@ -403,11 +450,6 @@ class CrashTest(NotifierCase):
         self.restart()
         self.assertEqual(self.get(notice_id)["state"], "sent")
         self.assert_no_more_mail(notice_id, 1)
-
-    def get_stored_state(self, notice_id):
-        """The state in Redis while no notifier runs to ask."""
-        state = self.redis.command("HGET", "notifier:{notices}:notice:" + notice_id, "state")
-        return state.decode() if state else None
 
 
 if __name__ == "__main__":

@@ -40,6 +40,15 @@ if batch > 0 then
         if not notice.state or (notice.state ~= 'queued' and notice.state ~= 'deferred'
                 and notice.state ~= 'sending') then
             redis.call('ZREM', KEYS[1], id) -- nothing left to deliver
+        elseif not (notice.template and notice.language and notice.name and notice.email
+                and notice.variables and notice.attempts and notice.deferrals
+                and notice.created_ms) then
+            -- Not a whole notice (edited by hand?): it can never be sent, so it
+            -- fails now instead of coming back after every lease
+            redis.call('ZREM', KEYS[1], id)
+            notifier.move(notice, 'failed', ARGV[1])
+            redis.call('HSET', key, 'state', 'failed', 'updated', ARGV[2], 'updated_ms', ARGV[1],
+                'next_attempt', '', 'reason', 'the stored notice is incomplete')
         else
             local resend = notice.state == 'sending'
             notifier.move(notice, 'sending', ARGV[1])

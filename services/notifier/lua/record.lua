@@ -10,7 +10,9 @@ local function record(id, token, state, attempt, reason, now_ms, now_iso, next_m
     local key = notifier.notice_key(id)
     local found = redis.call('HMGET', key, 'state', 'sending_since', 'attempts', 'deferrals',
         'email')
-    if found[1] ~= 'sending' or found[2] ~= token then
+    -- Not in this claim any more, or not a whole notice (a script error here
+    -- would leave the rest of the batch unrecorded)
+    if found[1] ~= 'sending' or found[2] ~= token or not found[3] or not found[5] then
         return 0
     end
     local attempts = found[3]
@@ -22,7 +24,7 @@ local function record(id, token, state, attempt, reason, now_ms, now_iso, next_m
             attempts = string.sub(attempts, 1, -2) .. ',' .. attempt .. ']'
         end
     end
-    local deferrals = tonumber(found[4]) + (state == 'deferred' and 1 or 0)
+    local deferrals = (tonumber(found[4]) or 0) + (state == 'deferred' and 1 or 0)
     notifier.move({id = id, state = found[1], email = found[5]}, state, now_ms, true)
     -- sending_since '' matches no token: a late second record changes nothing
     redis.call('HSET', key, 'state', state, 'updated', now_iso, 'updated_ms', now_ms,
