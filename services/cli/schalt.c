@@ -284,6 +284,10 @@ s_csv_cell (FILE *out, const char *text, bool last)
 static int
 s_show_registrations (cli_t *cli, json_t *body)
 {
+    if (cli->id_only) {
+        s_print_ids (json_object_get (body, "confirmed"));
+        return s_print_ids (json_object_get (body, "waitlist"));
+    }
     if (cli->json)
         return s_print_json (body);
     const char *header[] = {"#", "STATUS", "NAME", "E-MAIL", "INSTITUTION", "LANG", "REGISTERED"};
@@ -340,6 +344,8 @@ static int
 s_show_notices (cli_t *cli, json_t *body)
 {
     json_t *notices = json_object_get (body, "notices");
+    if (cli->id_only)
+        return s_print_ids (notices);
     if (cli->json)
         return s_print_json (notices);
     if (json_array_size (notices) == 0) {

@@ -15,11 +15,19 @@ s_session_facts (schalt_call_t *call, void *service)
     json_t *body = schalt_call_body (call);
     json_t *session = json_object_get (body, "session");
     time_t start = 0, end = 0;
-    //  The schema checked both instants
-    int rc =
-        schalt_time_parse_instant (json_string_value (json_object_get (session, "start")), &start);
-    rc |= schalt_time_parse_instant (json_string_value (json_object_get (session, "end")), &end);
-    assert (rc == 0);
+    //  The schema checked both instants' format, but RFC 3339 allows some we
+    //  do not take (the year 0000)
+    const char *names[] = {"start", "end"};
+    time_t *instants[] = {&start, &end};
+    for (int index = 0; index < 2; index++)
+        if (schalt_time_parse_instant (json_string_value (json_object_get (session, names[index])),
+                                       instants[index]) != 0) {
+            schalt_call_fail (call, 400, "invalid", index ? "/session/end" : "/session/start",
+                              "session/%s must be a date and time from the year 1 on, as in "
+                              "RFC 3339",
+                              names[index]);
+            return;
+        }
     char *facts = json_dumps (body, JSON_COMPACT);
     registry_store_session_facts (store, call, json_string_value (json_object_get (session, "id")),
                                   facts, start, end);

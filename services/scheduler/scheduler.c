@@ -6,16 +6,22 @@
 //  Helpers for handlers
 
 //  Reads the instant at body/name into *utc and, normalised to UTC, into
-//  the record as name and name_ts. Returns 1 if present, 0 if absent.
+//  the record as name and name_ts. Returns 1 if present, 0 if absent, or
+//  -1 after answering the call: the schema checked the format, but RFC 3339
+//  allows instants we do not take (the year 0000).
 static int
-s_take_instant (json_t *body, const char *name, json_t *record, time_t *utc)
+s_take_instant (schalt_call_t *call, json_t *body, const char *name, json_t *record, time_t *utc)
 {
     json_t *value = json_object_get (body, name);
     if (!value)
         return 0;
-    //  The schema checked the format; parsing cannot fail here
-    int rc = schalt_time_parse_instant (json_string_value (value), utc);
-    assert (rc == 0);
+    if (schalt_time_parse_instant (json_string_value (value), utc) != 0) {
+        char field[40];
+        snprintf (field, sizeof (field), "/%s", name);
+        schalt_call_fail (call, 400, "invalid", field,
+                          "%s must be a date and time from the year 1 on, as in RFC 3339", name);
+        return -1;
+    }
     char instant[32], ts_name[32];
     json_object_set_new (record, name, json_string (schalt_time_format_instant (*utc, instant)));
     snprintf (ts_name, sizeof (ts_name), "%s_ts", name);
@@ -116,9 +122,9 @@ s_event_create (schalt_call_t *call, void *service)
     json_t *body = schalt_call_body (call);
     json_t *event = json_object ();
     time_t start = 0, end = 0;
-    s_take_instant (body, "start", event, &start);
-    s_take_instant (body, "end", event, &end);
-    if (s_check_times (call, 1, start, 1, end) == 0) {
+    if (s_take_instant (call, body, "start", event, &start) >= 0 &&
+        s_take_instant (call, body, "end", event, &end) >= 0 &&
+        s_check_times (call, 1, start, 1, end) == 0) {
         char id[32];
         schalt_id_make ("evt", id, sizeof (id));
         json_object_set_new (event, "id", json_string (id));
@@ -150,11 +156,12 @@ s_event_list (schalt_call_t *call, void *service)
     json_t *ignored = json_object ();
     //  Without bounds: everything, from the epoch to far in the future
     time_t from = 0, to = (time_t)253402300799; //  9999-12-31T23:59:59Z
-    s_take_instant (body, "from", ignored, &from);
-    s_take_instant (body, "to", ignored, &to);
+    bool taken = s_take_instant (call, body, "from", ignored, &from) >= 0 &&
+                 s_take_instant (call, body, "to", ignored, &to) >= 0;
     json_decref (ignored);
-    scheduler_store_event_list (store, call, from, to,
-                                json_is_true (json_object_get (body, "include_cancelled")));
+    if (taken)
+        scheduler_store_event_list (store, call, from, to,
+                                    json_is_true (json_object_get (body, "include_cancelled")));
 }
 
 static void
@@ -166,9 +173,9 @@ s_event_update (schalt_call_t *call, void *service)
         return;
     json_t *changes = json_object ();
     time_t start = 0, end = 0;
-    int has_start = s_take_instant (body, "start", changes, &start);
-    int has_end = s_take_instant (body, "end", changes, &end);
-    if (s_check_times (call, has_start, start, has_end, end) == 0) {
+    int has_start = s_take_instant (call, body, "start", changes, &start);
+    int has_end = has_start < 0 ? -1 : s_take_instant (call, body, "end", changes, &end);
+    if (has_end >= 0 && s_check_times (call, has_start, start, has_end, end) == 0) {
         s_copy_strings (body, changes, s_event_strings);
         s_stamp (changes, "updated");
         char *text = s_dump (changes);
@@ -208,10 +215,10 @@ s_session_create (schalt_call_t *call, void *service)
     json_t *body = schalt_call_body (call);
     json_t *session = json_object ();
     time_t start = 0, end = 0;
-    s_take_instant (body, "start", session, &start);
-    s_take_instant (body, "end", session, &end);
     json_object_set_new (session, "topics", json_string ("[]"));
-    if (s_check_times (call, 1, start, 1, end) == 0 && s_take_topics (call, body, session) == 0) {
+    if (s_take_instant (call, body, "start", session, &start) >= 0 &&
+        s_take_instant (call, body, "end", session, &end) >= 0 &&
+        s_check_times (call, 1, start, 1, end) == 0 && s_take_topics (call, body, session) == 0) {
         char id[32];
         schalt_id_make ("ses", id, sizeof (id));
         const char *event_id = json_string_value (json_object_get (body, "event"));
@@ -255,9 +262,9 @@ s_session_update (schalt_call_t *call, void *service)
         return;
     json_t *changes = json_object ();
     time_t start = 0, end = 0;
-    int has_start = s_take_instant (body, "start", changes, &start);
-    int has_end = s_take_instant (body, "end", changes, &end);
-    if (s_check_times (call, has_start, start, has_end, end) == 0 &&
+    int has_start = s_take_instant (call, body, "start", changes, &start);
+    int has_end = has_start < 0 ? -1 : s_take_instant (call, body, "end", changes, &end);
+    if (has_end >= 0 && s_check_times (call, has_start, start, has_end, end) == 0 &&
         s_take_topics (call, body, changes) == 0) {
         s_copy_strings (body, changes, s_session_strings);
         json_t *capacity = json_object_get (body, "capacity");

@@ -215,6 +215,9 @@ class RegisterTest(RegistrationCase):
         self.assertEqual(listed["waitlist"], [waiting])
         self.assertEqual((listed["session"]["id"], listed["session"]["title"],
                           listed["session"]["capacity"]), (session["id"], "Medienkompetenz", 1))
+        # --id: one id a line, the seats first, then the waitlist
+        code, ids, err = self.schalt("--id", "registrations", "--session", session["id"])
+        self.assertEqual((code, ids), (0, "%s\n%s\n" % (confirmed["id"], waiting["id"])), err)
         # each registration as registration.get shows it, and its event (no personal data)
         for registration in (confirmed, waiting):
             reply = self.registry_request("registration.get", {"id": registration["id"]})
@@ -448,6 +451,16 @@ class RefusalTest(RegistrationCase):
 
 class FactsTest(RegistrationCase):
     """The registry learns what the scheduler changes."""
+
+    def test_facts_from_the_year_0000_are_refused_and_the_registry_stays_up(self):
+        session_id = made_up_id("ses")
+        reply = self.registry_request(
+            "session.facts",
+            facts(session_id, 1, "Nullzeit", "0000-01-01T10:00:00Z", "2099-01-01T11:00:00Z"),
+            "sf-%s-1" % session_id)
+        self.assertEqual((reply.status, reply.error.get("field")), (400, "/session/start"), reply)
+        self.assertEqual(self.registry_request("status", {}).status, 200)
+        self.assertEqual(self.redis.command("EXISTS", "registry:{%s}:session" % session_id), 0)
 
     def test_session_and_event_changes_reach_the_registry(self):
         session = self.open_session("Alter Titel", capacity=2, event_title="Fachtag Alt")

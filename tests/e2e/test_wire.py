@@ -96,6 +96,10 @@ class WireTest(harness.E2ETestCase):
                     "/start")
         self.refuse("event.create", event_body(start="2027-02-30T08:00:00Z"), 400, "invalid",
                     "/start")
+        # RFC 3339 allows the year 0000; we do not, and the daemon stays up
+        self.refuse("event.create", event_body(start="0000-01-01T08:00:00Z"), 400, "invalid",
+                    "/start")
+        self.refuse("event.list", {"from": "0000-01-01T00:00:00Z"}, 400, "invalid", "/from")
 
     def test_unknown_command(self):
         self.refuse("event.explode", {}, 400, "unknown_command", "envelope/command")
