@@ -30,7 +30,6 @@ static const char s_dead_script[] = "if redis.call('LREM', KEYS[1], 1, ARGV[1]) 
 typedef struct {
     char *key;
     size_t in_flight;
-    int64_t last_send; //  zclock_mono of the last send from it
     int64_t last_read; //  zclock_mono of the last read of its whole window
     int64_t paused;    //  no sends before this (after a 5xx)
 } box_t;
@@ -42,7 +41,6 @@ typedef struct {
     char id[SCHALT_ID_MAX + 1];
     int64_t sent_at;
     bool acknowledged; //  its removal is under way
-    bool seen;         //  found by the current read of the whole window
 } flight_t;
 
 struct _schalt_outbox_t {
@@ -135,12 +133,6 @@ schalt_outbox_destroy (schalt_outbox_t **self_p)
         free (self);
         *self_p = NULL;
     }
-}
-
-const char *
-schalt_outbox_peer (schalt_outbox_t *self)
-{
-    return self->peer;
 }
 
 zsock_t *
@@ -303,19 +295,46 @@ s_split_json (const char *raw, entry_t *entry)
     return text;
 }
 
-//  Sends one stored entry as a request. Returns 0, -1 if the peer cannot
-//  take it now, or -2 if the entry is not a message (moved to dead letters).
-static int
-s_send (schalt_outbox_t *self, const char *raw, entry_t *entry)
+//  One entry of a read, split once: ok is false for one that is not a message.
+typedef struct {
+    entry_t entry;
+    char *parsed; //  the body as s_split_json made it, or NULL
+    bool ok;
+} split_t;
+
+//  Splits every entry of a read (reply). The caller frees with s_splits_free.
+static split_t *
+s_splits_new (redisReply *reply)
 {
-    char *parsed = NULL;
-    if (!s_split_fast (raw, entry) && !(parsed = s_split_json (raw, entry)))
-        return -2;
+    split_t *splits =
+        (split_t *)zmalloc ((reply->elements ? reply->elements : 1) * sizeof (split_t));
+    assert (splits);
+    for (size_t index = 0; index < reply->elements; index++) {
+        split_t *split = &splits[index];
+        const char *raw = reply->element[index]->str;
+        split->ok = s_split_fast (raw, &split->entry) ||
+                    (split->parsed = s_split_json (raw, &split->entry)) != NULL;
+    }
+    return splits;
+}
+
+static void
+s_splits_free (split_t *splits, size_t count)
+{
+    for (size_t index = 0; index < count; index++)
+        free (splits[index].parsed);
+    free (splits);
+}
+
+//  Sends one entry as a request. Returns 0, -1 if the peer cannot take it
+//  now, or -2 if it is not a message.
+static int
+s_send (schalt_outbox_t *self, const entry_t *entry)
+{
     zmsg_t *msg =
         schalt_envelope_request_sized (entry->command, entry->id, entry->body, entry->body_size);
     int rc = msg ? (zmsg_send (&msg, self->dealer) == 0 ? 0 : -1) : -2;
     zmsg_destroy (&msg);
-    free (parsed);
     return rc;
 }
 
@@ -341,46 +360,30 @@ s_bury (schalt_outbox_t *self, box_t *box, const char *raw, const char *why)
     return rc;
 }
 
-//  The id of a stored entry, or "" if it has none that can be found cheaply.
+//  After a read of a box's whole window (its count entries, split): forgets
+//  each flight of the box whose entry is not there any more. The entries in
+//  flight are the head of the list, so every one still there was read; one
+//  that is gone was removed by a call whose reply was lost (Redis down
+//  after it ran).
 static void
-s_entry_id (const char *raw, char id[SCHALT_ID_MAX + 1])
+s_forget_gone (schalt_outbox_t *self, box_t *box, const split_t *splits, size_t count)
 {
-    entry_t entry;
-    char *parsed = NULL;
-    id[0] = 0;
-    if (s_split_fast (raw, &entry) || (parsed = s_split_json (raw, &entry)))
-        memcpy (id, entry.id, sizeof (entry.id));
-    free (parsed);
-}
-
-//  After a read of a box's whole window (reply): forgets each flight of the
-//  box whose entry is not there any more. The entries in flight are the
-//  head of the list, so every one still there was read; one that is gone
-//  was removed by a call whose reply was lost (Redis down after it ran).
-static void
-s_forget_gone (schalt_outbox_t *self, box_t *box, redisReply *reply)
-{
-    for (flight_t *flight = (flight_t *)zhashx_first (self->flights); flight;
-         flight = (flight_t *)zhashx_next (self->flights))
-        flight->seen = false;
-    for (size_t index = 0; index < reply->elements; index++) {
-        char known[SCHALT_ID_MAX + 1];
-        s_entry_id (reply->element[index]->str, known);
-        flight_t *flight = known[0] ? (flight_t *)zhashx_lookup (self->flights, known) : NULL;
-        if (flight)
-            flight->seen = true;
-    }
+    zhashx_t *read = zhashx_new (); //  the ids read, as keys
+    for (size_t index = 0; index < count; index++)
+        if (splits[index].ok)
+            zhashx_insert (read, splits[index].entry.id, (void *)"");
     zlist_t *gone = zlist_new ();
     zlist_autofree (gone); //  copies: deleting a flight frees its id
     for (flight_t *flight = (flight_t *)zhashx_first (self->flights); flight;
          flight = (flight_t *)zhashx_next (self->flights))
-        if (flight->box == box && !flight->seen)
+        if (flight->box == box && !zhashx_lookup (read, flight->id))
             zlist_append (gone, flight->id);
     for (char *id = (char *)zlist_first (gone); id; id = (char *)zlist_next (gone)) {
         box->in_flight--;
         zhashx_delete (self->flights, id);
     }
     zlist_destroy (&gone);
+    zhashx_destroy (&read);
 }
 
 //  Sends what is due from one box. Returns the number sent, or -1 if Redis
@@ -406,22 +409,22 @@ s_relay_box (schalt_outbox_t *self, box_t *box, int64_t now, bool *empty)
             freeReplyObject (reply);
         return -1;
     }
+    split_t *splits = s_splits_new (reply);
     if (whole) {
         box->last_read = now;
-        s_forget_gone (self, box, reply);
+        s_forget_gone (self, box, splits, reply->elements);
     }
     *empty = whole && reply->elements == 0;
     int sent = 0;
     for (size_t index = 0; index < reply->elements; index++) {
         const char *raw = reply->element[index]->str;
-        char known[SCHALT_ID_MAX + 1];
-        s_entry_id (raw, known);
-        flight_t *flight = known[0] ? (flight_t *)zhashx_lookup (self->flights, known) : NULL;
+        const entry_t *entry = &splits[index].entry;
+        flight_t *flight =
+            splits[index].ok ? (flight_t *)zhashx_lookup (self->flights, entry->id) : NULL;
         //  In flight and not overdue: wait for its acknowledgement
         if (flight && now - flight->sent_at < ACK_TIMEOUT)
             continue;
-        entry_t entry;
-        int rc = s_send (self, raw, &entry);
+        int rc = splits[index].ok ? s_send (self, entry) : -2;
         if (rc == -2) {
             s_bury (self, box, raw, "not a message");
             continue;
@@ -433,14 +436,14 @@ s_relay_box (schalt_outbox_t *self, box_t *box, int64_t now, bool *empty)
             assert (flight);
             flight->box = box;
             flight->raw = strdup (raw);
-            snprintf (flight->id, sizeof (flight->id), "%s", entry.id);
-            zhashx_insert (self->flights, entry.id, flight);
+            snprintf (flight->id, sizeof (flight->id), "%s", entry->id);
+            zhashx_insert (self->flights, entry->id, flight);
             box->in_flight++;
         }
         flight->sent_at = now;
-        box->last_send = now;
         sent++;
     }
+    s_splits_free (splits, reply->elements);
     freeReplyObject (reply);
     return sent;
 }
@@ -663,6 +666,24 @@ s_test_receive (schalt_outbox_t *outbox)
     return schalt_outbox_receive (outbox);
 }
 
+//  Pushes one entry, relays it, checks the request the peer gets (its id and
+//  body) and acknowledges it.
+static void
+s_test_deliver (schalt_redis_t *redis, schalt_outbox_t *outbox, zsock_t *peer, const char *key,
+                const char *entry, const char *id, const char *body)
+{
+    const char *push[] = {"RPUSH", key, entry};
+    s_test_integer (redis, 3, push);
+    schalt_outbox_touch (outbox, key);
+    assert (schalt_outbox_relay (outbox) == 1);
+    zframe_t *routing;
+    schalt_envelope_t *request = s_test_take (peer, &routing);
+    assert (streq (schalt_envelope_id (request), id));
+    assert (streq (schalt_envelope_text (request), body));
+    s_test_answer (peer, &routing, &request, 201);
+    assert (s_test_receive (outbox) == 1);
+}
+
 void
 schalt_outbox_test (bool verbose)
 {
@@ -739,33 +760,17 @@ schalt_outbox_test (bool verbose)
 
     //  An entry written by other means than the prelude (keys in another
     //  order, spaces) is sent all the same, its body intact
-    const char *odd[] = {
-        "RPUSH", key,
-        "{ \"command\": \"thing.put\", \"body\": {\"n\": [1, 2]}, \"id\": \"msg-odd\" }"};
-    s_test_integer (redis, 3, odd);
-    schalt_outbox_touch (outbox, key);
-    assert (schalt_outbox_relay (outbox) == 1);
-    zframe_t *odd_routing;
-    schalt_envelope_t *odd_request = s_test_take (peer, &odd_routing);
-    assert (streq (schalt_envelope_id (odd_request), "msg-odd"));
-    assert (streq (schalt_envelope_text (odd_request), "{\"n\":[1,2]}"));
-    s_test_answer (peer, &odd_routing, &odd_request, 201);
-    assert (s_test_receive (outbox) == 1);
+    s_test_deliver (
+        redis, outbox, peer, key,
+        "{ \"command\": \"thing.put\", \"body\": {\"n\": [1, 2]}, \"id\": \"msg-odd\" }", "msg-odd",
+        "{\"n\":[1,2]}");
     assert (s_test_integer (redis, 2, llen) == 0);
 
     //  A member after the body, and braces inside strings: the body intact
-    const char *late[] = {"RPUSH", key,
-                          "{\"id\":\"msg-late\",\"command\":\"thing.put\",\"body\":"
-                          "{\"t\":\"}{\\\"\"},\"x\":{}}"};
-    s_test_integer (redis, 3, late);
-    schalt_outbox_touch (outbox, key);
-    assert (schalt_outbox_relay (outbox) == 1);
-    zframe_t *late_routing;
-    schalt_envelope_t *late_request = s_test_take (peer, &late_routing);
-    assert (streq (schalt_envelope_id (late_request), "msg-late"));
-    assert (streq (schalt_envelope_text (late_request), "{\"t\":\"}{\\\"\"}"));
-    s_test_answer (peer, &late_routing, &late_request, 201);
-    assert (s_test_receive (outbox) == 1);
+    s_test_deliver (redis, outbox, peer, key,
+                    "{\"id\":\"msg-late\",\"command\":\"thing.put\",\"body\":"
+                    "{\"t\":\"}{\\\"\"},\"x\":{}}",
+                    "msg-late", "{\"t\":\"}{\\\"\"}");
 
     //  An entry that is no message at all goes to the dead letters at once
     const char *junk[] = {"RPUSH", key, "not a message"};

@@ -37,9 +37,6 @@ schalt_outbox_t *schalt_outbox_new (schalt_redis_t *redis, const char *sender, c
 //  Destroy; safe to call twice. Entries stay in Redis for the next start.
 void schalt_outbox_destroy (schalt_outbox_t **self_p);
 
-//  The peer's name, borrowed.
-const char *schalt_outbox_peer (schalt_outbox_t *self);
-
 //  The DEALER socket on which acknowledgements arrive; the owner's loop
 //  calls schalt_outbox_receive when it is readable.
 zsock_t *schalt_outbox_socket (schalt_outbox_t *self);

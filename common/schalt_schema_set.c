@@ -7,6 +7,7 @@
 */
 
 #include "schalt_schema_internal.h"
+#include "schalt_testutil.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -146,23 +147,16 @@ schalt_schema_set_size (schalt_schema_set_t *self)
 //  -------------------------------------------------------------------------
 //  Self test (called by schalt_schema_test)
 
-//  Writes text (with ' for ") to folder/name, making parent folders
+//  Writes text, with ' for ", to folder/name (schalt_test_write)
 static void
 s_test_write (const char *folder, const char *name, const char *text)
 {
-    char *path = zsys_sprintf ("%s/%s", folder, name);
-    for (char *slash = strchr (path + strlen (folder) + 1, '/'); slash;
-         slash = strchr (slash + 1, '/')) {
-        *slash = 0;
-        mkdir (path, 0700);
-        *slash = '/';
-    }
-    FILE *file = fopen (path, "w");
-    assert (file);
-    for (const char *p = text; *p; p++)
-        fputc (*p == '\'' ? '"' : *p, file);
-    fclose (file);
-    free (path);
+    char *json = strdup (text);
+    assert (json);
+    for (char *quote = strchr (json, '\''); quote; quote = strchr (quote, '\''))
+        *quote = '"';
+    schalt_test_write (folder, name, json);
+    free (json);
 }
 
 //  Loads schema sets from a temporary folder; asserts

@@ -614,9 +614,16 @@ schalt_server_outbox (schalt_server_t *self, const char *peer, size_t window)
 int
 schalt_server_scripts (schalt_server_t *self, const char *common, const schalt_script_t *scripts)
 {
+    return schalt_scripts_register (self->redis, common, scripts);
+}
+
+int
+schalt_scripts_register (schalt_redis_t *redis, const char *common, const schalt_script_t *scripts)
+{
     for (const schalt_script_t *script = scripts; script->name; script++) {
-        char *source = zsys_sprintf ("%s\n%s", common ? common : "", script->source);
-        int rc = schalt_server_script (self, script->name, source);
+        char *source =
+            zsys_sprintf ("%s\n%s\n%s", schalt_lua_prelude, common ? common : "", script->source);
+        int rc = schalt_redis_script (redis, script->name, source);
         zstr_free (&source);
         if (rc != 0)
             return -1;
@@ -848,18 +855,6 @@ s_test_code (schalt_envelope_t *reply)
     return code ? json_string_value (code) : "";
 }
 
-//  Writes text to dir/name.
-static void
-s_test_write (const char *dir, const char *name, const char *text)
-{
-    char *path = zsys_sprintf ("%s/%s", dir, name);
-    FILE *file = fopen (path, "w");
-    assert (file);
-    fputs (text, file);
-    fclose (file);
-    zstr_free (&path);
-}
-
 void
 schalt_server_test (bool verbose)
 {
@@ -874,11 +869,12 @@ schalt_server_test (bool verbose)
     assert (redis > 0);
     char *schemas = zsys_sprintf ("%s/schemas", dir);
     zsys_dir_create ("%s/request", schemas);
-    s_test_write (schemas, "request/thing.put.json",
-                  "{\"type\":\"object\",\"required\":[\"value\"],\"additionalProperties\":false,"
-                  "\"properties\":{\"value\":{\"type\":\"string\",\"maxLength\":10}}}");
-    s_test_write (schemas, "request/status.json",
-                  "{\"type\":\"object\",\"additionalProperties\":false}");
+    schalt_test_write (
+        schemas, "request/thing.put.json",
+        "{\"type\":\"object\",\"required\":[\"value\"],\"additionalProperties\":false,"
+        "\"properties\":{\"value\":{\"type\":\"string\",\"maxLength\":10}}}");
+    schalt_test_write (schemas, "request/status.json",
+                       "{\"type\":\"object\",\"additionalProperties\":false}");
 
     char port_text[16];
     snprintf (port_text, sizeof (port_text), "%d", port);

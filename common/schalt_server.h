@@ -96,6 +96,10 @@ typedef struct {
 int schalt_server_scripts (schalt_server_t *self, const char *common,
                            const schalt_script_t *scripts);
 
+//  The same for a connection of the daemon's own (a delivery loop's, say).
+int schalt_scripts_register (schalt_redis_t *redis, const char *common,
+                             const schalt_script_t *scripts);
+
 //  Add a reliable outbox to the peer (schalt_outbox), at the endpoint the
 //  configuration names for it (<peer>/endpoint): the server relays its
 //  entries on a timer and right after a script wrote to it, and shows its

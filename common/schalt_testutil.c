@@ -283,6 +283,28 @@ schalt_test_tempdir (const char *prefix)
 }
 
 //  --------------------------------------------------------------------------
+//  Write text to dir/name, making the folders in name; asserts it worked.
+
+void
+schalt_test_write (const char *dir, const char *name, const char *text)
+{
+    char *path = NULL;
+    int rc = asprintf (&path, "%s/%s", dir, name);
+    assert (rc != -1);
+    for (char *slash = strchr (path + strlen (dir) + 1, '/'); slash;
+         slash = strchr (slash + 1, '/')) {
+        *slash = 0;
+        mkdir (path, 0700);
+        *slash = '/';
+    }
+    FILE *file = fopen (path, "w");
+    assert (file);
+    fputs (text, file);
+    fclose (file);
+    free (path);
+}
+
+//  --------------------------------------------------------------------------
 //  Remove dir and everything below it; symlinks are removed, not followed.
 
 void

@@ -37,6 +37,10 @@ int schalt_test_redis_stop (pid_t pid, int signum);
 //  caller frees, or NULL on failure.
 char *schalt_test_tempdir (const char *prefix);
 
+//  Write text to the file dir/name, making the folders name has below dir.
+//  Asserts that it worked (for tests only).
+void schalt_test_write (const char *dir, const char *name, const char *text);
+
 //  Remove a folder and everything in it (does not follow symlinks).
 void schalt_test_rmtree (const char *dir);
 

@@ -38,7 +38,6 @@ typedef struct {
 typedef struct {
     notifier_delivery_t *owner;
     const notifier_settings_t *settings;
-    zsock_t *pipe;
     zloop_t *loop;
     schalt_redis_t *redis;
     zactor_t *mailer;
@@ -472,7 +471,7 @@ static void
 s_delivery_actor (zsock_t *pipe, void *argument)
 {
     notifier_delivery_t *owner = (notifier_delivery_t *)argument;
-    loop_t self = {.owner = owner, .settings = &owner->settings, .pipe = pipe};
+    loop_t self = {.owner = owner, .settings = &owner->settings};
     const notifier_settings_t *settings = self.settings;
     self.redis =
         schalt_redis_new (settings->redis_host, settings->redis_port, settings->redis_timeout);

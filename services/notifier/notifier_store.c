@@ -4,7 +4,6 @@
 #include <ctype.h>
 
 //  The scripts, embedded from lua/ at build time; the prelude from common/.
-extern const char schalt_lua_prelude[];
 extern const char notifier_lua_common[];
 extern const char notifier_lua_notice_send[], notifier_lua_notice_get[], notifier_lua_notice_list[],
     notifier_lua_claim[], notifier_lua_record[], notifier_lua_release[];
@@ -18,17 +17,14 @@ struct _notifier_store_t {
     schalt_server_t *server;
 };
 
-static const struct {
-    const char *name;
-    const char *source;
-} s_request_scripts[] = {{"notice_send", notifier_lua_notice_send},
-                         {"notice_get", notifier_lua_notice_get},
-                         {"notice_list", notifier_lua_notice_list},
-                         {NULL, NULL}},
-  s_delivery_scripts[] = {{"claim", notifier_lua_claim},
-                          {"record", notifier_lua_record},
-                          {"release", notifier_lua_release},
-                          {NULL, NULL}};
+static const schalt_script_t s_request_scripts[] = {{"notice_send", notifier_lua_notice_send},
+                                                    {"notice_get", notifier_lua_notice_get},
+                                                    {"notice_list", notifier_lua_notice_list},
+                                                    {NULL, NULL}},
+                             s_delivery_scripts[] = {{"claim", notifier_lua_claim},
+                                                     {"record", notifier_lua_record},
+                                                     {"release", notifier_lua_release},
+                                                     {NULL, NULL}};
 
 //  --------------------------------------------------------------------------
 //  Requests
@@ -39,16 +35,8 @@ notifier_store_new (schalt_server_t *server)
     notifier_store_t *self = (notifier_store_t *)zmalloc (sizeof (notifier_store_t));
     assert (self);
     self->server = server;
-    for (int index = 0; s_request_scripts[index].name; index++) {
-        char *source =
-            zsys_sprintf ("%s\n%s", notifier_lua_common, s_request_scripts[index].source);
-        int rc = schalt_server_script (server, s_request_scripts[index].name, source);
-        zstr_free (&source);
-        if (rc != 0) {
-            notifier_store_destroy (&self);
-            return NULL;
-        }
-    }
+    if (schalt_server_scripts (server, notifier_lua_common, s_request_scripts) != 0)
+        notifier_store_destroy (&self);
     return self;
 }
 
@@ -150,16 +138,7 @@ notifier_store_list (notifier_store_t *self, schalt_call_t *call, const char *st
 int
 notifier_store_delivery_scripts (schalt_redis_t *redis)
 {
-    //  The prelude too, for schalt.hash and schalt.encode
-    for (int index = 0; s_delivery_scripts[index].name; index++) {
-        char *source = zsys_sprintf ("%s\n%s\n%s", schalt_lua_prelude, notifier_lua_common,
-                                     s_delivery_scripts[index].source);
-        int rc = schalt_redis_script (redis, s_delivery_scripts[index].name, source);
-        zstr_free (&source);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
+    return schalt_scripts_register (redis, notifier_lua_common, s_delivery_scripts);
 }
 
 //  True if reply is an array of at least count elements.
@@ -268,14 +247,6 @@ s_record_args (const notifier_store_result_t *result, record_text_t *text, const
         result->reason, text->now,     text->now_iso, text->next,
         text->next_iso};
     memcpy (argv, values, sizeof (values));
-}
-
-int
-notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *result)
-{
-    int rc = -1;
-    notifier_store_record_many (redis, result, 1, &rc);
-    return rc;
 }
 
 //  Records up to RECORD_CHUNK results with one script call.

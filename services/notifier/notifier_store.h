@@ -93,14 +93,10 @@ typedef struct {
     int64_t next_ms; //  deferred: when it is due again
 } notifier_store_result_t;
 
-//  Records a result. Returns 1 if recorded, 0 if the notice is no longer in
-//  that claim (nothing changed), -1 if Redis failed (try again later).
-int notifier_store_record (schalt_redis_t *redis, const notifier_store_result_t *result);
-
 //  Records count results with one script call for each 64 (one round trip
-//  and one fsync under appendfsync always); rcs[i] is as
-//  notifier_store_record returns for results[i]. Returns 0, or -1 if Redis
-//  failed (then rcs says which got through: -1 for those that did not).
+//  and one fsync under appendfsync always). rcs[i] is 1 if results[i] was
+//  recorded, 0 if its notice is no longer in that claim (nothing changed),
+//  -1 if Redis failed (try again later). Returns 0, or -1 if any is -1.
 int notifier_store_record_many (schalt_redis_t *redis, const notifier_store_result_t *results,
                                 size_t count, int *rcs);
 

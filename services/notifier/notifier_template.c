@@ -284,18 +284,6 @@ notifier_template_render (const notifier_template_config_t *config,
 #define SCHALT_TEMPLATE_DIR "templates"
 #endif
 
-//  Writes text to folder/name.
-static void
-s_test_write (const char *folder, const char *name, const char *text)
-{
-    char *path = zsys_sprintf ("%s/%s", folder, name);
-    FILE *file = fopen (path, "wb");
-    assert (file);
-    fputs (text, file);
-    fclose (file);
-    zstr_free (&path);
-}
-
 //  Renders name/language with the variables (JSON); returns 0 or -1.
 static int
 s_test_render (const notifier_template_config_t *config, const char *name, const char *language,
@@ -380,9 +368,9 @@ notifier_template_test (bool verbose)
 
     //  Templates of our own: placeholders with spaces, bad files
     char *dir = schalt_test_tempdir ("notifier-template");
-    zsys_dir_create ("%s/de", dir);
     config.folder = dir;
-    s_test_write (dir, "de/t.txt", "Subject: Hallo {{ recipient_name }}\r\n\r\nText {{room}}\r\n");
+    schalt_test_write (dir, "de/t.txt",
+                       "Subject: Hallo {{ recipient_name }}\r\n\r\nText {{room}}\r\n");
     assert (s_test_render (&config, "t", "de", "{\"room\":\"B2\"}", &subject, &body, reason) == 0);
     assert (streq (subject, "Hallo Anna Muster"));
     assert (streq (body, "Text B2\n"));
@@ -391,23 +379,23 @@ notifier_template_test (bool verbose)
     assert (s_test_render (&config, "t", "de", "{}", &subject, &body, reason) == -1);
     assert (strstr (reason, "uses {{room}}, but the notice has no variable room"));
     assert (s_test_render (&config, "t", "de", "{\"room\":3}", &subject, &body, reason) == -1);
-    s_test_write (dir, "de/bad.txt", "Betreff: x\n\nText\n");
+    schalt_test_write (dir, "de/bad.txt", "Betreff: x\n\nText\n");
     assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
     assert (strstr (reason, "first line must be"));
-    s_test_write (dir, "de/bad.txt", "Subject: x {{Room}}\n\nText\n");
+    schalt_test_write (dir, "de/bad.txt", "Subject: x {{Room}}\n\nText\n");
     assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
     assert (strstr (reason, "malformed placeholder"));
-    s_test_write (dir, "de/bad.txt", "Subject: x\n\nText \x01\n");
+    schalt_test_write (dir, "de/bad.txt", "Subject: x\n\nText \x01\n");
     assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
     assert (strstr (reason, "not UTF-8"));
-    s_test_write (dir, "de/bad.txt", "Subject: \xC3\n\nText\n");
+    schalt_test_write (dir, "de/bad.txt", "Subject: \xC3\n\nText\n");
     assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
-    s_test_write (dir, "de/bad.txt", "Subject: {{position}}\n\nText\n");
+    schalt_test_write (dir, "de/bad.txt", "Subject: {{position}}\n\nText\n");
     assert (s_test_render (&config, "bad", "de", "{\"position\":\" \"}", &subject, &body, reason) ==
             -1);
     assert (strstr (reason, "empty subject"));
     //  An unclosed {{ is malformed, a lone } is text
-    s_test_write (dir, "de/bad.txt", "Subject: x {{room\n\nText }\n");
+    schalt_test_write (dir, "de/bad.txt", "Subject: x {{room\n\nText }\n");
     assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
     schalt_test_rmtree (dir);
     zstr_free (&dir);

@@ -11,13 +11,16 @@ function registry.prefix(session_id) return 'registry:{' .. session_id .. '}:' e
 local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'language', 'status',
     'created'}
 
--- A registration as clients see it, with its waitlist position if waitlisted.
-function registry.view(registration, prefix)
+-- A registration as clients see it, with its waitlist position if waitlisted
+-- (position, when the caller knows it, saves looking it up).
+function registry.view(registration, prefix, position)
     local view = {}
     for _, name in ipairs(registration_fields) do
         if registration[name] and registration[name] ~= '' then view[name] = registration[name] end
     end
-    if registration.status == 'waitlisted' then
+    if registration.status == 'waitlisted' and position then
+        view.position = position
+    elseif registration.status == 'waitlisted' then
         local rank = redis.call('ZRANK', prefix .. 'waitlist', registration.id)
         if rank then view.position = rank + 1 end
     end

@@ -11,9 +11,8 @@ local function list(name)
     for index, id in ipairs(redis.call('ZRANGE', prefix .. name, 0, -1)) do
         local registration = schalt.load(prefix .. 'registration:' .. id)
         if registration then
-            local view = registry.view(registration, prefix)
-            if name == 'waitlist' then view.position = index end
-            result[#result + 1] = view
+            result[#result + 1] = registry.view(registration, prefix,
+                name == 'waitlist' and index or nil)
         end
     end
     return result
