@@ -272,18 +272,25 @@ s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *re
     }
 }
 
+//  Reads the reply of the oldest queued call (waiting for it if need be)
+//  and answers it.
+static void
+s_answer_oldest (schalt_server_t *self)
+{
+    schalt_call_t *call = (schalt_call_t *)zlist_pop (self->queued);
+    redisReply *reply = schalt_redis_read (self->redis);
+    s_answer_from_script (self, call, reply);
+    if (reply)
+        freeReplyObject (reply);
+    s_call_destroy (&call);
+}
+
 //  Reads the reply of every queued call, in order, and answers it.
 static void
 s_flush_queued (schalt_server_t *self)
 {
-    schalt_call_t *call;
-    while ((call = (schalt_call_t *)zlist_pop (self->queued))) {
-        redisReply *reply = schalt_redis_read (self->redis);
-        s_answer_from_script (self, call, reply);
-        if (reply)
-            freeReplyObject (reply);
-        s_call_destroy (&call);
-    }
+    while (zlist_size (self->queued) > 0)
+        s_answer_oldest (self);
 }
 
 //  --------------------------------------------------------------------------
@@ -428,14 +435,8 @@ s_watch_redis (schalt_server_t *self)
 static void
 s_answer_ready (schalt_server_t *self)
 {
-    while (zlist_size (self->queued) > 0 && schalt_redis_ready (self->redis)) {
-        schalt_call_t *call = (schalt_call_t *)zlist_pop (self->queued);
-        redisReply *reply = schalt_redis_read (self->redis);
-        s_answer_from_script (self, call, reply);
-        if (reply)
-            freeReplyObject (reply);
-        s_call_destroy (&call);
-    }
+    while (zlist_size (self->queued) > 0 && schalt_redis_ready (self->redis))
+        s_answer_oldest (self);
     //  Requests first: a relay waits while requests wait on the ROUTER (the
     //  relay timer still runs it every RELAY_INTERVAL)
     if (self->relay_due && zlist_size (self->queued) == 0 &&
