@@ -521,6 +521,10 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
                      "registration-burst: redis-benchmark made %lld registrations in %d calls; "
                      "its figure is not used\n",
                      registered, count);
+            char errors[64] = "?";
+            bench_redis_info (redis, "total_error_replies", errors, sizeof (errors));
+            fprintf (stderr, "    redis error replies so far: %s; redis-benchmark said:\n", errors);
+            bench_tail (out, 3);
             rate = -1;
         }
     }
