@@ -18,6 +18,7 @@
 #include "schalt_schema.h"
 #include "schalt_server.h"
 #include "schalt_testutil.h"
+#include "schalt_text.h"
 #include "schalt_time.h"
 
 #endif

@@ -687,9 +687,12 @@ schalt_config_test (bool verbose)
                             "    retries = 3\n"
                             "    retries = 4\n"
                             "mailer\n"
-                            "    endpoint = tcp://*:7320\n");
+                            "    endpoint = tcp://*:7320\n"
+                            "notifier\n"
+                            "    from\n"
+                            "        name = Bildungsb\xfcro\n");
     errors = s_test_load (filename, &config, verbose);
-    assert (config == NULL && s_test_lines (errors) == 12);
+    assert (config == NULL && s_test_lines (errors) == 13);
     const char *expected[] = {
         ":2: schaltstelle/timezone: is not a time zone known to libical",
         ":3: schaltstelle/log_level: must be one of: error, warning, notice, info, debug\n",
@@ -702,8 +705,9 @@ schalt_config_test (bool verbose)
         ":12: scheduler/heartbeat: is a setting, not a section\n",
         ":14: scheduler/redis: is a section, it cannot have a value\n",
         ":17: cli/retries: is set more than once (first on line 16)\n",
-        ":18: mailer: unknown section; known here: schaltstelle, scheduler, registry, "
-        "notifier, cli\n"};
+        (":18: mailer: unknown section; known here: schaltstelle, scheduler, registry, "
+         "notifier, cli\n"),
+        ":22: notifier/from/name: must be valid UTF-8 (was the file saved as Latin-1?)\n"};
     for (size_t index = 0; index < sizeof expected / sizeof *expected; index++)
         s_test_expect (errors, "%s%s", filename, expected[index]);
     free (errors);

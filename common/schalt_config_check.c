@@ -8,6 +8,7 @@
 */
 
 #include "schalt_config_internal.h"
+#include "schalt_text.h"
 
 #include <czmq.h>
 #include <libical/ical.h>
@@ -111,6 +112,9 @@ schalt_config_check (const schalt_setting_t *setting, const char *value, long *i
         return "must not be empty";
     if (s_has_control (value))
         return "must not contain control characters";
+    //  Values go into e-mails, status replies and logs, all UTF-8
+    if (!schalt_text_utf8_valid (value, strlen (value)))
+        return "must be valid UTF-8 (was the file saved as Latin-1?)";
 
     switch (setting->type) {
         case SCHALT_SETTING_INTEGER: {

@@ -2,6 +2,7 @@
     See schalt_envelope.h for the rules; every frame is checked here, once.
 */
 #include "schalt_envelope.h"
+#include "schalt_text.h"
 
 #include <stdarg.h>
 
@@ -292,8 +293,14 @@ schalt_error_set (schalt_error_t *error, int status, const char *code, const cha
 char *
 schalt_error_json (const schalt_error_t *error)
 {
-    json_t *body = json_pack ("{s:{s:s, s:s, s:s}}", "error", "code", error->code, "message",
-                              error->message, "field", error->field);
+    //  A message or field may quote a request and may have been cut inside a
+    //  character by its buffer: made valid UTF-8 here, so the pack cannot fail
+    schalt_error_t clean = *error;
+    schalt_text_utf8_repair (clean.code);
+    schalt_text_utf8_repair (clean.message);
+    schalt_text_utf8_repair (clean.field);
+    json_t *body = json_pack ("{s:{s:s, s:s, s:s}}", "error", "code", clean.code, "message",
+                              clean.message, "field", clean.field);
     assert (body);
     char *text = json_dumps (body, JSON_COMPACT);
     json_decref (body);

@@ -273,6 +273,21 @@ s_split_fast (const char *raw, entry_t *entry)
     return true;
 }
 
+//  For tests: s_split_fast under a public name (see schalt_outbox.h).
+bool
+schalt_outbox_split_entry (const char *raw, char *id, char *command, const char **body,
+                           size_t *body_size)
+{
+    entry_t entry;
+    if (!s_split_fast (raw, &entry))
+        return false;
+    memcpy (id, entry.id, sizeof (entry.id));
+    memcpy (command, entry.command, sizeof (entry.command));
+    *body = entry.body;
+    *body_size = entry.body_size;
+    return true;
+}
+
 //  Splits any other entry by parsing it. Returns the body text to free, or
 //  NULL if the entry is not a message.
 static char *
@@ -598,9 +613,15 @@ void
 schalt_outbox_status (schalt_outbox_t *self, json_t *object)
 {
     //  The lists known from touches and the last SCAN (at start, then each
-    //  minute): a status request must not walk the whole keyspace
+    //  minute): a status request must not walk the whole keyspace. Until the
+    //  first SCAN, the lists left from before a restart are not known yet:
+    //  that SCAN runs now, so status tells what the outbox holds from the
+    //  first answer on; if Redis is down, the depth is unknown (null).
+    if (self->next_scan == 0 && schalt_redis_connected (self->redis) && s_scan (self) == 0)
+        self->next_scan = zclock_mono () + SCAN_INTERVAL;
+    bool counted = self->next_scan != 0 && schalt_redis_connected (self->redis);
     long long depth = 0;
-    if (schalt_redis_connected (self->redis))
+    if (counted)
         for (box_t *box = (box_t *)zhashx_first (self->boxes); box;
              box = (box_t *)zhashx_next (self->boxes)) {
             const char *argv[] = {"LLEN", box->key};
@@ -611,7 +632,8 @@ schalt_outbox_status (schalt_outbox_t *self, json_t *object)
                 freeReplyObject (reply);
         }
     json_object_set_new (object, self->peer,
-                         json_pack ("{s:I, s:I, s:I, s:I}", "depth", (json_int_t)depth, "in_flight",
+                         json_pack ("{s:o, s:I, s:I, s:I}", "depth",
+                                    counted ? json_integer (depth) : json_null (), "in_flight",
                                     (json_int_t)zhashx_size (self->flights), "delivered",
                                     (json_int_t)self->delivered, "dead", (json_int_t)self->dead));
 }
@@ -715,6 +737,12 @@ schalt_outbox_test (bool verbose)
     assert (schalt_outbox_owns (outbox, key));
     assert (!schalt_outbox_owns (outbox, "test:{a}:outbox:other"));
     assert (!schalt_outbox_owns (outbox, "else:{a}:outbox:peer"));
+
+    //  Right after a start, before any relay, status knows what is waiting
+    json_t *early = json_object ();
+    schalt_outbox_status (outbox, early);
+    assert (json_integer_value (json_object_get (json_object_get (early, "peer"), "depth")) == 3);
+    json_decref (early);
 
     //  Found by SCAN (as after a restart), sent in order
     size_t sent = 0;

@@ -18,6 +18,7 @@
 */
 #include "schalt_redis.h"
 #include "schalt_log.h"
+#include "schalt_text.h"
 #include "schalt_testutil.h"
 
 #include <czmq.h>
@@ -179,6 +180,7 @@ static void
 s_mark_down (schalt_redis_t *self, const char *error)
 {
     snprintf (self->last_error, sizeof self->last_error, "%s", error);
+    schalt_text_utf8_repair (self->last_error); //  shown in status, as JSON
     if (self->logged != S_STATE_DOWN)
         schalt_log_warning ("redis: down host=%s port=%d error=%s", self->host, self->port,
                             self->last_error);

@@ -178,12 +178,153 @@ s_keyword_bound (schema_node_t *node, json_t *value, schema_ctx_t *ctx, int arg)
     return 0;
 }
 
+//  How large a pattern may be: its length, and the parts glibc's regcomp
+//  expands it to (a repetition copies what it repeats: a{10} is ten a's, and
+//  nested repetitions multiply, so a short pattern can take gigabytes).
+#define PATTERN_LENGTH_MAX 1024
+#define PATTERN_PARTS_MAX 10000
+
+static size_t s_pattern_alternatives (const char **cursor, const char *end, int depth);
+
+//  At most PATTERN_PARTS_MAX + 1, so that sums and products cannot overflow.
+static size_t
+s_pattern_cap (size_t parts)
+{
+    return parts > PATTERN_PARTS_MAX ? PATTERN_PARTS_MAX + 1 : parts;
+}
+
+//  Reads a decimal count at *cursor (advancing it); -1 if there is none.
+static long
+s_pattern_count (const char **cursor, const char *end)
+{
+    long count = -1;
+    while (*cursor < end && **cursor >= '0' && **cursor <= '9') {
+        count = (count < 0 ? 0 : count) * 10 + (**cursor - '0');
+        if (count > 100000)
+            count = 100000;
+        (*cursor)++;
+    }
+    return count;
+}
+
+//  The parts of one atom at *cursor: a group, a bracket expression, an
+//  escaped or a plain character. Advances the cursor past it.
+static size_t
+s_pattern_atom (const char **cursor, const char *end, int depth)
+{
+    char first = *(*cursor)++;
+    if (first == '\\') {
+        if (*cursor < end)
+            (*cursor)++;
+        return 1;
+    }
+    if (first == '(') {
+        size_t inner = s_pattern_alternatives (cursor, end, depth + 1);
+        if (*cursor < end && **cursor == ')')
+            (*cursor)++;
+        return s_pattern_cap (inner + 1);
+    }
+    if (first == '[') {
+        //  To the closing ], which may come first (after ^) as a member, and
+        //  past [:class:], [=x=] and [.x.]
+        if (*cursor < end && **cursor == '^')
+            (*cursor)++;
+        if (*cursor < end && **cursor == ']')
+            (*cursor)++;
+        while (*cursor < end && **cursor != ']') {
+            if (**cursor == '[' && *cursor + 1 < end && strchr (":=.", (*cursor)[1])) {
+                char kind = (*cursor)[1];
+                *cursor += 2;
+                while (*cursor + 1 < end && !((*cursor)[0] == kind && (*cursor)[1] == ']'))
+                    (*cursor)++;
+                *cursor += *cursor + 1 < end ? 2 : end - *cursor;
+            } else
+                (*cursor)++;
+        }
+        if (*cursor < end)
+            (*cursor)++;
+    }
+    return 1;
+}
+
+//  The parts of the alternatives at *cursor, up to a ')' or the end, as
+//  regcomp expands them. A syntax error is left to regcomp to report.
+static size_t
+s_pattern_alternatives (const char **cursor, const char *end, int depth)
+{
+    size_t total = 0;
+    if (depth > 100)
+        return PATTERN_PARTS_MAX + 1;
+    while (*cursor < end && **cursor != ')') {
+        if (**cursor == '|') {
+            (*cursor)++;
+            total = s_pattern_cap (total + 1);
+            continue;
+        }
+        size_t piece = s_pattern_atom (cursor, end, depth);
+        while (*cursor < end) {
+            char quantifier = **cursor;
+            if (quantifier == '*' || quantifier == '?')
+                piece = piece + 1;
+            else if (quantifier == '+')
+                piece = 2 * piece + 1; //  x+ is x x*
+            else if (quantifier == '{') {
+                const char *at = *cursor + 1;
+                long low = s_pattern_count (&at, end), high = low;
+                if (low < 0)
+                    break;
+                if (at < end && *at == ',') {
+                    at++;
+                    high = s_pattern_count (&at, end);
+                    if (high < 0)
+                        high = low + 1; //  x{m,} is m copies and a star
+                }
+                if (at >= end || *at != '}')
+                    break;
+                *cursor = at;
+                piece = piece * (size_t)(high > low ? high : low) + 1;
+            } else
+                break;
+            (*cursor)++;
+            piece = s_pattern_cap (piece);
+        }
+        total = s_pattern_cap (total + piece);
+    }
+    return total;
+}
+
+//  True if the pattern is small enough to compile: at most
+//  PATTERN_LENGTH_MAX octets that expand to at most PATTERN_PARTS_MAX parts.
+static bool
+s_pattern_small (const char *pattern)
+{
+    size_t length = strlen (pattern);
+    if (length > PATTERN_LENGTH_MAX)
+        return false;
+    const char *cursor = pattern, *end = pattern + length;
+    size_t parts = 0;
+    //  A ')' without its '(' ends the alternatives: go on after it
+    while (cursor < end) {
+        parts = s_pattern_cap (parts + s_pattern_alternatives (&cursor, end, 0));
+        if (cursor < end)
+            cursor++;
+    }
+    return parts <= PATTERN_PARTS_MAX;
+}
+
 static int
 s_keyword_pattern (schema_node_t *node, json_t *value, schema_ctx_t *ctx, int arg)
 {
     (void)arg;
     if (!json_is_string (value) || strlen (json_string_value (value)) != json_string_length (value))
         return schalt_schema_fail (ctx, "must be a regular expression");
+    //  Checked before regcomp, which has no limit of its own
+    if (!s_pattern_small (json_string_value (value)))
+        return schalt_schema_fail (ctx,
+                                   "is too large to compile: '%.80s' is longer than %d octets or "
+                                   "its repetitions expand to more than %d parts",
+                                   json_string_value (value), PATTERN_LENGTH_MAX,
+                                   PATTERN_PARTS_MAX);
     locale_t previous = uselocale (ctx->locale);
     int rc = regcomp (&node->pattern, json_string_value (value), REG_EXTENDED | REG_NOSUB);
     uselocale (previous);
@@ -525,6 +666,10 @@ static const struct {
     {"{'type':['string','string']}", "/type", "must be a type name"},
     {"{'type':[]}", "/type", "must be a type name"},
     {"{'pattern':'('}", "/pattern", "is not a POSIX extended regular expression"},
+    {"{'pattern':'a++++++++++++++++++++{10}'}", "/pattern", "is too large to compile"},
+    {"{'pattern':'((a{100}){100}){100}'}", "/pattern", "is too large to compile"},
+    {"{'pattern':'[a{]{1000}x{1000}(b|c){9000}'}", "/pattern", "is too large to compile"},
+    {"{'pattern':'(a{32767}'}", "/pattern", "is too large to compile"},
     {"{'required':['a','a']}", "/required", "must be an array of distinct strings"},
     {"{'enum':1}", "/enum", "must be an array"},
     {"{'minimum':'1'}", "/minimum", "must be a number"},
@@ -649,8 +794,8 @@ schalt_schema_test (bool verbose)
     schalt_schema_t *schema = schalt_schema_new (line, NULL);
     assert (schema);
     const char *texts[] = {"Ida\xc2\x85Klein", "Ida\xc2\x9bKlein",
-                           "Übergang \xc2\xa0"
-                           "A"};
+                           ("Übergang \xc2\xa0"
+                            "A")};
     const bool valid[] = {false, false, true};
     for (int index = 0; index < 3; index++) {
         json_t *text = json_string (texts[index]);

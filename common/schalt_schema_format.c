@@ -81,7 +81,8 @@ schalt_schema_is_email (const char *text, size_t length)
     size_t labels = 0, label = 0; //  label count, current label length
     for (const char *p = at + 1; p <= text + length; p++) {
         if (p == text + length || *p == '.') {
-            if (label == 0 || label > 63 || p[-1] == '-' || p[-label] == '-')
+            //  (p - label: the label's first character; p[-label] would negate a size_t)
+            if (label == 0 || label > 63 || p[-1] == '-' || *(p - label) == '-')
                 return false;
             labels++;
             label = 0;
@@ -125,6 +126,7 @@ static const char *s_date_times[] = {"2024-02-29T10:00:00Z",
 static const char *s_emails[] = {"joe.bloggs@example.com",
                                  "te~st@sub.example-1.org",
                                  "a+b@x.co",
+                                 "a@b.cd",
                                  NULL,
                                  "2962",
                                  "a@b",

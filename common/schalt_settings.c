@@ -38,8 +38,8 @@ const schalt_setting_t schalt_settings[] = {
      .fallback = "262144",
      .min = 1024,
      .max = 16777216,
-     .help = "largest request a daemon accepts, in bytes (ZMQ_MAXMSGSIZE); "
-             "a bigger one disconnects that peer"},
+     .help = "largest request a daemon accepts, in bytes, its four frames together; "
+             "a bigger one, or one of more frames, disconnects that peer"},
     {.path = "schaltstelle/request_ttl",
      .type = SCHALT_SETTING_INTEGER,
      .fallback = "604800",

@@ -9,6 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+//  The first and last instants RFC 3339 can write: 0001-01-01T00:00:00Z
+//  and 9999-12-31T23:59:59Z, in UTC seconds
+#define S_FIRST_INSTANT ((time_t)-62135596800LL)
+#define S_LAST_INSTANT ((time_t)253402300799LL)
+
 //  Reads exactly `digits` decimal digits at text; returns the value or -1.
 static int
 s_number (const char *text, int digits)
@@ -88,16 +93,27 @@ schalt_time_parse_instant (const char *text, time_t *utc)
         offset = (hours * 60L + minutes) * 60L * (*rest == '-' ? -1 : 1);
     } else
         return -1;
-    *utc = timegm (&fields) - offset;
+    //  RFC 3339 has four-digit years: an offset may not carry the instant
+    //  itself outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, or its
+    //  UTC form could not be written (nor read back)
+    time_t instant = timegm (&fields) - offset;
+    if (instant < S_FIRST_INSTANT || instant > S_LAST_INSTANT)
+        return -1;
+    *utc = instant;
     return 0;
 }
 
 char *
 schalt_time_format_instant (time_t utc, char buffer[32])
 {
+    //  Not strftime's %Y: it drops the leading zeros of years before 1000
+    //  (an instant parsed here always has four; the wider buffer keeps any other whole)
     struct tm fields;
     gmtime_r (&utc, &fields);
-    strftime (buffer, 32, "%Y-%m-%dT%H:%M:%SZ", &fields);
+    char text[96];
+    snprintf (text, sizeof (text), "%04d-%02d-%02dT%02d:%02d:%02dZ", fields.tm_year + 1900,
+              fields.tm_mon + 1, fields.tm_mday, fields.tm_hour, fields.tm_min, fields.tm_sec);
+    snprintf (buffer, 32, "%.31s", text);
     return buffer;
 }
 
@@ -174,6 +190,32 @@ schalt_time_test (bool verbose)
     assert (schalt_time_parse_instant ("2027-03-13T24:00:00Z", &utc) == -1);
     assert (schalt_time_parse_instant ("2027-03-13T08:00:00+1:00", &utc) == -1);
     assert (schalt_time_parse_instant ("2027-03-13T08:00:00Zjunk", &utc) == -1);
+
+    //  Every year from 0001 on comes back as it went in, with four digits,
+    //  and reads back as the same instant
+    for (int year = 1; year <= 9999; year++) {
+        const char *forms[] = {"%04d-01-01T00:00:00Z", "%04d-12-31T23:59:59Z",
+                               "%04d-06-15T12:30:00+02:00"};
+        for (size_t form = 0; form < sizeof forms / sizeof forms[0]; form++) {
+            char text[40], again[32];
+            time_t back;
+            snprintf (text, sizeof (text), forms[form], year);
+            assert (schalt_time_parse_instant (text, &utc) == 0);
+            schalt_time_format_instant (utc, again);
+            assert (strlen (again) == 20);
+            assert (form == 2 || streq (again, text));
+            assert (schalt_time_parse_instant (again, &back) == 0 && back == utc);
+        }
+    }
+    assert (schalt_time_parse_instant ("0999-01-01T00:00:00Z", &utc) == 0);
+    assert (streq (schalt_time_format_instant (utc, buffer), "0999-01-01T00:00:00Z"));
+    assert (schalt_time_parse_instant ("0001-01-01T00:00:00Z", &utc) == 0 &&
+            utc == S_FIRST_INSTANT);
+    assert (schalt_time_parse_instant ("9999-12-31T23:59:59Z", &utc) == 0 && utc == S_LAST_INSTANT);
+    //  An offset that carries the instant outside the four-digit years
+    assert (schalt_time_parse_instant ("0001-01-01T00:30:00+01:00", &utc) == -1);
+    assert (schalt_time_parse_instant ("9999-12-31T23:30:00-01:00", &utc) == -1);
+    assert (schalt_time_parse_instant ("0000-06-01T00:00:00Z", &utc) == -1);
 
     //  Wall-clock times in Berlin: winter (+1), summer (+2)
     const char *berlin = "Europe/Berlin";

@@ -673,13 +673,38 @@ s_run_command (cli_t *cli, const command_t *command)
 //  --------------------------------------------------------------------------
 //  status and logs
 
+//  Writes what a daemon's outboxes hold as "notifier 15" (messages not yet
+//  acknowledged, per peer), "notifier ?" while it cannot count (Redis down),
+//  or "-" for a daemon without one. Returns buffer.
+static char *
+s_outbox_text (json_t *outboxes, char *buffer, size_t size)
+{
+    snprintf (buffer, size, "-");
+    const char *peer;
+    json_t *outbox;
+    size_t used = 0;
+    json_object_foreach (outboxes, peer, outbox)
+    {
+        json_t *depth = json_object_get (outbox, "depth");
+        char count[24] = "?";
+        if (json_is_integer (depth))
+            snprintf (count, sizeof (count), "%lld", (long long)json_integer_value (depth));
+        int written =
+            snprintf (buffer + used, size - used, "%s%s %s", used ? ", " : "", peer, count);
+        if (written < 0 || (size_t)written >= size - used)
+            break;
+        used += (size_t)written;
+    }
+    return buffer;
+}
+
 static int
 s_status (cli_t *cli)
 {
     json_t *all = json_array ();
-    cli_table_t *table = cli_table_new (7);
-    const char *header[] = {"SERVICE",  "STATE",  "UPTIME",    "REDIS",
-                            "REQUESTS", "ERRORS", "LAST ERROR"};
+    cli_table_t *table = cli_table_new (8);
+    const char *header[] = {"SERVICE",  "STATE",  "UPTIME", "REDIS",
+                            "REQUESTS", "ERRORS", "OUTBOX", "LAST ERROR"};
     cli_table_row (table, header);
     int rc = CLI_DONE;
     for (const char **service = s_services; *service; service++) {
@@ -689,7 +714,7 @@ s_status (cli_t *cli)
             endpoint, "status", empty, schalt_config_integer (cli->config, "cli/timeout"), 1, true);
         json_decref (empty);
         if (!reply || schalt_envelope_status (reply) != 200) {
-            const char *row[] = {*service, "no answer", "", "", "", "", endpoint};
+            const char *row[] = {*service, "no answer", "", "", "", "", "", endpoint};
             cli_table_row (table, row);
             json_array_append_new (
                 all, json_pack ("{s:s, s:s}", "service", *service, "state", "no answer"));
@@ -713,6 +738,8 @@ s_status (cli_t *cli)
                   (long long)json_integer_value (json_object_get (requests, "total")));
         snprintf (errors, sizeof (errors), "%lld",
                   (long long)json_integer_value (json_object_get (requests, "server_errors")));
+        char outboxes[160];
+        s_outbox_text (json_object_get (status, "outboxes"), outboxes, sizeof (outboxes));
         const char *row[] = {
             *service,
             "running",
@@ -720,6 +747,7 @@ s_status (cli_t *cli)
             redis_text,
             total,
             errors,
+            outboxes,
             json_is_object (last) ? json_string_value (json_object_get (last, "message")) : ""};
         cli_table_row (table, row);
         json_array_append (all, status);

@@ -76,7 +76,7 @@ s_one_line (const char *text)
     for (const unsigned char *byte = (const unsigned char *)text; *byte; byte++)
         if (*byte < 0x20 || *byte == 0x7F)
             return false;
-    return notifier_mail_utf8_valid (text, strlen (text));
+    return schalt_text_utf8_valid (text, strlen (text));
 }
 
 //  Fills settings from the configuration. Returns 0, or -1 after logging

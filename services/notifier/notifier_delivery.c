@@ -76,6 +76,7 @@ s_note (loop_t *self, const char *state, const char *error)
         char instant[32];
         snprintf (stats->last_error, sizeof (stats->last_error), "%s %s",
                   schalt_time_format_instant (time (NULL), instant), error);
+        schalt_text_utf8_repair (stats->last_error); //  status packs it into JSON
     }
     stats->in_flight = zhashx_size (self->in_flight);
     pthread_mutex_unlock (&stats->lock);
@@ -163,8 +164,13 @@ s_record_pending (loop_t *self)
             if (rc == 0)
                 schalt_log_warning ("notice: result not recorded, claimed again meanwhile id=%s",
                                     pending->id);
-            else
+            else {
+                if (rc == 2)
+                    schalt_log_info ("notice: result was recorded already id=%s (redis applied "
+                                     "it, then the connection failed before its answer)",
+                                     pending->id);
                 s_count (self, pending->state);
+            }
             zlist_remove (self->pending, pending);
             s_pending_destroy (&pending);
         }
@@ -181,11 +187,15 @@ s_decide (loop_t *self, json_t *claim, const char *outcome, int code, const char
     int64_t now = zclock_time ();
     const char *id = json_string_value (json_object_get (claim, "id"));
     int attempt = (int)json_integer_value (json_object_get (claim, "attempts")) + 1;
-    char instant[32];
+    //  The mailer sends the relay's text as one line of valid UTF-8 already;
+    //  made sure of here too, where it goes into JSON, so no reply can fail the pack
+    char instant[32], line[sizeof (((notifier_smtp_message_t *)0)->reply)];
+    snprintf (line, sizeof (line), "%s", reply);
+    schalt_text_utf8_repair (line);
     json_t *record = json_pack ("{s:s, s:s, s:i, s:s}", "time",
                                 schalt_time_format_instant ((time_t)(now / 1000), instant),
-                                "result", outcome, "smtp", code, "reply", reply);
-    assert (record);
+                                "result", outcome, "smtp", code, "reply", line);
+    assert (record); //  every value is ours or valid UTF-8 now
     if (streq (outcome, "sent")) {
         schalt_log_info ("notice: sent id=%s attempt=%d smtp=%d", id, attempt, code);
         s_pending_add (self, claim, "sent", record, "", now, 0);

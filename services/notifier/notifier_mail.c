@@ -23,32 +23,6 @@
 //  --------------------------------------------------------------------------
 //  Checks of text
 
-bool
-notifier_mail_utf8_valid (const char *text, size_t size)
-{
-    const unsigned char *byte = (const unsigned char *)text;
-    size_t at = 0;
-    while (at < size) {
-        unsigned char lead = byte[at];
-        size_t length = lead < 0x80                    ? 1
-                        : lead >= 0xC2 && lead <= 0xDF ? 2
-                        : (lead & 0xF0) == 0xE0        ? 3
-                        : lead >= 0xF0 && lead <= 0xF4 ? 4
-                                                       : 0;
-        if (length == 0 || at + length > size)
-            return false;
-        for (size_t index = 1; index < length; index++)
-            if ((byte[at + index] & 0xC0) != 0x80)
-                return false;
-        //  Overlong three- and four-byte forms, surrogates, beyond U+10FFFF
-        if ((lead == 0xE0 && byte[at + 1] < 0xA0) || (lead == 0xED && byte[at + 1] > 0x9F) ||
-            (lead == 0xF0 && byte[at + 1] < 0x90) || (lead == 0xF4 && byte[at + 1] > 0x8F))
-            return false;
-        at += length;
-    }
-    return true;
-}
-
 //  True if text holds a control character (C0, DEL) anywhere.
 static bool
 s_has_control (const char *text)
@@ -435,7 +409,7 @@ s_body (writer_t *writer, const char *text)
 static int
 s_check_text (const char *what, const char *text, char *reason, size_t size)
 {
-    if (!text || !notifier_mail_utf8_valid (text, strlen (text))) {
+    if (!text || !schalt_text_utf8_valid (text, strlen (text))) {
         snprintf (reason, size, "the %s is not UTF-8 text", what);
         return -1;
     }
@@ -462,8 +436,8 @@ notifier_mail_render (const notifier_mail_sender_t *sender, const notifier_mail_
     if (s_check_text ("sender name", sender->name, reason, size) ||
         s_check_text ("recipient name", mail->to_name, reason, size))
         return NULL;
-    if (!mail->subject || !notifier_mail_utf8_valid (mail->subject, strlen (mail->subject)) ||
-        !mail->body || !notifier_mail_utf8_valid (mail->body, strlen (mail->body))) {
+    if (!mail->subject || !schalt_text_utf8_valid (mail->subject, strlen (mail->subject)) ||
+        !mail->body || !schalt_text_utf8_valid (mail->body, strlen (mail->body))) {
         snprintf (reason, size, "the subject or the text is not UTF-8");
         return NULL;
     }
@@ -667,10 +641,10 @@ notifier_mail_test (bool verbose)
     assert (!notifier_mail_address_valid ("anna@example.org\r\nBcc: x@y.org"));
     assert (!notifier_mail_address_valid ("anna@-example.org"));
     assert (!notifier_mail_address_valid ("ännä@example.org"));
-    assert (notifier_mail_utf8_valid ("Grüße €", strlen ("Grüße €")));
-    assert (!notifier_mail_utf8_valid ("\xC3", 1));
-    assert (!notifier_mail_utf8_valid ("\xC0\xAF", 2));
-    assert (!notifier_mail_utf8_valid ("\xED\xA0\x80", 3));
+    assert (schalt_text_utf8_valid ("Grüße €", strlen ("Grüße €")));
+    assert (!schalt_text_utf8_valid ("\xC3", 1));
+    assert (!schalt_text_utf8_valid ("\xC0\xAF", 2));
+    assert (!schalt_text_utf8_valid ("\xED\xA0\x80", 3));
 
     //  Message-IDs: the same for every attempt, any request id made safe
     char *message_id = notifier_mail_message_id ("ntc-7k3m9q2xbd", "bildungsbuero@example.org");

@@ -50,9 +50,6 @@ char *notifier_mail_render (const notifier_mail_sender_t *sender, const notifier
 //  name after it.
 bool notifier_mail_address_valid (const char *address);
 
-//  True if text is valid UTF-8 (no overlong forms, no surrogates).
-bool notifier_mail_utf8_valid (const char *text, size_t size);
-
 //  The Message-ID of a notice: "<id@domain>" with domain that of the
 //  sender address. An id character that a Message-ID cannot hold (':', a
 //  misplaced '.') is written as =XX, which no request id contains, so two

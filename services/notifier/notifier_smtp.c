@@ -53,23 +53,14 @@ notifier_smtp_outcome_name (notifier_outcome_t outcome)
     return outcome == NOTIFIER_SENT ? "sent" : outcome == NOTIFIER_FAILED ? "failed" : "deferred";
 }
 
-//  Copies a relay's text as one line: line breaks and other control
-//  characters become spaces, and the ends are trimmed.
+//  Copies a relay's text as one line of valid UTF-8 (schalt_text_line): a
+//  relay may answer in Latin-1 or send any octet, and the text is stored
+//  as JSON, shown and logged.
 static void
 s_copy_reply (char *target, size_t size, const char *text)
 {
-    size_t length = 0;
-    for (const unsigned char *byte = (const unsigned char *)(text ? text : "");
-         *byte && length + 1 < size; byte++) {
-        bool space = *byte < 0x20 || *byte == 0x7F || *byte == ' ';
-        if (!space)
-            target[length++] = (char)*byte;
-        else if (length > 0 && target[length - 1] != ' ')
-            target[length++] = ' ';
-    }
-    while (length > 0 && target[length - 1] == ' ')
-        length--;
-    target[length] = 0;
+    text = text ? text : "";
+    schalt_text_line (target, size, text, strlen (text));
 }
 
 //  Reads one message's outcome from libesmtp: the first step of MAIL FROM,

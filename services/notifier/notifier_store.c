@@ -265,11 +265,12 @@ s_record_chunk (schalt_redis_t *redis, const notifier_store_result_t *results, s
     redisReply *reply =
         schalt_redis_eval (redis, "record", 1, keys, (int)(count * RECORD_ARGS), argv, NULL);
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == count) {
-        for (size_t index = 0; index < count; index++)
-            rcs[index] = reply->element[index]->type == REDIS_REPLY_INTEGER &&
-                                 reply->element[index]->integer == 1
-                             ? 1
+        for (size_t index = 0; index < count; index++) {
+            redisReply *rc = reply->element[index];
+            rcs[index] = rc->type == REDIS_REPLY_INTEGER && (rc->integer == 1 || rc->integer == 2)
+                             ? (int)rc->integer
                              : 0;
+        }
     } else if (reply && reply->type == REDIS_REPLY_ERROR) {
         //  A script error is a bug, not an outage: trying again would fail the
         //  same way. Results it did not reach stay 'sending' and are claimed
@@ -307,4 +308,108 @@ notifier_store_release (schalt_redis_t *redis, const char *token)
     if (reply)
         freeReplyObject (reply);
     return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test: the delivery scripts against a real redis-server
+
+//  Runs one command given as words; asserts that Redis answered.
+static void
+s_test_command (schalt_redis_t *redis, int argc, const char **argv)
+{
+    redisReply *reply = schalt_redis_command (redis, argc, argv, NULL);
+    assert (reply && reply->type != REDIS_REPLY_ERROR);
+    freeReplyObject (reply);
+}
+
+//  Stores notice id, queued and due at due_ms, as notice.send does.
+static void
+s_test_queue (schalt_redis_t *redis, const char *id, const char *due_ms)
+{
+    char key[KEY_MAX];
+    snprintf (key, KEY_MAX, PREFIX "notice:%s", id);
+    const char *hset[] = {
+        "HSET",         key,  "id",         id,       "template",   "t",
+        "language",     "de", "name",       "Anna",   "email",      "anna@example.org",
+        "variables",    "{}", "state",      "queued", "created",    "x",
+        "updated",      "x",  "created_ms", due_ms,   "updated_ms", due_ms,
+        "next_attempt", "x",  "reason",     "",       "attempts",   "[]",
+        "deferrals",    "0"};
+    s_test_command (redis, sizeof hset / sizeof *hset, hset);
+    const char *due[] = {"ZADD", PREFIX "due", due_ms, id};
+    s_test_command (redis, 4, due);
+    const char *queued[] = {"ZADD", PREFIX "state:queued", due_ms, id};
+    s_test_command (redis, 4, queued);
+}
+
+//  Claims one notice as token at now_ms; returns its id (freed by the
+//  caller), or NULL if none was claimed. Sets *token_out to its claim token.
+static char *
+s_test_claim_one (schalt_redis_t *redis, const char *token, int64_t now_ms, char *claim_token)
+{
+    json_t *claimed = notifier_store_claim (redis, token, now_ms, 1);
+    assert (claimed && !json_is_true (json_object_get (claimed, "standby")));
+    json_t *notice = json_array_get (json_object_get (claimed, "notices"), 0);
+    char *id = notice ? strdup (json_string_value (json_object_get (notice, "id"))) : NULL;
+    if (notice)
+        snprintf (claim_token, 24, "%s", json_string_value (json_object_get (notice, "token")));
+    json_decref (claimed);
+    return id;
+}
+
+void
+notifier_store_test (bool verbose)
+{
+    printf (" * notifier_store: ");
+    if (verbose)
+        printf ("\n");
+    char *dir = schalt_test_tempdir ("schalt-notifier-store");
+    int port = schalt_test_free_port ();
+    pid_t server = schalt_test_redis_start (port, dir);
+    assert (server > 0);
+    schalt_redis_t *redis = schalt_redis_new ("127.0.0.1", port, 2000);
+    assert (schalt_redis_connected (redis));
+    assert (notifier_store_delivery_scripts (redis) == 0);
+    char token[24];
+
+    //  A result recorded, then recorded again (Redis applied the first call
+    //  but its answer was lost): the second says so, and changes nothing
+    s_test_queue (redis, "ntc-a", "1000");
+    char *id = s_test_claim_one (redis, "notifier-1", 2000, token);
+    assert (id && streq (id, "ntc-a"));
+    notifier_store_result_t sent = {"ntc-a", token, "sent", "{\"result\":\"sent\"}", "", 2100, 0};
+    int rc = -1;
+    assert (notifier_store_record_many (redis, &sent, 1, &rc) == 0 && rc == 1);
+    assert (notifier_store_record_many (redis, &sent, 1, &rc) == 0 && rc == 2);
+    const char *attempts[] = {"HGET", PREFIX "notice:ntc-a", "attempts"};
+    redisReply *reply = schalt_redis_command (redis, 3, attempts, NULL);
+    assert (reply && reply->type == REDIS_REPLY_STRING);
+    assert (streq (reply->str, "[{\"result\":\"sent\"}]")); //  one attempt, not two
+    freeReplyObject (reply);
+    //  A result of an older claim than the notice's last is still refused
+    notifier_store_result_t stale = {"ntc-a", "1", "failed", NULL, "", 2200, 0};
+    assert (notifier_store_record_many (redis, &stale, 1, &rc) == 0 && rc == 0);
+    zstr_free (&id);
+
+    //  A notifier dies with a notice claimed; one is queued after it; the next
+    //  notifier takes over: the interrupted one keeps its place and goes first
+    s_test_queue (redis, "ntc-b", "5000");
+    id = s_test_claim_one (redis, "notifier-1", 6000, token);
+    assert (id && streq (id, "ntc-b"));
+    zstr_free (&id);
+    s_test_queue (redis, "ntc-c", "7000");
+    const char *expire[] = {"DEL", PREFIX "lock"}; //  as when its lock runs out
+    s_test_command (redis, 2, expire);
+    id = s_test_claim_one (redis, "notifier-2", 8000, token);
+    assert (id && streq (id, "ntc-b"));
+    zstr_free (&id);
+    id = s_test_claim_one (redis, "notifier-2", 8100, token);
+    assert (id && streq (id, "ntc-c"));
+    zstr_free (&id);
+
+    schalt_redis_destroy (&redis);
+    schalt_test_redis_stop (server, SIGTERM);
+    schalt_test_rmtree (dir);
+    zstr_free (&dir);
+    printf ("OK\n");
 }

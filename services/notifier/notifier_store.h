@@ -6,8 +6,11 @@
     one notifier delivering each):
       notifier:{notices}:notice:<id>        hash: a notice: template, language,
                                             recipient, variables (JSON), state,
-                                            attempts (JSON), times (forever, for
-                                            now: erasure comes with the registry's
+                                            attempts (JSON), times, when it was
+                                            due as last claimed (due_ms), the claim
+                                            token of its last recorded result
+                                            (recorded_token) (forever, for now:
+                                            erasure comes with the registry's
                                             "forget this person")
       notifier:{notices}:request:<req-id>   hash: digest, status, body of a
                                             state-changing request's reply
@@ -95,12 +98,17 @@ typedef struct {
 
 //  Records count results with one script call for each 64 (one round trip
 //  and one fsync under appendfsync always). rcs[i] is 1 if results[i] was
-//  recorded, 0 if its notice is no longer in that claim (nothing changed),
-//  -1 if Redis failed (try again later). Returns 0, or -1 if any is -1.
+//  recorded, 2 if it had been recorded already (by an earlier call whose
+//  reply was lost), 0 if its notice is no longer in that claim (nothing
+//  changed), -1 if Redis failed (try again later). Returns 0, or -1 if any
+//  is -1.
 int notifier_store_record_many (schalt_redis_t *redis, const notifier_store_result_t *results,
                                 size_t count, int *rcs);
 
 //  Frees the lock if this token holds it. Returns 0, or -1 if Redis failed.
 int notifier_store_release (schalt_redis_t *redis, const char *token);
+
+//  Self test of the delivery scripts against a real redis-server.
+void notifier_store_test (bool verbose);
 
 #endif

@@ -64,7 +64,7 @@ s_read (const char *path, context_t *context)
     text[size] = 0;
     //  Lines may end in CRLF (an editor on Windows); anything else is refused
     size_t length = 0;
-    bool clean = notifier_mail_utf8_valid (text, size);
+    bool clean = schalt_text_utf8_valid (text, size);
     for (size_t index = 0; clean && index < size; index++) {
         unsigned char c = (unsigned char)text[index];
         if (c == '\r' && text[index + 1] == '\n')
@@ -129,7 +129,11 @@ s_long_date (struct icaltimetype wall, const char *language, char *buffer, size_
     static const char *months_en[] = {"January",   "February", "March",    "April",
                                       "May",       "June",     "July",     "August",
                                       "September", "October",  "November", "December"};
-    int day = icaltime_day_of_week (wall) - 1; //  libical: 1 is Sunday
+    //  The weekday from timegm (0 is Sunday): the date is Gregorian, and
+    //  icaltime_day_of_week counts in the Julian calendar before 1582
+    struct tm fields = {.tm_year = wall.year - 1900, .tm_mon = wall.month - 1, .tm_mday = wall.day};
+    timegm (&fields);
+    int day = fields.tm_wday;
     if (streq (language, "en"))
         snprintf (buffer, size, "%s, %d %s %d", days_en[day], wall.day, months_en[wall.month - 1],
                   wall.year);

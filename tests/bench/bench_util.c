@@ -463,18 +463,25 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
     }
     freeReplyObject (reply);
 
-    //  The arguments the registry passes; __rand_int__ makes each call's keys new
-    char now[24], created[32], request_key[128];
+    //  The arguments the registry passes; __rand_int__ makes each call's keys
+    //  new. redis-benchmark seeds its random numbers with time(NULL) ^ getpid(),
+    //  so a run started a second and a pid after the last often draws the very
+    //  same numbers: every call would then be a replay of the last run's and
+    //  register nobody. So each run's keys carry the run's number too.
+    static unsigned run = 0;
+    run++;
+    char now[24], created[32], request_key[128], notice[64];
     snprintf (now, sizeof (now), "%lld", (long long)time (NULL));
     schalt_time_format_instant (time (NULL), created);
-    snprintf (request_key, sizeof (request_key), "registry:{%s}:request:rb-__rand_int__", tag);
+    snprintf (request_key, sizeof (request_key), "registry:{%s}:request:rb%u-__rand_int__", tag,
+              run);
     char *registration = zsys_sprintf (
-        "{\"id\":\"reg-rbench0000-__rand_int__\",\"session\":\"%s\",\"name\":\"Person "
-        "__rand_int__\",\"email\":\"person-__rand_int__@example.org\",\"institution\":\"\","
+        "{\"id\":\"reg-rbench0000-%u-__rand_int__\",\"session\":\"%s\",\"name\":\"Person "
+        "__rand_int__\",\"email\":\"person-%u-__rand_int__@example.org\",\"institution\":\"\","
         "\"language\":\"de\",\"created\":\"%s\"}",
-        tag, created);
+        run, tag, run, created);
     const char *digest = "0123456789abcdef0123456789abcdef01234567";
-    const char *notice = "ntc-rbench0000-__rand_int__-registered";
+    snprintf (notice, sizeof (notice), "ntc-rbench0000-%u-__rand_int__-registered", run);
 
     //  One call by hand first: the script must do all its work (201), not stop early
     reply = redisCommand (redis, "EVALSHA %s 2 %s %s %s 604800 %s %s %s", sha, request_key,

@@ -60,6 +60,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("SCHALT_SOURCE") or os.path.normpath(os.path.join(HERE, "..", ".."))
 BIN = os.environ.get("SCHALT_BIN") or os.path.join(SOURCE, "build", "bin")
 SCHEMAS = os.path.join(SOURCE, "schemas")
+# True when the daemons under test are the sanitizer build (tests/CMakeLists.txt
+# says so), whose allocator keeps freed memory in quarantine on purpose
+SANITIZED = os.environ.get("SCHALT_SANITIZED") == "1"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 PROTOCOL = b"SCHALT/1"

@@ -15,6 +15,12 @@
                  to say goodbye after it took every message)
     anything else 250.
   It can be stopped and started again on the same port (a relay that is down).
+- RawRelay: a small SMTP server on a raw socket, for what aiosmtpd cannot
+  say: replies that are not UTF-8 (a relay answering in Latin-1, or with any
+  octet 0x80-0xff and NUL). It answers RCPT TO by the recipient's local part:
+    latin...  550, in Latin-1, over two lines ("Empf\\xe4nger unbekannt")
+    bytes...  451 with every octet 0x80-0xff, a NUL and more text after it
+    anything else 250, and the data is kept.
 - Notifier: a schalt-notifier on free loopback ports, configured only by
   environment variables, pointed at a RedisServer and a MailServer, ready
   when it answers `status`, stopped by its pid (SIGTERM, or SIGKILL for a crash).
@@ -102,6 +108,95 @@ class MailServer(harness.MailSink):
     def sessions_of(self, mid):
         """The SMTP sessions (ids) in which messages with Message-ID mid came."""
         return [mail.session for mail in self.received() if mail.message_id == mid]
+
+
+class RawRelay:
+    """An SMTP server on a raw socket in a thread of this process, one session
+    at a time, whose replies are bytes as the test chooses (see the module's
+    docstring). It keeps the data of every message it accepts, in order."""
+
+    LATIN1 = b"550-5.1.1 Empf\xe4nger unbekannt\r\n550 5.1.1 Pr\xfcfen Sie die Adresse\r\n"
+    OCTETS = b"451 4.0.0 " + bytes(range(0x80, 0x100)) + b"\x00after the NUL\r\n"
+
+    def __init__(self):
+        self.port = harness.free_port()
+        self.lock = threading.Lock()
+        self.messages = []
+        self.listener = None
+        self.thread = None
+
+    def start(self):
+        import socket
+
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(8)
+        self.listener.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        if self.thread:
+            self.running = False
+            self.thread.join(5)
+            self.listener.close()
+            self.thread = None
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)
+
+    def _serve(self):
+        while self.running:
+            try:
+                peer, _ = self.listener.accept()
+            except OSError:
+                continue
+            with peer:
+                peer.settimeout(10)
+                try:
+                    self._session(peer)
+                except OSError:
+                    pass
+
+    def _session(self, peer):
+        reader = peer.makefile("rb")
+        peer.sendall(b"220 raw.example ESMTP\r\n")
+        while True:
+            line = reader.readline()
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                peer.sendall(b"250-raw.example\r\n250 8BITMIME\r\n")
+            elif verb in (b"HELO", b"MAIL", b"RSET", b"NOOP"):
+                peer.sendall(b"250 OK\r\n")
+            elif verb == b"RCPT":
+                local = line.split(b"<", 1)[-1].split(b"@", 1)[0].lower()
+                if local.startswith(b"latin"):
+                    peer.sendall(self.LATIN1)
+                elif local.startswith(b"bytes"):
+                    peer.sendall(self.OCTETS)
+                else:
+                    peer.sendall(b"250 OK\r\n")
+            elif verb == b"DATA":
+                peer.sendall(b"354 go ahead\r\n")
+                data = []
+                for part in iter(reader.readline, b""):
+                    if part == b".\r\n":
+                        break
+                    data.append(part)
+                with self.lock:
+                    self.messages.append(b"".join(data))
+                peer.sendall(b"250 2.0.0 kept\r\n")
+            elif verb == b"QUIT":
+                peer.sendall(b"221 bye\r\n")
+                return
+            else:
+                peer.sendall(b"502 5.5.2 what?\r\n")
 
 
 class Notifier:

@@ -218,7 +218,11 @@ class RegistryKillTest(FaultCase):
 
         self.registry.kill()
         self.registry.start()
+        # From its first answer on, status tells what the outbox holds (the
+        # lists left from before the restart are counted before it answers)
         self.assertEqual(self.outbox_depth("registry", "notifier"), 15)
+        code, out, err = self.schalt("status", SCHALT_CLI_TIMEOUT=1000)
+        self.assertIn("notifier 15", harness.status_rows(out)["rows"]["registry"], out)
         self.assertEqual(self.redis.command("LLEN", outbox), 15)
         # what was registered is there, and served
         listed = self.registry_list(session["id"])

@@ -21,7 +21,7 @@ import unittest
 import zmq
 
 import harness
-from notifier_support import MailServer, Notifier, parse
+from notifier_support import MailServer, Notifier, RawRelay, parse
 
 DOMAIN = "pulheim.example"  # of the configured sender address
 WAIT = 30.0  # seconds a notice may take to reach its final state
@@ -51,6 +51,7 @@ class NotifierCase(unittest.TestCase):
     """One Redis, one SMTP server and one notifier per class."""
 
     NOTIFIER_ENV = {}
+    MAIL_SERVER = MailServer  # the relay the notifier sends to
 
     @classmethod
     def setUpClass(cls):
@@ -59,7 +60,7 @@ class NotifierCase(unittest.TestCase):
         cls.redis = harness.RedisServer(cls.workdir)
         cls.addClassCleanup(cls.redis.stop)
         cls.redis.start()
-        cls.mail = MailServer().start()
+        cls.mail = cls.MAIL_SERVER().start()
         cls.addClassCleanup(cls.mail.stop)
         cls.context = zmq.Context()
         cls.addClassCleanup(cls.context.term)
@@ -372,6 +373,48 @@ class GiveUpTest(NotifierCase):
         self.assertIn("given up", failed["reason"])
         self.assertNotIn("next_attempt", failed)
         self.assert_no_more_mail(notice_id, 0)
+
+
+class RelayTextTest(NotifierCase):
+    """A relay's reply is text from outside: in Latin-1, or any octet at all.
+    It is stored, shown and logged as valid UTF-8, and the notifier keeps
+    delivering (it used to stop on an assert, and again after every restart)."""
+
+    MAIL_SERVER = RawRelay
+
+    def assertServes(self):
+        self.assertIsNone(self.notifier.proc.poll(), self.notifier.log_text())
+        self.assertEqual(self.request("status", {}).status, 200)
+
+    def test_latin1_refusal_is_recorded_readably(self):
+        notice_id = self.send(notice("latin@example.org"))
+        failed = self.wait_state(notice_id, {"failed"})
+        attempt = failed["attempts"][0]
+        self.assertEqual((attempt["result"], attempt["smtp"]), ("failed", 550))
+        # The octet that is not UTF-8 is shown as what it was
+        self.assertIn("Empf\\xe4nger unbekannt", attempt["reply"])
+        self.assertIn("Pr\\xfcfen Sie die Adresse", attempt["reply"])
+        self.assertServes()
+        # and the next e-mail goes out as usual
+        after = self.send(notice("after.latin@example.org"))
+        self.wait_state(after, {"sent"})
+
+    def test_any_octet_and_nul_in_a_reply_keep_the_notifier_running(self):
+        notice_id = self.send(notice("bytes@example.org"))
+        deferred = self.wait_state(notice_id, {"deferred"})
+        reply = deferred["attempts"][0]["reply"]
+        self.assertEqual(deferred["attempts"][0]["smtp"], 451)
+        # Each octet as \xNN, in order, cut (the reply is kept to a line) after
+        # a whole one; nothing of the NUL or past it
+        self.assertRegex(reply, r"^4\.0\.0 \\x80\\x81\\x82(\\x[89a-f][0-9a-f])+$")
+        self.assertNotIn("after the NUL", reply)
+        self.assertTrue(all(ord(c) >= 0x20 and not 0x7f <= ord(c) <= 0x9f for c in reply), reply)
+        # A restart meets the same reply again on the retry: still no crash
+        self.notifier.kill()
+        self.notifier.start(self.context)
+        harness.wait_until(lambda: len(self.get(notice_id)["attempts"]) >= 2, WAIT, interval=0.2)
+        self.assertGreaterEqual(len(self.get(notice_id)["attempts"]), 2, self.notifier.log_text())
+        self.assertServes()
 
 
 class CrashTest(NotifierCase):

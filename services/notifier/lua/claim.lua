@@ -5,8 +5,10 @@
 --
 -- Only the notifier holding the lock delivers. Taking the lock over (at the
 -- first start, or once a crashed notifier's lock has expired) makes every
--- notice it left in 'sending' due at once: it may have been sent already
--- (the e-mail goes out again, with the same Message-ID), or not.
+-- notice it left in 'sending' due again at the time it was due when it was
+-- claimed (due_ms), so that it keeps its place ahead of what was queued
+-- since: it may have been sent already (the e-mail goes out again, with the
+-- same Message-ID), or not.
 -- A claimed notice is 'sending' and due again after the lease, so that it
 -- is retried even if its result is never recorded.
 --
@@ -24,13 +26,16 @@ local took_over = 0
 if not owner then
     took_over = 1
     for _, id in ipairs(redis.call('ZRANGE', notifier.state_key('sending'), 0, -1)) do
-        redis.call('ZADD', KEYS[1], now, id)
+        local due = tonumber(redis.call('HGET', notifier.notice_key(id), 'due_ms')) or now
+        redis.call('ZADD', KEYS[1], math.min(due, now), id)
     end
 end
 local result = {0, took_over, ''}
 local batch = tonumber(ARGV[3])
 if batch > 0 then
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, batch)) do
+    local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, batch)
+    for at = 1, #due, 2 do
+        local id, due_ms = due[at], due[at + 1]
         local key = notifier.notice_key(id)
         local found = redis.call('HMGET', key, 'state', 'template', 'language', 'name', 'email',
             'variables', 'attempts', 'deferrals', 'created_ms')
@@ -53,7 +58,7 @@ if batch > 0 then
             local resend = notice.state == 'sending'
             notifier.move(notice, 'sending', ARGV[1])
             redis.call('HSET', key, 'state', 'sending', 'updated', ARGV[2], 'updated_ms', ARGV[1],
-                'sending_since', ARGV[1], 'next_attempt', '')
+                'sending_since', ARGV[1], 'due_ms', due_ms, 'next_attempt', '')
             redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), id)
             result[#result + 1] = {notice.id, notice.template, notice.language, notice.name,
                 notice.email, notice.variables, notice.attempts, notice.deferrals,

@@ -4,12 +4,17 @@
 -- (sent, deferred or failed), the attempt as JSON ('' if no attempt was
 -- made), the reason ('' for none), now (ms), now (RFC 3339), and when a
 -- deferred notice is due again (ms, RFC 3339).
--- Returns for each result 1 if recorded, 0 if the notice is not in that
--- claim any more (then nothing changed for it).
+-- Returns for each result 1 if recorded, 2 if this very result was recorded
+-- already (an earlier call was applied, but its reply was lost when Redis
+-- or the connection failed), 0 if the notice is not in that claim any more
+-- (then nothing changed for it).
 local function record(id, token, state, attempt, reason, now_ms, now_iso, next_ms, next_iso)
     local key = notifier.notice_key(id)
     local found = redis.call('HMGET', key, 'state', 'sending_since', 'attempts', 'deferrals',
-        'email')
+        'email', 'recorded_token')
+    if found[6] == token and found[2] ~= token then
+        return 2
+    end
     -- Not in this claim any more, or not a whole notice (a script error here
     -- would leave the rest of the batch unrecorded)
     if found[1] ~= 'sending' or found[2] ~= token or not found[3] or not found[5] then
@@ -29,7 +34,8 @@ local function record(id, token, state, attempt, reason, now_ms, now_iso, next_m
     -- sending_since '' matches no token: a late second record changes nothing
     redis.call('HSET', key, 'state', state, 'updated', now_iso, 'updated_ms', now_ms,
         'attempts', attempts, 'reason', reason, 'deferrals', deferrals,
-        'next_attempt', state == 'deferred' and next_iso or '', 'sending_since', '')
+        'next_attempt', state == 'deferred' and next_iso or '', 'sending_since', '',
+        'recorded_token', token)
     if state == 'deferred' then
         redis.call('ZADD', KEYS[1], next_ms, id)
     else
