@@ -113,6 +113,22 @@ s_parse_body (schalt_envelope_t *self, zframe_t *frame, schalt_error_t *error)
 //  --------------------------------------------------------------------------
 //  Decoding
 
+//  The first four frames of msg, NULL for those it does not have (czmq's
+//  zmsg_next starts again at the first frame once it has returned NULL, so
+//  it is not called again after that).
+static void
+s_first_frames (zmsg_t *msg, zframe_t **first, zframe_t **second, zframe_t **third,
+                zframe_t **fourth)
+{
+    zframe_t **frames[] = {first, second, third, fourth};
+    zframe_t *frame = zmsg_first (msg);
+    for (size_t index = 0; index < 4; index++) {
+        *frames[index] = frame;
+        if (frame)
+            frame = zmsg_next (msg);
+    }
+}
+
 schalt_envelope_t *
 schalt_envelope_decode_request (zmsg_t **msg_p, schalt_error_t *error,
                                 char reply_id[SCHALT_ID_MAX + 1])
@@ -125,13 +141,12 @@ schalt_envelope_decode_request (zmsg_t **msg_p, schalt_error_t *error,
     schalt_envelope_t *self = (schalt_envelope_t *)zmalloc (sizeof (schalt_envelope_t));
     assert (self);
     size_t frames = zmsg_size (msg);
-    zframe_t *protocol = zmsg_first (msg);
-    zframe_t *command = zmsg_next (msg);
-    zframe_t *id = zmsg_next (msg);
-    zframe_t *body = zmsg_next (msg);
+    zframe_t *protocol, *command, *id, *body;
+    s_first_frames (msg, &protocol, &command, &id, &body);
 
     //  The id first, so that even a bad request gets an answer it can match
-    if (id && s_copy_id (id, self->id) == 0)
+    bool has_id = id && s_copy_id (id, self->id) == 0;
+    if (has_id)
         strcpy (reply_id, self->id);
 
     if (frames != 4)
@@ -145,7 +160,7 @@ schalt_envelope_decode_request (zmsg_t **msg_p, schalt_error_t *error,
         schalt_error_set (error, 400, "bad_command", "envelope/command",
                           "the command must be noun.verb in lowercase, at most %d characters",
                           SCHALT_COMMAND_MAX);
-    else if (strcmp (reply_id, "-") == 0)
+    else if (!has_id)
         schalt_error_set (error, 400, "bad_id", "envelope/id",
                           "the request id must be 1 to %d characters of A-Z a-z 0-9 . _ : -",
                           SCHALT_ID_MAX);
@@ -169,10 +184,8 @@ schalt_envelope_decode_reply (zmsg_t **msg_p, schalt_error_t *error)
 
     schalt_envelope_t *self = (schalt_envelope_t *)zmalloc (sizeof (schalt_envelope_t));
     assert (self);
-    zframe_t *protocol = zmsg_first (msg);
-    zframe_t *status = zmsg_next (msg);
-    zframe_t *id = zmsg_next (msg);
-    zframe_t *body = zmsg_next (msg);
+    zframe_t *protocol, *status, *id, *body;
+    s_first_frames (msg, &protocol, &status, &id, &body);
     char digits[4] = {0};
     if (status && zframe_size (status) == 3)
         memcpy (digits, zframe_data (status), 3);
@@ -373,6 +386,13 @@ schalt_envelope_test (bool verbose)
     assert (streq (s_request_code (5, extra, NULL, reply_id), "bad_envelope"));
     assert (streq (reply_id, "r1"));
     assert (streq (s_request_code (3, extra, NULL, reply_id), "bad_envelope"));
+    //  One frame: no id to answer with (czmq's zmsg_next would wrap to the first frame)
+    const char *alone[] = {"SCSCHALT"};
+    assert (streq (s_request_code (1, alone, NULL, reply_id), "bad_envelope"));
+    assert (streq (reply_id, "-"));
+    //  "-" is a valid request id like any other (found by tests/fuzz)
+    const char *dash[] = {"SCHALT/1", "status", "-", "{}"};
+    assert (streq (s_request_code (4, dash, NULL, reply_id), ""));
     const char *protocol[] = {"SCHALT/2", "event.get", "r1", "{}"};
     assert (streq (s_request_code (4, protocol, NULL, reply_id), "bad_protocol"));
     const char *command[] = {"SCHALT/1", "Event.Get", "r1", "{}"};
