@@ -9,6 +9,7 @@
 #include "schalt_time.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -46,16 +47,21 @@ struct _schalt_server_t {
     char last_error_time[32];
 };
 
+#define CALL_ARGS_MAX 40 //  arguments a prepare function may add
+
 struct _schalt_call_t {
     schalt_server_t *server;
     zframe_t *routing; //  the peer's identity
     schalt_envelope_t *envelope;
+    char *canonical; //  the body, keys sorted, ASCII: digested, and the script's ARGV[4]
     char digest[41];
     char ttl[24];
     char now[24];
+    char *args[CALL_ARGS_MAX]; //  what prepare added, from ARGV[5] on
+    int nargs;
 };
 
-static const schalt_command_t s_status_command = {"status", NULL};
+static const schalt_command_t s_status_command = {"status", NULL, SCHALT_READS, NULL};
 
 //  --------------------------------------------------------------------------
 //  Answering
@@ -133,6 +139,9 @@ s_call_destroy (schalt_call_t **self_p)
     if (self) {
         zframe_destroy (&self->routing);
         schalt_envelope_destroy (&self->envelope);
+        free (self->canonical);
+        for (int index = 0; index < self->nargs; index++)
+            free (self->args[index]);
         free (self);
         *self_p = NULL;
     }
@@ -185,52 +194,58 @@ schalt_call_body (schalt_call_t *self)
     return schalt_envelope_body (self->envelope);
 }
 
-int
-schalt_call_prelude_args (schalt_call_t *self, const char **args)
+void
+schalt_call_arg (schalt_call_t *self, const char *text)
 {
-    //  The digest covers the command and the body in a canonical form, so a
-    //  retry that only reorders keys is still the same request.
-    if (!self->digest[0]) {
-        char *canonical =
-            json_dumps (schalt_call_body (self), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-        zdigest_t *digest = zdigest_new ();
-        zdigest_update (digest, (const byte *)schalt_call_command (self),
-                        strlen (schalt_call_command (self)));
-        zdigest_update (digest, (const byte *)"\n", 1);
-        zdigest_update (digest, (const byte *)canonical, strlen (canonical));
-        snprintf (self->digest, sizeof (self->digest), "%s", zdigest_string (digest));
-        zdigest_destroy (&digest);
-        free (canonical);
-        snprintf (self->ttl, sizeof (self->ttl), "%ld", self->server->request_ttl);
-        snprintf (self->now, sizeof (self->now), "%lld", (long long)time (NULL));
-    }
-    args[0] = self->digest;
-    args[1] = self->ttl;
-    args[2] = self->now;
-    return 3;
+    assert (self->nargs < CALL_ARGS_MAX);
+    self->args[self->nargs] = strdup (text);
+    assert (self->args[self->nargs]);
+    self->nargs++;
 }
 
-void
-schalt_call_change (schalt_call_t *self, const char *script, const char *request_key, int nkeys,
-                    const char **keys, int nargs, const char **args)
+//  Makes the arguments every script receives first: ARGV[1] the digest of
+//  command and body (to tell a replay from a reused id), ARGV[2] the
+//  seconds a reply is remembered, ARGV[3] the time now (UTC seconds), ARGV[4]
+//  the body. The digest covers the command and the body in a canonical form
+//  (keys sorted), so a retry that only reorders keys is still the same
+//  request; that form is also what the script reads as the body.
+static void
+s_call_prelude (schalt_call_t *self)
 {
-    const char *all_keys[8] = {request_key};
-    const char *all_args[11];
-    assert (nkeys <= 7 && nargs <= 8);
-    for (int index = 0; index < nkeys; index++)
-        all_keys[index + 1] = keys[index];
-    int prelude = schalt_call_prelude_args (self, all_args);
-    for (int index = 0; index < nargs; index++)
-        all_args[prelude + index] = args[index];
-    schalt_call_eval (self, script, nkeys + 1, all_keys, prelude + nargs, all_args);
+    self->canonical =
+        json_dumps (schalt_call_body (self), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    assert (self->canonical);
+    zdigest_t *digest = zdigest_new ();
+    zdigest_update (digest, (const byte *)schalt_call_command (self),
+                    strlen (schalt_call_command (self)));
+    zdigest_update (digest, (const byte *)"\n", 1);
+    zdigest_update (digest, (const byte *)self->canonical, strlen (self->canonical));
+    snprintf (self->digest, sizeof (self->digest), "%s", zdigest_string (digest));
+    zdigest_destroy (&digest);
+    snprintf (self->ttl, sizeof (self->ttl), "%ld", self->server->request_ttl);
+    snprintf (self->now, sizeof (self->now), "%lld", (long long)time (NULL));
 }
 
-void
-schalt_call_eval (schalt_call_t *self, const char *script, int nkeys, const char **keys, int nargs,
-                  const char **args)
+//  Queues the command's script for the call: KEYS[1] the request key in
+//  the call's hash tag, then the prelude's arguments, the body and what
+//  prepare added. If Redis is down the call is answered 503 at once; if the
+//  service's tag function refused the call, it has answered it.
+static void
+s_call_run (schalt_call_t *self, const schalt_command_t *command)
 {
     schalt_server_t *server = self->server;
-    if (schalt_redis_append_eval (server->redis, script, nkeys, keys, nargs, args, NULL) == 0) {
+    char tag[128], key[256];
+    if (server->service->tag (self, tag, sizeof (tag)) != 0)
+        return;
+    snprintf (key, sizeof (key), "%s:{%s}:request:%s", server->service->name, tag,
+              schalt_call_id (self));
+    s_call_prelude (self);
+    const char *args[4 + CALL_ARGS_MAX] = {self->digest, self->ttl, self->now, self->canonical};
+    for (int index = 0; index < self->nargs; index++)
+        args[4 + index] = self->args[index];
+    const char *keys[] = {key};
+    if (schalt_redis_append_eval (server->redis, command->script, 1, keys, 4 + self->nargs, args,
+                                  NULL) == 0) {
         //  The call now belongs to the queue; the loop answers it
         zlist_append (server->queued, self);
         return;
@@ -391,9 +406,9 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
             size_t queued = zlist_size (self->queued);
             if (entry == &s_status_command)
                 s_handle_status (self, call);
-            else
-                entry->handler (call, self->state);
-            //  If the handler queued a script call, the queue owns the call
+            else if (!entry->prepare || entry->prepare (call, self->state) == 0)
+                s_call_run (call, entry);
+            //  If the script was queued, the queue owns the call
             if (zlist_size (self->queued) == queued)
                 s_call_destroy (&call);
             return;
@@ -694,12 +709,6 @@ schalt_server_outbox (schalt_server_t *self, const char *peer, size_t window)
 }
 
 int
-schalt_server_scripts (schalt_server_t *self, const char *common, const schalt_script_t *scripts)
-{
-    return schalt_scripts_register (self->redis, common, scripts);
-}
-
-int
 schalt_scripts_register (schalt_redis_t *redis, const char *common, const schalt_script_t *scripts)
 {
     for (const schalt_script_t *script = scripts; script->name; script++) {
@@ -711,15 +720,6 @@ schalt_scripts_register (schalt_redis_t *redis, const char *common, const schalt
             return -1;
     }
     return 0;
-}
-
-int
-schalt_server_script (schalt_server_t *self, const char *name, const char *source)
-{
-    char *full = zsys_sprintf ("%s\n%s", schalt_lua_prelude, source);
-    int rc = schalt_redis_script (self->redis, name, full);
-    zstr_free (&full);
-    return rc;
 }
 
 //  Returns the setting <service>/<key>.
@@ -801,6 +801,15 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
             s_server_destroy (&self);
             return NULL;
         }
+        const schalt_script_t *script = self->service->scripts;
+        while (script && script->name && !streq (script->name, entry->script))
+            script++;
+        if (!script || !script->name) {
+            schalt_log_error ("server: no script for command=%s (expected lua/%s.lua)",
+                              entry->command, entry->script);
+            s_server_destroy (&self);
+            return NULL;
+        }
         zhashx_insert (self->handlers, entry->command, (void *)entry);
     }
 
@@ -827,7 +836,14 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     self->redis = schalt_redis_new (s_setting (self, "redis/host"),
                                     (int)s_setting_integer (self, "redis/port"),
                                     (int)s_setting_integer (self, "redis/timeout"));
-    self->state = self->service->create (self);
+    //  The service's scripts, each with the prelude and its common Lua in front
+    if (self->service->scripts &&
+        schalt_scripts_register (self->redis, self->service->common, self->service->scripts) != 0) {
+        schalt_log_error ("server: cannot register the scripts service=%s", name);
+        s_server_destroy (&self);
+        return NULL;
+    }
+    self->state = self->service->create ? self->service->create (self) : self;
     if (!self->state) {
         schalt_log_error ("server: service did not start service=%s", name);
         s_server_destroy (&self);
@@ -879,42 +895,46 @@ schalt_server_actor (zsock_t *pipe, void *args)
 //  Self test: a small service with one state-changing command, run in the
 //  actor against a real redis-server, driven over a DEALER as clients do.
 
-static void
+//  thing.put: the body's value, counted, in one script; the prepare function
+//  refuses the value "nope" and hands the script the value in upper case.
+static int
 s_test_put (schalt_call_t *call, void *service)
 {
     (void)service;
-    const char *keys[] = {"", "test:{t}:counter"};
-    char request[96];
-    snprintf (request, sizeof (request), "test:{t}:request:%s", schalt_call_id (call));
-    keys[0] = request;
-    const char *args[4];
-    int count = schalt_call_prelude_args (call, args);
-    args[count++] = json_string_value (json_object_get (schalt_call_body (call), "value"));
-    schalt_call_eval (call, "put", 2, keys, count, args);
+    const char *value = json_string_value (json_object_get (schalt_call_body (call), "value"));
+    if (streq (value, "nope")) {
+        schalt_call_fail (call, 422, "nope", "/value", "not this one");
+        return -1;
+    }
+    char upper[16];
+    snprintf (upper, sizeof (upper), "%s", value);
+    for (char *cursor = upper; *cursor; cursor++)
+        *cursor = (char)toupper ((unsigned char)*cursor);
+    schalt_call_arg (call, upper);
+    return 0;
 }
 
-static void *
-s_test_create (schalt_server_t *server)
+static int
+s_test_tag (schalt_call_t *call, char *tag, size_t size)
 {
-    const char *script = "local seen = schalt.replay()\n"
-                         "if seen then return seen end\n"
-                         "local n = redis.call('INCR', KEYS[2])\n"
-                         "local body = cjson.encode({value = ARGV[4], count = n})\n"
-                         "return schalt.answer(201, body, 'thing.put', body)\n";
-    int rc = schalt_server_script (server, "put", script);
-    assert (rc == 0);
-    return server;
+    (void)call;
+    snprintf (tag, size, "t");
+    return 0;
 }
 
-static void
-s_test_destroy (void **state_p)
-{
-    *state_p = NULL;
-}
+static const schalt_script_t s_test_scripts[] = {
+    {"put", "local seen = schalt.replay()\n"
+            "if seen then return seen end\n"
+            "local n = redis.call('INCR', schalt.prefix .. 'counter')\n"
+            "local body = cjson.encode({value = schalt.body().value, count = n,\n"
+            "    upper = ARGV[5], request = schalt.request_id})\n"
+            "return schalt.answer(201, body, 'thing.put', body)\n"},
+    {NULL, NULL}};
 
-static const schalt_command_t s_test_commands[] = {{"thing.put", s_test_put}, {NULL, NULL}};
-static const schalt_service_t s_test_service = {"scheduler", s_test_commands, s_test_create,
-                                                s_test_destroy, NULL};
+static const schalt_command_t s_test_commands[] = {{"thing.put", "put", SCHALT_CHANGES, s_test_put},
+                                                   {NULL, NULL, SCHALT_READS, NULL}};
+static const schalt_service_t s_test_service = {
+    "scheduler", s_test_commands, s_test_scripts, NULL, s_test_tag, NULL, NULL, NULL};
 
 //  Sends a request and returns the reply (the caller destroys it).
 static schalt_envelope_t *
@@ -991,6 +1011,11 @@ schalt_server_test (bool verbose)
     //  A change, its replay (same reply, applied once), a reused id
     reply = s_test_ask (client, "thing.put", "r1", "{\"value\":\"a\"}");
     assert (schalt_envelope_status (reply) == 201);
+    //  The script read the body, what prepare added, and its request id
+    json_t *put = schalt_envelope_body (reply);
+    assert (streq (json_string_value (json_object_get (put, "value")), "a"));
+    assert (streq (json_string_value (json_object_get (put, "upper")), "A"));
+    assert (streq (json_string_value (json_object_get (put, "request")), "r1"));
     char *first = strdup (schalt_envelope_text (reply));
     schalt_envelope_destroy (&reply);
     reply = s_test_ask (client, "thing.put", "r1", "{ \"value\" : \"a\" }");
@@ -1002,6 +1027,11 @@ schalt_server_test (bool verbose)
     assert (streq (s_test_code (reply), "request_id_reused"));
     schalt_envelope_destroy (&reply);
     free (first);
+
+    //  A prepare function's refusal: answered, nothing run
+    reply = s_test_ask (client, "thing.put", "r5", "{\"value\":\"nope\"}");
+    assert (schalt_envelope_status (reply) == 422 && streq (s_test_code (reply), "nope"));
+    schalt_envelope_destroy (&reply);
 
     //  Refusals: unknown command, schema, envelope
     reply = s_test_ask (client, "thing.burn", "r2", "{}");

@@ -3,22 +3,24 @@
     A server is a czmq actor with one zloop: a ROUTER socket for requests, a
     PUB socket for events and logs, and a heartbeat timer that watches Redis.
     A request is decoded (schalt_envelope), looked up in the service's
-    dispatch table, checked against its schema (`request/<command>` in the
-    schema folder), and handed to the command's handler as a call.
-
-    A handler answers at once (schalt_call_reply, schalt_call_fail) or, for
-    anything that touches Redis, queues one script call through its store
-    (schalt_call_eval). Requests that arrive together are handled together:
-    the server reads every waiting request, queues their scripts on one
-    pipelined connection, then answers each from its script's reply. That
-    makes a burst of N requests one Redis round trip instead of N.
+    command table, checked against its schema (`request/<command>` in the
+    schema folder), prepared by the command's prepare function if it has
+    one, and run as the command's Lua script. A command is one row of that
+    table (schalt_command_t), its schema and its script: the skeleton finds
+    the hash tag (the service's tag function), builds the request key and
+    the arguments, and queues the script. Requests that arrive together are
+    handled together: the server reads every waiting request, queues their
+    scripts on one pipelined connection, then answers each from its script's
+    reply. That makes a burst of N requests one Redis round trip instead of N.
 
     A script answers with { status, body [, topic, event, outbox...] }: the
     reply's status and JSON body, optionally an event to publish on the PUB
     socket once the reply is sent ('' for none), and the outbox lists it
-    wrote to, which the relay then sends from at once. Scripts that change state begin with the
-    prelude (common/lua/prelude.lua): KEYS[1] remembers the request id, so a
-    repeated id returns the first reply and changes nothing (rule 5).
+    wrote to, which the relay then sends from at once. Every script has the
+    prelude (common/lua/prelude.lua) and its service's lua/common.lua in
+    front: schalt.prefix is the key prefix of its hash tag, and a script
+    that changes state first asks schalt.replay(), so a repeated request id
+    returns the first reply and changes nothing (rule 5).
 
     The built-in `status` command reports uptime, Redis state, counters and
     the last error, plus anything the service adds. The actor stops cleanly
@@ -37,19 +39,46 @@
 typedef struct _schalt_server_t schalt_server_t;
 typedef struct _schalt_call_t schalt_call_t;
 
-//  A command's handler. service is what the service's constructor returned.
-typedef void (schalt_handler_fn) (schalt_call_t *call, void *service);
-
+//  A service's script: its name and its Lua source. Each service's table is
+//  made at build time from its lua/ folder (schalt_embed_scripts in
+//  CMakeLists.txt): lua/<name>.lua is the script <name>.
 typedef struct {
-    const char *command;        //  "event.create"
-    schalt_handler_fn *handler; //  answers or queues one script call
+    const char *name;
+    const char *source;
+} schalt_script_t;
+
+//  Whether a command changes state (its reply is remembered under its
+//  request id and a repeat gets that reply, architecture rule 5) or reads.
+typedef enum { SCHALT_READS, SCHALT_CHANGES } schalt_access_t;
+
+//  Prepares a call for its script: checks what the schema cannot (and
+//  answers with schalt_call_fail), or adds what the script needs beyond the
+//  body (ids, normalised times) with schalt_call_arg. Returns 0 to run the
+//  script, -1 if it answered the call. service is what create returned.
+typedef int (schalt_prepare_fn) (schalt_call_t *call, void *service);
+
+//  A command, declared in one row: its schema is request/<command>.json (and
+//  reply/<command>.json), its script lua/<script>.lua. The script gets the
+//  request key as KEYS[1] (<service>:{tag}:request:<id>, in the hash tag
+//  that the service's tag function names), the prelude's three arguments,
+//  the body as JSON in ARGV[4], and what prepare added from ARGV[5] on.
+typedef struct {
+    const char *command; //  "event.create"
+    const char *script;  //  "event_create"
+    schalt_access_t access;
+    schalt_prepare_fn *prepare; //  NULL if the body is all the script needs
 } schalt_command_t;
 
 //  What a service plugs into the skeleton.
 typedef struct {
-    const char *name;                 //  "scheduler": also its config section
+    const char *name;                 //  "scheduler": also its config section and key prefix
     const schalt_command_t *commands; //  ends with a row whose command is NULL
-    //  Creates the service's state (registering its scripts); NULL on failure.
+    const schalt_script_t *scripts;   //  its lua/ folder (ends with a NULL name)
+    const char *common;               //  its lua/common.lua, put in front of each script
+    //  Writes the hash tag of a call's keys ("events", "ses-..."), without
+    //  braces, into tag. Returns 0, or -1 after answering the call.
+    int (*tag) (schalt_call_t *call, char *tag, size_t size);
+    //  Creates the service's state; NULL on failure. May be NULL.
     void *(*create) (schalt_server_t *server);
     //  Destroys that state.
     void (*destroy) (void **service_p);
@@ -80,23 +109,10 @@ schalt_redis_t *schalt_server_redis (schalt_server_t *self);
 //  The configuration, borrowed.
 schalt_config_t *schalt_server_config (schalt_server_t *self);
 
-//  Register a script that changes state: the prelude is put in front of it.
-//  Returns 0 or -1.
-int schalt_server_script (schalt_server_t *self, const char *name, const char *source);
-
-//  A service's script: its name and its Lua source.
-typedef struct {
-    const char *name;
-    const char *source;
-} schalt_script_t;
-
 //  Register every script of a table (ending with a NULL name), each with
-//  common (the service's shared Lua, may be NULL) and the prelude in front.
-//  Returns 0 or -1.
-int schalt_server_scripts (schalt_server_t *self, const char *common,
-                           const schalt_script_t *scripts);
-
-//  The same for a connection of the daemon's own (a delivery loop's, say).
+//  common (the service's shared Lua, may be NULL) and the prelude in front,
+//  on a connection of the daemon's own (a delivery loop's, say); the server
+//  registers its service's scripts itself. Returns 0 or -1.
 int schalt_scripts_register (schalt_redis_t *redis, const char *common,
                              const schalt_script_t *scripts);
 
@@ -119,11 +135,8 @@ const char *schalt_call_command (schalt_call_t *self);
 const char *schalt_call_id (schalt_call_t *self);
 json_t *schalt_call_body (schalt_call_t *self);
 
-//  The arguments every state-changing script receives first: ARGV[1] the
-//  digest of command and body (to tell a replay from a reused id), ARGV[2]
-//  the seconds a reply is remembered, ARGV[3] the time now (UTC seconds).
-//  Fills args[0..2] with borrowed strings; returns 3.
-int schalt_call_prelude_args (schalt_call_t *self, const char **args);
+//  Adds an argument for the call's script (copied): ARGV[5] first, at most 40.
+void schalt_call_arg (schalt_call_t *self, const char *text);
 
 //  Answer with a status and a JSON body (ownership of body is taken).
 void schalt_call_reply (schalt_call_t *self, int status, json_t **body_p);
@@ -131,18 +144,6 @@ void schalt_call_reply (schalt_call_t *self, int status, json_t **body_p);
 //  Answer with an error: {"error":{"code","message","field"}}.
 void schalt_call_fail (schalt_call_t *self, int status, const char *code, const char *field,
                        const char *format, ...) __attribute__ ((format (printf, 5, 6)));
-
-//  Queue a state-changing script (see the prelude's contract): KEYS[1] is
-//  request_key (where the request id's reply is remembered, in the hash tag
-//  of the other keys), then keys; ARGV holds the three prelude arguments,
-//  then args. At most 7 keys and 8 args.
-void schalt_call_change (schalt_call_t *self, const char *script, const char *request_key,
-                         int nkeys, const char **keys, int nargs, const char **args);
-
-//  Queue one script call whose reply { status, body [, topic, event] }
-//  becomes the answer. If Redis is down the call is answered 503 at once.
-void schalt_call_eval (schalt_call_t *self, const char *script, int nkeys, const char **keys,
-                       int nargs, const char **args);
 
 //  Self test: runs a small service in the actor against a real Redis.
 void schalt_server_test (bool verbose);

@@ -1,13 +1,24 @@
--- prelude.lua: put in front of every state-changing script (schalt_server_script).
+-- prelude.lua: put in front of every script of every service (schalt_scripts_register).
 --
--- Contract of such a script: KEYS[1] is the request key, where the request id's
--- digest and reply are remembered; ARGV[1] is the digest of the request,
--- ARGV[2] the seconds to remember it, ARGV[3] the time now in UTC seconds.
--- A script checks everything before its first write (Redis does not roll a
--- script back), and returns through schalt.answer or schalt.fail so that the
--- reply is stored in the same atomic step as the change.
+-- Contract of a command's script (schalt_server.h): KEYS[1] is the request key,
+-- <service>:{tag}:request:<request id>, where the request id's digest and reply
+-- are remembered; ARGV[1] is the digest of the request, ARGV[2] the seconds to
+-- remember it, ARGV[3] the time now in UTC seconds, ARGV[4] the body as JSON,
+-- and what the command's prepare function added follows from ARGV[5] on.
+-- A script that changes state checks everything before its first write (Redis
+-- does not roll a script back), and returns through schalt.answer or
+-- schalt.fail so that the reply is stored in the same atomic step as the change.
 local schalt = {}
 schalt.touched = {} -- outbox lists written by this script, for the relay
+-- The prefix of every key in this script's hash tag, '<service>:{tag}:', and
+-- the request id (both from KEYS[1]): a service builds its key names from it
+schalt.prefix = string.match(KEYS[1] or '', '^[^{]*{[^}]*}:') or ''
+schalt.request_id = string.match(KEYS[1] or '', ':request:(.*)$')
+
+-- The request's body (ARGV[4]) as a table.
+function schalt.body()
+    return cjson.decode(ARGV[4])
+end
 
 -- The stored reply if this request id was seen before, else nil. A reused id
 -- with a different request is refused and changes nothing.

@@ -19,6 +19,65 @@
 #define CLI_REPLY_MAX (64 * 1024 * 1024)
 
 //  --------------------------------------------------------------------------
+//  Commands: one row each, in the noun's file (cli_event.c, cli_session.c,
+//  cli_registration.c, cli_notice.c); schalt.c parses and sends them
+
+//  What one invocation knows: the configuration and the output mode.
+typedef struct {
+    schalt_config_t *config;
+    const char *zone;
+    bool json;
+    bool id_only; //  --id: print only the id of the object shown
+    bool csv;     //  --csv: a table as CSV for spreadsheets
+    int status;   //  the reply's status, for the printer
+    int argc;     //  arguments after the command words
+    char **argv;
+} cli_t;
+
+//  One option of a command: --name VALUE (or a flag), how it goes on the wire.
+typedef enum { OPT_TEXT, OPT_TIME, OPT_INTEGER, OPT_LIST, OPT_FLAG, OPT_CSV } cli_option_kind_t;
+
+typedef struct {
+    const char *name;  //  "title" for --title
+    const char *field; //  the request's field
+    cli_option_kind_t kind;
+    bool required;
+    const char *help;
+} cli_option_t;
+
+//  A command: its words, the daemon and wire command, its options.
+typedef struct {
+    const char *noun, *verb; //  "event", "create"; verb "" for one-word commands
+    const char *service;     //  "scheduler"
+    const char *command;     //  "event.create"
+    const char *positional;  //  the field an ID argument fills, or NULL
+    const cli_option_t *options;
+    const char *help;
+    int (*print) (cli_t *cli, json_t *body); //  how a success is shown
+} cli_command_t;
+
+extern const cli_command_t cli_event_commands[], cli_session_commands[],
+    cli_registration_commands[], cli_notice_commands[];
+
+//  Options several commands take: --reason; none.
+extern const cli_option_t cli_reason_options[], cli_no_options[];
+
+//  The setting <service>/<key> ("scheduler", "endpoint").
+const char *cli_service_setting (cli_t *cli, const char *service, const char *key);
+
+//  --------------------------------------------------------------------------
+//  cli_daemon: status and logs -f
+
+//  The daemons, in the order status shows them.
+extern const char *cli_services[];
+
+//  schalt status: each daemon's state in one table. Returns an exit code.
+int cli_status (cli_t *cli);
+
+//  schalt logs -f: every daemon's log lines, live, until Ctrl-C.
+int cli_logs (cli_t *cli);
+
+//  --------------------------------------------------------------------------
 //  cli_client: requests with retries
 
 //  Sends command with body (a JSON object, borrowed) to the endpoint and
@@ -53,5 +112,20 @@ void cli_print_field (FILE *out, const char *label, const char *value);
 
 //  Number of characters (code points) in UTF-8 text.
 size_t cli_text_width (const char *text);
+
+//  --json: prints the value as indented JSON. Returns CLI_DONE.
+int cli_print_json (json_t *value);
+
+//  --id: prints the object's id; of a list, one id a line. Return CLI_DONE.
+int cli_print_id (json_t *object);
+int cli_print_ids (json_t *list);
+
+//  Joins the strings of an array with ", " into buffer; returns buffer.
+const char *cli_join (json_t *array, char *buffer, size_t size);
+
+//  Writes one CSV cell and its separator (';', or CRLF after the last):
+//  quoted if it holds ; " or a line break; a leading = + - @ is defused
+//  with ' so that a spreadsheet never runs it as a formula.
+void cli_csv_cell (FILE *out, const char *text, bool last);
 
 #endif

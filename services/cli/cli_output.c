@@ -1,4 +1,6 @@
-/*  cli_output - tables and records as the schalt client prints them for people. */
+/*  cli_output - how the schalt client prints: tables and records for people,
+    JSON and ids for scripts, CSV cells for spreadsheets.
+*/
 #include "cli.h"
 
 struct _cli_table_t {
@@ -102,4 +104,72 @@ cli_print_field (FILE *out, const char *label, const char *value)
             fprintf (out, "  %-12s ", "");
     }
     fputc ('\n', out);
+}
+
+//  --------------------------------------------------------------------------
+//  Replies, for scripts and spreadsheets
+
+//  --json prints the object itself (or the list); people get text.
+int
+cli_print_json (json_t *value)
+{
+    char *text = json_dumps (value, JSON_INDENT (2));
+    printf ("%s\n", text);
+    free (text);
+    return CLI_DONE;
+}
+
+//  --id prints only the id, for scripts: EVENT=$(schalt --id event create ...)
+int
+cli_print_id (json_t *object)
+{
+    printf ("%s\n", json_string_value (json_object_get (object, "id")));
+    return CLI_DONE;
+}
+
+//  --id on a list prints one id a line, in the list's order.
+int
+cli_print_ids (json_t *list)
+{
+    size_t index;
+    json_t *item;
+    json_array_foreach (list, index, item) cli_print_id (item);
+    return CLI_DONE;
+}
+
+//  Joins the strings of an array with ", " into buffer.
+const char *
+cli_join (json_t *array, char *buffer, size_t size)
+{
+    buffer[0] = 0;
+    size_t index;
+    json_t *item;
+    json_array_foreach (array, index, item)
+    {
+        size_t used = strlen (buffer);
+        snprintf (buffer + used, size - used, "%s%s", index ? ", " : "", json_string_value (item));
+    }
+    return buffer;
+}
+
+//  Writes one CSV cell: quoted if it holds ; " or a line break; a leading
+//  = + - @ is defused with ' so that a spreadsheet never runs it as a formula.
+void
+cli_csv_cell (FILE *out, const char *text, bool last)
+{
+    text = text ? text : "";
+    bool formula = strchr ("=+-@", text[0]) && text[0];
+    bool quote = formula || strpbrk (text, ";\"\r\n");
+    if (quote)
+        fputc ('"', out);
+    if (formula)
+        fputc ('\'', out);
+    for (const char *cursor = text; *cursor; cursor++) {
+        if (*cursor == '"')
+            fputc ('"', out);
+        fputc (*cursor, out);
+    }
+    if (quote)
+        fputc ('"', out);
+    fputs (last ? "\r\n" : ";", out);
 }

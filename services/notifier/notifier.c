@@ -6,20 +6,22 @@
 
 #include <sys/stat.h>
 
-#define LIST_LIMIT 100 //  notices in a list unless the request says
+extern const char notifier_lua_common[];
+extern const schalt_script_t notifier_lua_scripts[];
 
 typedef struct {
-    notifier_store_t *store;
     notifier_delivery_t *delivery;
 } notifier_t;
 
 //  --------------------------------------------------------------------------
-//  Handlers
+//  Commands
 
-static void
+//  notice.send: the stored record and the reply are made here, so that
+//  Redis, which every daemon shares, only stores them.
+static int
 s_notice_send (schalt_call_t *call, void *service)
 {
-    notifier_t *self = (notifier_t *)service;
+    (void)service;
     json_t *body = schalt_call_body (call);
     json_t *recipient = json_object_get (body, "recipient");
     //  The variables are kept as the JSON text they came as
@@ -30,27 +32,9 @@ s_notice_send (schalt_call_t *call, void *service)
                                       json_string_value (json_object_get (recipient, "name")),
                                       json_string_value (json_object_get (recipient, "email")),
                                       variables};
-    notifier_store_send (self->store, call, &notice, zclock_time ());
+    int rc = notifier_store_send_args (call, &notice, zclock_time ());
     free (variables);
-}
-
-static void
-s_notice_get (schalt_call_t *call, void *service)
-{
-    notifier_t *self = (notifier_t *)service;
-    const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
-    notifier_store_get (self->store, call, id);
-}
-
-static void
-s_notice_list (schalt_call_t *call, void *service)
-{
-    notifier_t *self = (notifier_t *)service;
-    json_t *body = schalt_call_body (call);
-    json_t *limit = json_object_get (body, "limit");
-    notifier_store_list (self->store, call, json_string_value (json_object_get (body, "state")),
-                         json_string_value (json_object_get (body, "to")),
-                         limit ? (long)json_integer_value (limit) : LIST_LIMIT);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -152,7 +136,6 @@ s_destroy (void **self_p)
     notifier_t *self = (notifier_t *)*self_p;
     if (self) {
         notifier_delivery_destroy (&self->delivery);
-        notifier_store_destroy (&self->store);
         free (self);
         *self_p = NULL;
     }
@@ -164,10 +147,7 @@ s_create (schalt_server_t *server)
     notifier_t *self = (notifier_t *)zmalloc (sizeof (notifier_t));
     assert (self);
     notifier_settings_t settings;
-    int rc = s_settings (schalt_server_config (server), &settings);
-    if (rc == 0)
-        self->store = notifier_store_new (server);
-    if (self->store)
+    if (s_settings (schalt_server_config (server), &settings) == 0)
         self->delivery = notifier_delivery_new (&settings);
     explicit_bzero (settings.smtp.password, sizeof (settings.smtp.password));
     if (!self->delivery) {
@@ -185,9 +165,23 @@ s_status (void *service, json_t *status)
     notifier_delivery_status (self->delivery, status);
 }
 
-static const schalt_command_t s_commands[] = {{"notice.send", s_notice_send},
-                                              {"notice.get", s_notice_get},
-                                              {"notice.list", s_notice_list},
-                                              {NULL, NULL}};
+//  Every notifier key has the one hash tag {notices} (see notifier_store.h).
+static int
+s_tag (schalt_call_t *call, char *tag, size_t size)
+{
+    (void)call;
+    snprintf (tag, size, "notices");
+    return 0;
+}
 
-const schalt_service_t notifier_service = {"notifier", s_commands, s_create, s_destroy, s_status};
+//  One row a command: its schema is request/<command>.json, its script
+//  lua/<script>.lua. A notice's id is the request id of its notice.send.
+static const schalt_command_t s_commands[] = {
+    {"notice.send", "notice_send", SCHALT_CHANGES, s_notice_send},
+    {"notice.get", "notice_get", SCHALT_READS, NULL},
+    {"notice.list", "notice_list", SCHALT_READS, NULL},
+    {NULL, NULL, SCHALT_READS, NULL}};
+
+const schalt_service_t notifier_service = {"notifier",          s_commands, notifier_lua_scripts,
+                                           notifier_lua_common, s_tag,      s_create,
+                                           s_destroy,           s_status};

@@ -1,62 +1,24 @@
 /*  notifier_store - the notifier's keys and scripts. See notifier_store.h. */
 #include "notifier_store.h"
 
-#include <ctype.h>
-
-//  The scripts, embedded from lua/ at build time; the prelude from common/.
+//  The scripts, embedded from lua/ at build time (their table generated).
 extern const char notifier_lua_common[];
-extern const char notifier_lua_notice_send[], notifier_lua_notice_get[], notifier_lua_notice_list[],
-    notifier_lua_claim[], notifier_lua_record[], notifier_lua_release[];
+extern const schalt_script_t notifier_lua_scripts[];
 
 #define PREFIX "notifier:{notices}:"
 #define KEY_MAX 400     //  the longest: to:<address of 254 octets>
 #define RECORD_ARGS 9   //  script arguments for one result
 #define RECORD_CHUNK 64 //  results recorded by one script call
 
-struct _notifier_store_t {
-    schalt_server_t *server;
-};
-
-static const schalt_script_t s_request_scripts[] = {{"notice_send", notifier_lua_notice_send},
-                                                    {"notice_get", notifier_lua_notice_get},
-                                                    {"notice_list", notifier_lua_notice_list},
-                                                    {NULL, NULL}},
-                             s_delivery_scripts[] = {{"claim", notifier_lua_claim},
-                                                     {"record", notifier_lua_record},
-                                                     {"release", notifier_lua_release},
-                                                     {NULL, NULL}};
-
 //  --------------------------------------------------------------------------
 //  Requests
 
-notifier_store_t *
-notifier_store_new (schalt_server_t *server)
+int
+notifier_store_send_args (schalt_call_t *call, const notifier_store_notice_t *notice,
+                          int64_t now_ms)
 {
-    notifier_store_t *self = (notifier_store_t *)zmalloc (sizeof (notifier_store_t));
-    assert (self);
-    self->server = server;
-    if (schalt_server_scripts (server, notifier_lua_common, s_request_scripts) != 0)
-        notifier_store_destroy (&self);
-    return self;
-}
-
-void
-notifier_store_destroy (notifier_store_t **self_p)
-{
-    assert (self_p);
-    free (*self_p);
-    *self_p = NULL;
-}
-
-void
-notifier_store_send (notifier_store_t *self, schalt_call_t *call,
-                     const notifier_store_notice_t *notice, int64_t now_ms)
-{
-    (void)self;
     const char *id = schalt_call_id (call);
-    char request[KEY_MAX], key[KEY_MAX], now[24], created[32];
-    snprintf (request, KEY_MAX, PREFIX "request:%s", id);
-    snprintf (key, KEY_MAX, PREFIX "notice:%s", id);
+    char now[24], created[32];
     snprintf (now, sizeof (now), "%lld", (long long)now_ms);
     schalt_time_format_instant ((time_t)(now_ms / 1000), created);
     //  The reply: the view of a new notice (reply/notice.send.json)
@@ -65,13 +27,10 @@ notifier_store_send (notifier_store_t *self, schalt_call_t *call,
                    id, "template", notice->template_name, "language", notice->language, "recipient",
                    "name", notice->name, "email", notice->email, "state", "queued", "attempts",
                    "created", created, "updated", created, "next_attempt", created);
-    assert (view);
+    assert (view); //  every value is the schema-checked body's or ours
     char *reply = json_dumps (view, JSON_COMPACT);
     assert (reply);
     json_decref (view);
-    const char *keys[] = {request, key};
-    const char *args[3 + 4 + 30]; //  the prelude's, four of ours, fifteen fields
-    int count = schalt_call_prelude_args (call, args);
     const char *fields[] = {"id",           id,
                             "template",     notice->template_name,
                             "language",     notice->language,
@@ -87,49 +46,13 @@ notifier_store_send (notifier_store_t *self, schalt_call_t *call,
                             "reason",       "",
                             "attempts",     "[]",
                             "deferrals",    "0"};
-    args[count++] = reply;
-    args[count++] = now;
-    args[count++] = id;
-    args[count++] = notice->email;
+    schalt_call_arg (call, reply);
+    schalt_call_arg (call, now);
+    schalt_call_arg (call, notice->email);
     for (size_t index = 0; index < sizeof (fields) / sizeof (fields[0]); index++)
-        args[count++] = fields[index];
-    schalt_call_eval (call, "notice_send", 2, keys, count, args);
+        schalt_call_arg (call, fields[index]);
     free (reply);
-}
-
-void
-notifier_store_get (notifier_store_t *self, schalt_call_t *call, const char *id)
-{
-    (void)self;
-    char key[KEY_MAX];
-    snprintf (key, KEY_MAX, PREFIX "notice:%s", id);
-    const char *keys[] = {key};
-    const char *args[] = {id};
-    schalt_call_eval (call, "notice_get", 1, keys, 1, args);
-}
-
-void
-notifier_store_list (notifier_store_t *self, schalt_call_t *call, const char *state, const char *to,
-                     long limit)
-{
-    (void)self;
-    //  The smallest index that holds the answer: the address's, else the
-    //  state's (then no filter is needed), else all
-    char key[KEY_MAX], limit_text[24];
-    const char *filter = "";
-    if (to) {
-        snprintf (key, KEY_MAX, PREFIX "to:%s", to);
-        for (char *cursor = key + strlen (PREFIX); *cursor; cursor++)
-            *cursor = (char)tolower ((unsigned char)*cursor);
-        filter = state ? state : "";
-    } else if (state)
-        snprintf (key, KEY_MAX, PREFIX "state:%s", state);
-    else
-        snprintf (key, KEY_MAX, PREFIX "all");
-    snprintf (limit_text, sizeof (limit_text), "%ld", limit);
-    const char *keys[] = {key};
-    const char *args[] = {filter, limit_text};
-    schalt_call_eval (call, "notice_list", 1, keys, 2, args);
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -138,7 +61,7 @@ notifier_store_list (notifier_store_t *self, schalt_call_t *call, const char *st
 int
 notifier_store_delivery_scripts (schalt_redis_t *redis)
 {
-    return schalt_scripts_register (redis, notifier_lua_common, s_delivery_scripts);
+    return schalt_scripts_register (redis, notifier_lua_common, notifier_lua_scripts);
 }
 
 //  True if reply is an array of at least count elements.

@@ -28,25 +28,15 @@
                                             process that delivers (expires 10 s
                                             after its last renewal)
 
-    The request side queues one script per request (schalt_call_eval) on
-    the server's connection; the delivery side runs its scripts on the
-    delivery loop's own connection.
+    The request side is notifier.c's command table and lua/notice_*.lua, run
+    by the server on its connection; the delivery side runs lua/claim.lua,
+    record.lua and release.lua on the delivery loop's own connection, through
+    the functions below. lua/common.lua names the keys for both.
 */
 #ifndef NOTIFIER_STORE_H_INCLUDED
 #define NOTIFIER_STORE_H_INCLUDED
 
 #include "schalt.h"
-
-typedef struct _notifier_store_t notifier_store_t;
-
-//  --------------------------------------------------------------------------
-//  Requests
-
-//  Registers the request scripts with the server's Redis. Returns NULL on failure.
-notifier_store_t *notifier_store_new (schalt_server_t *server);
-
-//  Destroy; safe to call twice.
-void notifier_store_destroy (notifier_store_t **self_p);
 
 //  A new notice as notice.send stores it.
 typedef struct {
@@ -54,17 +44,11 @@ typedef struct {
     const char *variables; //  JSON text
 } notifier_store_notice_t;
 
-//  notice.send: stores the notice under the call's id, queued and due at
-//  now_ms, and answers with its view (a replay with the first answer).
-void notifier_store_send (notifier_store_t *self, schalt_call_t *call,
-                          const notifier_store_notice_t *notice, int64_t now_ms);
-
-//  notice.get.
-void notifier_store_get (notifier_store_t *self, schalt_call_t *call, const char *id);
-
-//  notice.list: state and to may be NULL (no filter).
-void notifier_store_list (notifier_store_t *self, schalt_call_t *call, const char *state,
-                          const char *to, long limit);
+//  notice.send's prepare: adds the arguments of lua/notice_send.lua to the
+//  call (the reply for a new notice, the time in ms, the address, and the
+//  notice's fields, queued and due at now_ms). Returns 0.
+int notifier_store_send_args (schalt_call_t *call, const notifier_store_notice_t *notice,
+                              int64_t now_ms);
 
 //  --------------------------------------------------------------------------
 //  Delivery

@@ -1,5 +1,5 @@
 /*  schalt-registry - the daemon that owns people's registrations and waitlists.
-    Wiring only: the work is in registry.c, the keys in registry_store.c.
+    Wiring only: the work is in registry.c and lua/, the keys in lua/common.lua.
 */
 #include "registry.h"
 

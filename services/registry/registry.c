@@ -1,6 +1,10 @@
-/*  registry - the registry service's handlers. See registry.h. */
+/*  registry - the registry service: its command table and the prepare
+    functions of its commands. See registry.h; the scripts are in lua/.
+*/
 #include "registry.h"
-#include "registry_store.h"
+
+extern const char registry_lua_common[];
+extern const schalt_script_t registry_lua_scripts[];
 
 //  The ten characters that make a session id unique ("ses-XXXXXXXXXX").
 #define SESSION_PREFIX_LENGTH 4
@@ -8,39 +12,41 @@
 //  --------------------------------------------------------------------------
 //  Session facts, from the scheduler
 
-static void
+//  session.facts: the session's times as UTC seconds (ARGV[5], ARGV[6]).
+static int
 s_session_facts (schalt_call_t *call, void *service)
 {
-    registry_store_t *store = (registry_store_t *)service;
-    json_t *body = schalt_call_body (call);
-    json_t *session = json_object_get (body, "session");
-    time_t start = 0, end = 0;
+    (void)service;
+    json_t *session = json_object_get (schalt_call_body (call), "session");
     //  The schema checked both instants' format, but RFC 3339 allows some we
     //  do not take (the year 0000)
     const char *names[] = {"start", "end"};
-    time_t *instants[] = {&start, &end};
-    for (int index = 0; index < 2; index++)
+    for (int index = 0; index < 2; index++) {
+        time_t instant;
         if (schalt_time_parse_instant (json_string_value (json_object_get (session, names[index])),
-                                       instants[index]) != 0) {
+                                       &instant) != 0) {
             schalt_call_fail (call, 400, "invalid", index ? "/session/end" : "/session/start",
                               "session/%s must be a date and time from the year 1 on, as in "
                               "RFC 3339",
                               names[index]);
-            return;
+            return -1;
         }
-    char *facts = json_dumps (body, JSON_COMPACT);
-    registry_store_session_facts (store, call, json_string_value (json_object_get (session, "id")),
-                                  facts, start, end);
-    free (facts);
+        char seconds[24];
+        snprintf (seconds, sizeof (seconds), "%lld", (long long)instant);
+        schalt_call_arg (call, seconds);
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
 //  Registrations
 
-static void
+//  registration.create: the new registration as JSON (ARGV[5]) and the id of
+//  its notice (ARGV[6]).
+static int
 s_registration_create (schalt_call_t *call, void *service)
 {
-    registry_store_t *store = (registry_store_t *)service;
+    (void)service;
     json_t *body = schalt_call_body (call);
     const char *session_id = json_string_value (json_object_get (body, "session"));
 
@@ -60,34 +66,36 @@ s_registration_create (schalt_call_t *call, void *service)
                    json_object_get (body, "name"), "email", json_object_get (body, "email"),
                    "institution", institution ? json_string_value (institution) : "", "language",
                    language ? json_string_value (language) : "de", "created", created);
-    assert (registration);
+    assert (registration); //  every value is the schema-checked body's or ours
     char *text = json_dumps (registration, JSON_COMPACT);
-    registry_store_registration_create (store, call, session_id, text, notice);
+    schalt_call_arg (call, text);
+    schalt_call_arg (call, notice);
     free (text);
     json_decref (registration);
-}
-
-static void
-s_registration_get (schalt_call_t *call, void *service)
-{
-    registry_store_t *store = (registry_store_t *)service;
-    const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
-    //  The schema guarantees reg-XXXXXXXXXX-YYYYYY
-    char session_id[24];
-    snprintf (session_id, sizeof (session_id), "ses-%.10s", id + 4);
-    registry_store_registration_get (store, call, session_id, id);
-}
-
-static void
-s_registration_list (schalt_call_t *call, void *service)
-{
-    registry_store_t *store = (registry_store_t *)service;
-    registry_store_registration_list (
-        store, call, json_string_value (json_object_get (schalt_call_body (call), "session")));
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
 //  The service
+
+//  Every key of a session has the session's id as its hash tag (see
+//  lua/common.lua): the body's session (an id, or the facts' session
+//  object), else the session its registration id carries (reg-X-Y is of
+//  ses-X; the schemas guarantee one of these).
+static int
+s_tag (schalt_call_t *call, char *tag, size_t size)
+{
+    json_t *body = schalt_call_body (call);
+    json_t *session = json_object_get (body, "session");
+    if (json_is_object (session))
+        session = json_object_get (session, "id");
+    if (json_is_string (session))
+        snprintf (tag, size, "%s", json_string_value (session));
+    else
+        snprintf (tag, size, "ses-%.10s",
+                  json_string_value (json_object_get (body, "id")) + SESSION_PREFIX_LENGTH);
+    return 0;
+}
 
 static void *
 s_create (schalt_server_t *server)
@@ -95,19 +103,17 @@ s_create (schalt_server_t *server)
     //  Notices to the notifier; their order across people does not matter
     if (schalt_server_outbox (server, "notifier", 64) != 0)
         return NULL;
-    return registry_store_new (server);
+    return server;
 }
 
-static void
-s_destroy (void **store_p)
-{
-    registry_store_destroy ((registry_store_t **)store_p);
-}
+//  One row a command: its schema is request/<command>.json, its script
+//  lua/<script>.lua (which says what it checks and changes).
+static const schalt_command_t s_commands[] = {
+    {"session.facts", "session_facts", SCHALT_CHANGES, s_session_facts},
+    {"registration.create", "registration_create", SCHALT_CHANGES, s_registration_create},
+    {"registration.get", "registration_get", SCHALT_READS, NULL},
+    {"registration.list", "registration_list", SCHALT_READS, NULL},
+    {NULL, NULL, SCHALT_READS, NULL}};
 
-static const schalt_command_t s_commands[] = {{"session.facts", s_session_facts},
-                                              {"registration.create", s_registration_create},
-                                              {"registration.get", s_registration_get},
-                                              {"registration.list", s_registration_list},
-                                              {NULL, NULL}};
-
-const schalt_service_t registry_service = {"registry", s_commands, s_create, s_destroy, NULL};
+const schalt_service_t registry_service = {
+    "registry", s_commands, registry_lua_scripts, registry_lua_common, s_tag, s_create, NULL, NULL};

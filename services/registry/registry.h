@@ -5,7 +5,8 @@
     written in one script: the session is known, open and in the future; an
     address registers once per session; a seat if one is free, else a
     waitlist place in arrival order; the notice for the notifier in the outbox;
-    the reply under the request id.
+    the reply under the request id. One row a command in registry.c; the
+    scripts in lua/, whose common.lua names every key.
 */
 #ifndef REGISTRY_H_INCLUDED
 #define REGISTRY_H_INCLUDED

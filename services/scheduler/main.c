@@ -1,5 +1,5 @@
 /*  schalt-scheduler - the daemon that owns events, sessions and rooms.
-    Wiring only: the work is in scheduler.c, the keys in scheduler_store.c.
+    Wiring only: the work is in scheduler.c and lua/, the keys in lua/common.lua.
 */
 #include "scheduler.h"
 

@@ -1,9 +1,13 @@
-/*  scheduler - the scheduler service's handlers. See scheduler.h. */
+/*  scheduler - the scheduler service: its command table and the prepare
+    functions of its commands. See scheduler.h; the scripts are in lua/.
+*/
 #include "scheduler.h"
-#include "scheduler_store.h"
+
+extern const char scheduler_lua_common[];
+extern const schalt_script_t scheduler_lua_scripts[];
 
 //  --------------------------------------------------------------------------
-//  Helpers for handlers
+//  Helpers for prepare functions
 
 //  Reads the instant at body/name into *utc and, normalised to UTC, into
 //  the record as name and name_ts. Returns 1 if present, 0 if absent, or
@@ -100,13 +104,26 @@ s_require_change (schalt_call_t *call)
     return -1;
 }
 
-//  Sends the record as JSON to a store function taking (call, id, json).
-static char *
-s_dump (json_t *record)
+//  Adds the record as JSON text for the script (ARGV[5]) and frees it.
+//  Returns 0.
+static int
+s_arg_record (schalt_call_t *call, json_t *record)
 {
     char *text = json_dumps (record, JSON_COMPACT);
     assert (text);
-    return text;
+    schalt_call_arg (call, text);
+    free (text);
+    json_decref (record);
+    return 0;
+}
+
+//  Adds the time now as RFC 3339 for the script (ARGV[5]). Returns 0.
+static int
+s_arg_now (schalt_call_t *call)
+{
+    char now[32];
+    schalt_call_arg (call, schalt_time_format_instant (time (NULL), now));
+    return 0;
 }
 
 static const char *s_event_strings[] = {"kind", "title", "description", "place", NULL};
@@ -115,43 +132,36 @@ static const char *s_session_strings[] = {"title", "room", NULL};
 //  --------------------------------------------------------------------------
 //  Events
 
-static void
+//  event.create: the new record (id, times in UTC, stamps) for the script.
+static int
 s_event_create (schalt_call_t *call, void *service)
 {
-    scheduler_store_t *store = (scheduler_store_t *)service;
+    (void)service;
     json_t *body = schalt_call_body (call);
     json_t *event = json_object ();
     time_t start = 0, end = 0;
-    if (s_take_instant (call, body, "start", event, &start) >= 0 &&
-        s_take_instant (call, body, "end", event, &end) >= 0 &&
-        s_check_times (call, 1, start, 1, end) == 0) {
-        char id[32];
-        schalt_id_make ("evt", id, sizeof (id));
-        json_object_set_new (event, "id", json_string (id));
-        json_object_set_new (event, "description", json_string (""));
-        s_copy_strings (body, event, s_event_strings);
-        json_object_set_new (event, "status", json_string ("scheduled"));
-        s_stamp (event, "created");
-        s_stamp (event, "updated");
-        char *text = s_dump (event);
-        scheduler_store_event_create (store, call, id, text);
-        free (text);
+    if (s_take_instant (call, body, "start", event, &start) < 0 ||
+        s_take_instant (call, body, "end", event, &end) < 0 ||
+        s_check_times (call, 1, start, 1, end) != 0) {
+        json_decref (event);
+        return -1;
     }
-    json_decref (event);
+    char id[32];
+    schalt_id_make ("evt", id, sizeof (id));
+    json_object_set_new (event, "id", json_string (id));
+    json_object_set_new (event, "description", json_string (""));
+    s_copy_strings (body, event, s_event_strings);
+    json_object_set_new (event, "status", json_string ("scheduled"));
+    s_stamp (event, "created");
+    s_stamp (event, "updated");
+    return s_arg_record (call, event);
 }
 
-static void
-s_event_get (schalt_call_t *call, void *service)
-{
-    scheduler_store_t *store = (scheduler_store_t *)service;
-    const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
-    scheduler_store_event_get (store, call, id);
-}
-
-static void
+//  event.list: the bounds as UTC seconds (ARGV[5], ARGV[6]).
+static int
 s_event_list (schalt_call_t *call, void *service)
 {
-    scheduler_store_t *store = (scheduler_store_t *)service;
+    (void)service;
     json_t *body = schalt_call_body (call);
     json_t *ignored = json_object ();
     //  Without bounds: everything, from the epoch to far in the future
@@ -159,139 +169,111 @@ s_event_list (schalt_call_t *call, void *service)
     bool taken = s_take_instant (call, body, "from", ignored, &from) >= 0 &&
                  s_take_instant (call, body, "to", ignored, &to) >= 0;
     json_decref (ignored);
-    if (taken)
-        scheduler_store_event_list (store, call, from, to,
-                                    json_is_true (json_object_get (body, "include_cancelled")));
+    if (!taken)
+        return -1;
+    char bound[24];
+    snprintf (bound, sizeof (bound), "%lld", (long long)from);
+    schalt_call_arg (call, bound);
+    snprintf (bound, sizeof (bound), "%lld", (long long)to);
+    schalt_call_arg (call, bound);
+    return 0;
 }
 
-static void
+//  event.update: the changes, times in UTC and stamped, for the script.
+static int
 s_event_update (schalt_call_t *call, void *service)
 {
-    scheduler_store_t *store = (scheduler_store_t *)service;
+    (void)service;
     json_t *body = schalt_call_body (call);
     if (s_require_change (call) != 0)
-        return;
+        return -1;
     json_t *changes = json_object ();
     time_t start = 0, end = 0;
     int has_start = s_take_instant (call, body, "start", changes, &start);
     int has_end = has_start < 0 ? -1 : s_take_instant (call, body, "end", changes, &end);
-    if (has_end >= 0 && s_check_times (call, has_start, start, has_end, end) == 0) {
-        s_copy_strings (body, changes, s_event_strings);
-        s_stamp (changes, "updated");
-        char *text = s_dump (changes);
-        scheduler_store_event_update (store, call, json_string_value (json_object_get (body, "id")),
-                                      text);
-        free (text);
+    if (has_end < 0 || s_check_times (call, has_start, start, has_end, end) != 0) {
+        json_decref (changes);
+        return -1;
     }
-    json_decref (changes);
+    s_copy_strings (body, changes, s_event_strings);
+    s_stamp (changes, "updated");
+    return s_arg_record (call, changes);
 }
 
-//  The reason given with a cancel, or "".
-static const char *
-s_reason (json_t *body)
+//  event.cancel and session.cancel: the time now (ARGV[5]).
+static int
+s_cancel (schalt_call_t *call, void *service)
 {
-    json_t *reason = json_object_get (body, "reason");
-    return reason ? json_string_value (reason) : "";
-}
-
-static void
-s_event_cancel (schalt_call_t *call, void *service)
-{
-    scheduler_store_t *store = (scheduler_store_t *)service;
-    json_t *body = schalt_call_body (call);
-    char now[32];
-    schalt_time_format_instant (time (NULL), now);
-    scheduler_store_event_cancel (store, call, json_string_value (json_object_get (body, "id")),
-                                  s_reason (body), now);
+    (void)service;
+    return s_arg_now (call);
 }
 
 //  --------------------------------------------------------------------------
 //  Sessions
 
-static void
+//  session.create: the new record (id, times in UTC, topics, stamps).
+static int
 s_session_create (schalt_call_t *call, void *service)
 {
-    scheduler_store_t *store = (scheduler_store_t *)service;
+    (void)service;
     json_t *body = schalt_call_body (call);
     json_t *session = json_object ();
     time_t start = 0, end = 0;
     json_object_set_new (session, "topics", json_string ("[]"));
-    if (s_take_instant (call, body, "start", session, &start) >= 0 &&
-        s_take_instant (call, body, "end", session, &end) >= 0 &&
-        s_check_times (call, 1, start, 1, end) == 0 && s_take_topics (call, body, session) == 0) {
-        char id[32];
-        schalt_id_make ("ses", id, sizeof (id));
-        const char *event_id = json_string_value (json_object_get (body, "event"));
-        json_object_set_new (session, "id", json_string (id));
-        json_object_set_new (session, "event", json_string (event_id));
-        s_copy_strings (body, session, s_session_strings);
-        json_object_set (session, "capacity", json_object_get (body, "capacity"));
-        json_object_set_new (session, "status", json_string ("scheduled"));
-        s_stamp (session, "created");
-        s_stamp (session, "updated");
-        char *text = s_dump (session);
-        scheduler_store_session_create (store, call, event_id, id, text);
-        free (text);
+    if (s_take_instant (call, body, "start", session, &start) < 0 ||
+        s_take_instant (call, body, "end", session, &end) < 0 ||
+        s_check_times (call, 1, start, 1, end) != 0 || s_take_topics (call, body, session) != 0) {
+        json_decref (session);
+        return -1;
     }
-    json_decref (session);
+    char id[32];
+    schalt_id_make ("ses", id, sizeof (id));
+    json_object_set_new (session, "id", json_string (id));
+    json_object_set (session, "event", json_object_get (body, "event"));
+    s_copy_strings (body, session, s_session_strings);
+    json_object_set (session, "capacity", json_object_get (body, "capacity"));
+    json_object_set_new (session, "status", json_string ("scheduled"));
+    s_stamp (session, "created");
+    s_stamp (session, "updated");
+    return s_arg_record (call, session);
 }
 
-static void
-s_session_get (schalt_call_t *call, void *service)
-{
-    scheduler_store_t *store = (scheduler_store_t *)service;
-    const char *id = json_string_value (json_object_get (schalt_call_body (call), "id"));
-    scheduler_store_session_get (store, call, id);
-}
-
-static void
-s_session_list (schalt_call_t *call, void *service)
-{
-    scheduler_store_t *store = (scheduler_store_t *)service;
-    json_t *body = schalt_call_body (call);
-    scheduler_store_session_list (store, call, json_string_value (json_object_get (body, "event")),
-                                  json_is_true (json_object_get (body, "include_cancelled")));
-}
-
-static void
+//  session.update: the changes, times in UTC, topics, stamped.
+static int
 s_session_update (schalt_call_t *call, void *service)
 {
-    scheduler_store_t *store = (scheduler_store_t *)service;
+    (void)service;
     json_t *body = schalt_call_body (call);
     if (s_require_change (call) != 0)
-        return;
+        return -1;
     json_t *changes = json_object ();
     time_t start = 0, end = 0;
     int has_start = s_take_instant (call, body, "start", changes, &start);
     int has_end = has_start < 0 ? -1 : s_take_instant (call, body, "end", changes, &end);
-    if (has_end >= 0 && s_check_times (call, has_start, start, has_end, end) == 0 &&
-        s_take_topics (call, body, changes) == 0) {
-        s_copy_strings (body, changes, s_session_strings);
-        json_t *capacity = json_object_get (body, "capacity");
-        if (capacity)
-            json_object_set (changes, "capacity", capacity);
-        s_stamp (changes, "updated");
-        char *text = s_dump (changes);
-        scheduler_store_session_update (store, call,
-                                        json_string_value (json_object_get (body, "id")), text);
-        free (text);
+    if (has_end < 0 || s_check_times (call, has_start, start, has_end, end) != 0 ||
+        s_take_topics (call, body, changes) != 0) {
+        json_decref (changes);
+        return -1;
     }
-    json_decref (changes);
-}
-
-static void
-s_session_cancel (schalt_call_t *call, void *service)
-{
-    scheduler_store_t *store = (scheduler_store_t *)service;
-    json_t *body = schalt_call_body (call);
-    char now[32];
-    schalt_time_format_instant (time (NULL), now);
-    scheduler_store_session_cancel (store, call, json_string_value (json_object_get (body, "id")),
-                                    s_reason (body), now);
+    s_copy_strings (body, changes, s_session_strings);
+    json_t *capacity = json_object_get (body, "capacity");
+    if (capacity)
+        json_object_set (changes, "capacity", capacity);
+    s_stamp (changes, "updated");
+    return s_arg_record (call, changes);
 }
 
 //  --------------------------------------------------------------------------
 //  The service
+
+//  Every scheduler key has the one hash tag {events} (see lua/common.lua).
+static int
+s_tag (schalt_call_t *call, char *tag, size_t size)
+{
+    (void)call;
+    snprintf (tag, size, "events");
+    return 0;
+}
 
 static void *
 s_create (schalt_server_t *server)
@@ -299,25 +281,24 @@ s_create (schalt_server_t *server)
     //  Session facts go to the registry one after the other (window 1)
     if (schalt_server_outbox (server, "registry", 1) != 0)
         return NULL;
-    return scheduler_store_new (server);
+    return server;
 }
 
-static void
-s_destroy (void **store_p)
-{
-    scheduler_store_destroy ((scheduler_store_t **)store_p);
-}
+//  One row a command: its schema is request/<command>.json, its script
+//  lua/<script>.lua (which says what it checks and changes).
+static const schalt_command_t s_commands[] = {
+    {"event.create", "event_create", SCHALT_CHANGES, s_event_create},
+    {"event.get", "event_get", SCHALT_READS, NULL},
+    {"event.list", "event_list", SCHALT_READS, s_event_list},
+    {"event.update", "event_update", SCHALT_CHANGES, s_event_update},
+    {"event.cancel", "event_cancel", SCHALT_CHANGES, s_cancel},
+    {"session.create", "session_create", SCHALT_CHANGES, s_session_create},
+    {"session.get", "session_get", SCHALT_READS, NULL},
+    {"session.list", "session_list", SCHALT_READS, NULL},
+    {"session.update", "session_update", SCHALT_CHANGES, s_session_update},
+    {"session.cancel", "session_cancel", SCHALT_CHANGES, s_cancel},
+    {NULL, NULL, SCHALT_READS, NULL}};
 
-static const schalt_command_t s_commands[] = {{"event.create", s_event_create},
-                                              {"event.get", s_event_get},
-                                              {"event.list", s_event_list},
-                                              {"event.update", s_event_update},
-                                              {"event.cancel", s_event_cancel},
-                                              {"session.create", s_session_create},
-                                              {"session.get", s_session_get},
-                                              {"session.list", s_session_list},
-                                              {"session.update", s_session_update},
-                                              {"session.cancel", s_session_cancel},
-                                              {NULL, NULL}};
-
-const schalt_service_t scheduler_service = {"scheduler", s_commands, s_create, s_destroy, NULL};
+const schalt_service_t scheduler_service = {
+    "scheduler", s_commands, scheduler_lua_scripts, scheduler_lua_common, s_tag, s_create,
+    NULL,        NULL};

@@ -1,6 +1,7 @@
--- notice.get (reads only): KEYS[1] the notice. ARGV[1] its id.
-local notice = schalt.load(KEYS[1])
+-- notice.get (reads only): the body's id.
+local id = schalt.body().id
+local notice = schalt.load(notifier.notice_key(id))
 if not notice then
-    return schalt.error(404, 'not_found', '/id', 'no notice ' .. ARGV[1])
+    return schalt.error(404, 'not_found', '/id', 'no notice ' .. id)
 end
 return {200, notifier.encode({notice = notifier.view(notice)})}

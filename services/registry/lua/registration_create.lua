@@ -1,7 +1,7 @@
 -- registration.create: one person for one session, decided and written in
--- one step. KEYS[1] request, KEYS[2] the session's facts. ARGV[4] the
--- registration as JSON (id, session, name, email, institution, language,
--- created), ARGV[5] the notice id for its confirmation.
+-- one step. ARGV[5] the registration as JSON (id, session, name, email,
+-- institution, language, created: made by its prepare function), ARGV[6]
+-- the notice id for its confirmation.
 --
 -- Seats go in arrival order: the first `capacity` registrations are
 -- confirmed, the rest waitlisted in order. The same address (ignoring case)
@@ -9,9 +9,9 @@
 -- existing registration (200) and sends nothing.
 local seen = schalt.replay()
 if seen then return seen end
-local registration = cjson.decode(ARGV[4])
-local prefix = registry.prefix(registration.session)
-local session = schalt.load(KEYS[2])
+local registration = cjson.decode(ARGV[5])
+local prefix = schalt.prefix
+local session = schalt.load(registry.key('session'))
 if not session then
     return schalt.fail(404, 'not_found', '/session', 'no session ' .. registration.session
         .. ' is open for registration (unknown, or not yet announced by the scheduler)')
@@ -57,7 +57,7 @@ local variables = {event_title = session.event_title, session_title = session.ti
     room = session.room, place = session.place, start = session.start, ['end'] = session['end'],
     recipient_name = registration.name}
 if view.position then variables.position = tostring(view.position) end
-schalt.outbox(prefix .. 'outbox:notifier', ARGV[5], 'notice.send', cjson.encode({
+schalt.outbox(prefix .. 'outbox:notifier', ARGV[6], 'notice.send', cjson.encode({
     template = 'registration-' .. registration.status, language = registration.language,
     recipient = {name = registration.name, email = registration.email},
     variables = variables}))

@@ -1,7 +1,7 @@
--- registration.get (reads only): KEYS[1] the registration. ARGV[1] its id.
-local registration = schalt.load(KEYS[1])
+-- registration.get (reads only): the body's id.
+local id = schalt.body().id
+local registration = schalt.load(registry.key('registration:' .. id))
 if not registration then
-    return schalt.error(404, 'not_found', '/id', 'no registration ' .. ARGV[1])
+    return schalt.error(404, 'not_found', '/id', 'no registration ' .. id)
 end
-return {200, cjson.encode({registration = registry.view(registration,
-    registry.prefix(registration.session))})}
+return {200, cjson.encode({registration = registry.view(registration, schalt.prefix)})}

@@ -1,10 +1,10 @@
--- registration.list (reads only): KEYS[1] the session's facts. ARGV[1] the
--- session id. Confirmed registrations in arrival order, then the waitlist in
--- order, each with its position.
-local prefix = registry.prefix(ARGV[1])
-local session = schalt.load(KEYS[1])
+-- registration.list (reads only): the body's session. Confirmed registrations
+-- in arrival order, then the waitlist in order, each with its position.
+local prefix = schalt.prefix
+local session = schalt.load(registry.key('session'))
 if not session then
-    return schalt.error(404, 'not_found', '/session', 'the registry knows no session ' .. ARGV[1])
+    return schalt.error(404, 'not_found', '/session', 'the registry knows no session '
+        .. schalt.body().session)
 end
 local function list(name)
     local result = {}

@@ -1,9 +1,23 @@
--- common.lua: what every scheduler script shares (put in front of each by the store).
+-- common.lua: what every scheduler script shares (put in front of each by the
+-- server), and the one place that names the scheduler's keys.
+--
 -- Every key carries the hash tag {events}: the scheduler's data is small (an
 -- office has hundreds of events a year, not millions), and scripts that check
 -- a room or an event's sessions touch many of them, so all live in one slot.
+--   scheduler:{events}:event:<evt-id>            hash: an event (forever)
+--   scheduler:{events}:index                     zset: event ids by start (forever)
+--   scheduler:{events}:event:<evt-id>:sessions   zset: its session ids by start (forever)
+--   scheduler:{events}:session:<ses-id>          hash: a session (forever)
+--   scheduler:{events}:outbox:registry           list: session facts for the registry,
+--                                                until it acknowledges them
+--   scheduler:{events}:dead:registry             list: facts the registry refused
+--                                                (kept for an admin)
+--   scheduler:{events}:request:<request-id>      hash: digest, status, body of a
+--                                                state-changing request's reply
+--                                                (schaltstelle/request_ttl seconds)
 local scheduler = {}
 scheduler.prefix = 'scheduler:{events}:'
+scheduler.index_key = scheduler.prefix .. 'index'
 
 function scheduler.event_key(id) return scheduler.prefix .. 'event:' .. id end
 function scheduler.sessions_key(id) return scheduler.prefix .. 'event:' .. id .. ':sessions' end

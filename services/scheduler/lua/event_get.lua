@@ -1,6 +1,7 @@
--- event.get (reads only): KEYS[1] the event. ARGV[1] its id.
-local event = schalt.load(KEYS[1])
+-- event.get (reads only): the body's id.
+local id = schalt.body().id
+local event = schalt.load(scheduler.event_key(id))
 if not event then
-    return schalt.error(404, 'not_found', '/id', 'no event ' .. ARGV[1])
+    return schalt.error(404, 'not_found', '/id', 'no event ' .. id)
 end
 return {200, scheduler.encode({event = scheduler.event_view(event)})}

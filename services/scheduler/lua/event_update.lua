@@ -1,10 +1,11 @@
--- event.update: KEYS[1] request, KEYS[2] the event, KEYS[3] the index of events.
--- ARGV[4] the event id, ARGV[5] the changes as JSON (times already normalised).
+-- event.update: the body's id; ARGV[5] the changes as JSON (times in UTC).
 local seen = schalt.replay()
 if seen then return seen end
-local event = schalt.load(KEYS[2])
+local id = schalt.body().id
+local key = scheduler.event_key(id)
+local event = schalt.load(key)
 if not event then
-    return schalt.fail(404, 'not_found', '/id', 'no event ' .. ARGV[4])
+    return schalt.fail(404, 'not_found', '/id', 'no event ' .. id)
 end
 if event.status ~= 'scheduled' then
     return schalt.fail(409, 'event_cancelled', '/id', 'the event ' .. event.id .. ' is cancelled')
@@ -24,8 +25,8 @@ if outside then
         .. ' to ' .. outside['end'] .. ' would lie outside the event'}}))
 end
 merged.updated = changes.updated
-schalt.store(KEYS[2], merged)
-redis.call('ZADD', KEYS[3], merged.start_ts, merged.id)
+schalt.store(key, merged)
+redis.call('ZADD', scheduler.index_key, merged.start_ts, merged.id)
 -- Titles and places reach participants' e-mails: the registry must know
 scheduler.send_event_facts(merged, {scheduled = true})
 local body = scheduler.encode({event = scheduler.event_view(merged)})

@@ -1,6 +1,7 @@
--- session.get (reads only): KEYS[1] the session. ARGV[1] its id.
-local session = schalt.load(KEYS[1])
+-- session.get (reads only): the body's id.
+local id = schalt.body().id
+local session = schalt.load(scheduler.session_key(id))
 if not session then
-    return schalt.error(404, 'not_found', '/id', 'no session ' .. ARGV[1])
+    return schalt.error(404, 'not_found', '/id', 'no session ' .. id)
 end
 return {200, scheduler.encode({session = scheduler.session_view(session)})}

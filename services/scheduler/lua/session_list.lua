@@ -1,13 +1,14 @@
--- session.list (reads only): KEYS[1] the event, KEYS[2] its sessions.
--- ARGV[1] the event id, ARGV[2] '1' to include cancelled sessions.
-if redis.call('EXISTS', KEYS[1]) == 0 then
-    return schalt.error(404, 'not_found', '/event', 'no event ' .. ARGV[1])
+-- session.list (reads only): the body's event and include_cancelled.
+local request = schalt.body()
+if redis.call('EXISTS', scheduler.event_key(request.event)) == 0 then
+    return schalt.error(404, 'not_found', '/event', 'no event ' .. request.event)
 end
+local all = request.include_cancelled == true
 local sessions = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+for _, id in ipairs(redis.call('ZRANGE', scheduler.sessions_key(request.event), 0, -1)) do
     local session = schalt.load(scheduler.session_key(id))
-    if session and (ARGV[2] == '1' or session.status == 'scheduled') then
+    if session and (all or session.status == 'scheduled') then
         sessions[#sessions + 1] = scheduler.session_view(session)
     end
 end
-return {200, scheduler.encode({event = ARGV[1], sessions = sessions})}
+return {200, scheduler.encode({event = request.event, sessions = sessions})}

@@ -1,0 +1,112 @@
+/*  cli_event - schalt's event commands: create, get, list, update, cancel.
+    One row a command (words, daemon, wire command, options, printer); the
+    parsing and sending are schalt.c's.
+*/
+#include "cli.h"
+
+#define KINDS "day-of-education, meeting, counselling or other"
+
+static void
+s_print_event (cli_t *cli, json_t *event)
+{
+    char start[32], end[32];
+    printf ("Event %s (%s)\n", json_string_value (json_object_get (event, "id")),
+            json_string_value (json_object_get (event, "status")));
+    cli_print_field (stdout, "Title:", json_string_value (json_object_get (event, "title")));
+    cli_print_field (stdout, "Kind:", json_string_value (json_object_get (event, "kind")));
+    cli_print_field (
+        stdout, "Start:",
+        cli_local_time (json_string_value (json_object_get (event, "start")), cli->zone, start));
+    cli_print_field (
+        stdout, "End:",
+        cli_local_time (json_string_value (json_object_get (event, "end")), cli->zone, end));
+    cli_print_field (stdout, "Place:", json_string_value (json_object_get (event, "place")));
+    cli_print_field (stdout,
+                     "Description:", json_string_value (json_object_get (event, "description")));
+    cli_print_field (stdout, "Reason:", json_string_value (json_object_get (event, "reason")));
+}
+
+static int
+s_show_event (cli_t *cli, json_t *body)
+{
+    json_t *event = json_object_get (body, "event");
+    if (cli->id_only)
+        return cli_print_id (event);
+    if (cli->json)
+        return cli_print_json (event);
+    s_print_event (cli, event);
+    return CLI_DONE;
+}
+
+static int
+s_show_events (cli_t *cli, json_t *body)
+{
+    json_t *events = json_object_get (body, "events");
+    if (cli->id_only)
+        return cli_print_ids (events);
+    if (cli->json)
+        return cli_print_json (events);
+    if (json_array_size (events) == 0) {
+        printf ("No events.\n");
+        return CLI_DONE;
+    }
+    cli_table_t *table = cli_table_new (7);
+    const char *header[] = {"ID", "KIND", "START", "END", "STATUS", "TITLE", "PLACE"};
+    cli_table_row (table, header);
+    size_t index;
+    json_t *event;
+    json_array_foreach (events, index, event)
+    {
+        char start[32], end[32];
+        const char *row[] = {
+            json_string_value (json_object_get (event, "id")),
+            json_string_value (json_object_get (event, "kind")),
+            cli_local_time (json_string_value (json_object_get (event, "start")), cli->zone, start),
+            cli_local_time (json_string_value (json_object_get (event, "end")), cli->zone, end),
+            json_string_value (json_object_get (event, "status")),
+            json_string_value (json_object_get (event, "title")),
+            json_string_value (json_object_get (event, "place"))};
+        cli_table_row (table, row);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    return CLI_DONE;
+}
+
+//  --------------------------------------------------------------------------
+//  The commands
+
+static const cli_option_t s_event_create_options[] = {
+    {"kind", "kind", OPT_TEXT, true, KINDS},
+    {"title", "title", OPT_TEXT, true, "the event's title"},
+    {"start", "start", OPT_TIME, true, "when it begins, YYYY-MM-DDTHH:MM local time"},
+    {"end", "end", OPT_TIME, true, "when it ends, YYYY-MM-DDTHH:MM local time"},
+    {"place", "place", OPT_TEXT, true, "where it takes place"},
+    {"description", "description", OPT_TEXT, false, "free text"},
+    {NULL, NULL, 0, false, NULL}};
+static const cli_option_t s_event_update_options[] = {
+    {"kind", "kind", OPT_TEXT, false, KINDS},
+    {"title", "title", OPT_TEXT, false, "the event's title"},
+    {"start", "start", OPT_TIME, false, "when it begins, YYYY-MM-DDTHH:MM local time"},
+    {"end", "end", OPT_TIME, false, "when it ends, YYYY-MM-DDTHH:MM local time"},
+    {"place", "place", OPT_TEXT, false, "where it takes place"},
+    {"description", "description", OPT_TEXT, false, "free text"},
+    {NULL, NULL, 0, false, NULL}};
+static const cli_option_t s_event_list_options[] = {
+    {"from", "from", OPT_TIME, false, "only events that end after this"},
+    {"to", "to", OPT_TIME, false, "only events that start before this"},
+    {"all", "include_cancelled", OPT_FLAG, false, "include cancelled events"},
+    {NULL, NULL, 0, false, NULL}};
+
+const cli_command_t cli_event_commands[] = {
+    {"event", "create", "scheduler", "event.create", NULL, s_event_create_options,
+     "schedule an event", s_show_event},
+    {"event", "get", "scheduler", "event.get", "id", cli_no_options, "show one event",
+     s_show_event},
+    {"event", "list", "scheduler", "event.list", NULL, s_event_list_options,
+     "list events in start order", s_show_events},
+    {"event", "update", "scheduler", "event.update", "id", s_event_update_options,
+     "change an event", s_show_event},
+    {"event", "cancel", "scheduler", "event.cancel", "id", cli_reason_options,
+     "cancel an event and all its sessions", s_show_event},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
