@@ -20,5 +20,6 @@
 #include "schalt_testutil.h"
 #include "schalt_text.h"
 #include "schalt_time.h"
+#include "schalt_token.h"
 
 #endif

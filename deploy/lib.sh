@@ -19,7 +19,7 @@ SCHALT_PYTHON=/usr/bin/python3
 
 # Packages to build and run (deploy/up, tests/run), and those only the tests need.
 SCHALT_PACKAGES_RUN=(build-essential cmake pkg-config libczmq-dev libzmq3-dev libhiredis-dev
-    libesmtp-dev libjansson-dev libical-dev redis-server python3 python3-aiosmtpd tzdata)
+    libesmtp-dev libjansson-dev libical-dev libsodium-dev redis-server python3 python3-aiosmtpd tzdata)
 SCHALT_PACKAGES_TEST=(json-schema-test-suite clang-format valgrind python3-zmq
     python3-jsonschema redis-tools clang libclang-rt-14-dev)
 
