@@ -622,12 +622,14 @@ schalt_outbox_status (schalt_outbox_t *self, json_t *object)
     bool counted = self->next_scan != 0 && schalt_redis_connected (self->redis);
     long long depth = 0;
     if (counted)
-        for (box_t *box = (box_t *)zhashx_first (self->boxes); box;
+        for (box_t *box = (box_t *)zhashx_first (self->boxes); box && counted;
              box = (box_t *)zhashx_next (self->boxes)) {
             const char *argv[] = {"LLEN", box->key};
             redisReply *reply = schalt_redis_command (self->redis, 2, argv, NULL);
             if (reply && reply->type == REDIS_REPLY_INTEGER)
                 depth += reply->integer;
+            else
+                counted = false; //  a part of the count is no count
             if (reply)
                 freeReplyObject (reply);
         }

@@ -269,8 +269,9 @@ s_pattern_alternatives (const char **cursor, const char *end, int depth)
             else if (quantifier == '+')
                 piece = 2 * piece + 1; //  x+ is x x*
             else if (quantifier == '{') {
+                //  x{m}, x{m,}, x{m,n}, and x{,n}, which glibc reads as x{0,n}
                 const char *at = *cursor + 1;
-                long low = s_pattern_count (&at, end), high = low;
+                long low = at < end && *at == ',' ? 0 : s_pattern_count (&at, end), high = low;
                 if (low < 0)
                     break;
                 if (at < end && *at == ',') {
@@ -670,6 +671,8 @@ static const struct {
     {"{'pattern':'((a{100}){100}){100}'}", "/pattern", "is too large to compile"},
     {"{'pattern':'[a{]{1000}x{1000}(b|c){9000}'}", "/pattern", "is too large to compile"},
     {"{'pattern':'(a{32767}'}", "/pattern", "is too large to compile"},
+    {"{'pattern':'((a{,100}){,100}){,100}'}", "/pattern", "is too large to compile"},
+    {"{'pattern':'((a{,30}){,30}){,30}'}", "/pattern", "is too large to compile"},
     {"{'required':['a','a']}", "/required", "must be an array of distinct strings"},
     {"{'enum':1}", "/enum", "must be an array"},
     {"{'minimum':'1'}", "/minimum", "must be a number"},

@@ -8,17 +8,15 @@
 #include "schalt_text.h"
 #include "schalt_time.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <malloc.h>
-#include <netinet/in.h>
 #include <stdarg.h>
-#include <sys/socket.h>
 
 extern const char schalt_lua_prelude[];
 
-#define BATCH_MAX 512      //  requests read from the ROUTER before Redis is asked
-#define RELAY_INTERVAL 100 //  ms between relays of the outboxes
+#define BATCH_MAX 512                //  requests read from the ROUTER before Redis is asked
+#define RELAY_INTERVAL 100           //  ms between relays of the outboxes
+#define TRIM_AFTER (4 * 1024 * 1024) //  octets of a dropped message that are given back at once
 
 struct _schalt_server_t {
     zsock_t *pipe;   //  to the actor's owner
@@ -204,17 +202,22 @@ schalt_call_arg (schalt_call_t *self, const char *text)
 }
 
 //  Makes the arguments every script receives first: ARGV[1] the digest of
-//  command and body (to tell a replay from a reused id), ARGV[2] the
+//  command and body (to tell a replay from a reused id; "" for a command
+//  that only reads, whose reply is never remembered), ARGV[2] the
 //  seconds a reply is remembered, ARGV[3] the time now (UTC seconds), ARGV[4]
 //  the body. The digest covers the command and the body in a canonical form
 //  (keys sorted), so a retry that only reorders keys is still the same
 //  request; that form is also what the script reads as the body.
 static void
-s_call_prelude (schalt_call_t *self)
+s_call_prelude (schalt_call_t *self, schalt_access_t access)
 {
     self->canonical =
         json_dumps (schalt_call_body (self), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
     assert (self->canonical);
+    snprintf (self->ttl, sizeof (self->ttl), "%ld", self->server->request_ttl);
+    snprintf (self->now, sizeof (self->now), "%lld", (long long)time (NULL));
+    if (access == SCHALT_READS)
+        return; //  a read is not remembered: its digest stays ""
     zdigest_t *digest = zdigest_new ();
     zdigest_update (digest, (const byte *)schalt_call_command (self),
                     strlen (schalt_call_command (self)));
@@ -222,8 +225,6 @@ s_call_prelude (schalt_call_t *self)
     zdigest_update (digest, (const byte *)self->canonical, strlen (self->canonical));
     snprintf (self->digest, sizeof (self->digest), "%s", zdigest_string (digest));
     zdigest_destroy (&digest);
-    snprintf (self->ttl, sizeof (self->ttl), "%ld", self->server->request_ttl);
-    snprintf (self->now, sizeof (self->now), "%lld", (long long)time (NULL));
 }
 
 //  Queues the command's script for the call: KEYS[1] the request key in
@@ -239,7 +240,7 @@ s_call_run (schalt_call_t *self, const schalt_command_t *command)
         return;
     snprintf (key, sizeof (key), "%s:{%s}:request:%s", server->service->name, tag,
               schalt_call_id (self));
-    s_call_prelude (self);
+    s_call_prelude (self, command->access);
     const char *args[4 + CALL_ARGS_MAX] = {self->digest, self->ttl, self->now, self->canonical};
     for (int index = 0; index < self->nargs; index++)
         args[4 + index] = self->args[index];
@@ -468,39 +469,17 @@ s_answer_ready (schalt_server_t *self)
     s_watch_redis (self);
 }
 
-//  Disconnects the peer a frame came from: libzmq has no call for that, so
-//  the connection's socket is shut down (libzmq then sees it end, and closes
-//  it as for any peer that goes away). Only if the descriptor is still a
-//  TCP connection to the frame's peer address, in case the peer went away
-//  and its number was reused meanwhile.
-static void
-s_disconnect_peer (zframe_t *frame)
-{
-    const char *fd_text = zframe_meta (frame, "__fd"); //  what ZMQ_SRCFD reads
-    const char *address = zframe_meta (frame, "Peer-Address");
-    if (!fd_text || !address)
-        return;
-    int fd = atoi (fd_text);
-    struct sockaddr_storage peer;
-    socklen_t size = sizeof (peer);
-    char host[INET6_ADDRSTRLEN] = "";
-    if (fd < 0 || getpeername (fd, (struct sockaddr *)&peer, &size) != 0)
-        return;
-    if (peer.ss_family == AF_INET)
-        inet_ntop (AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof (host));
-    else if (peer.ss_family == AF_INET6)
-        inet_ntop (AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host, sizeof (host));
-    if (streq (host, address))
-        shutdown (fd, SHUT_RDWR);
-}
-
 //  Reads one message from the ROUTER, frame by frame, keeping at most what
 //  a request may be: the peer's routing frame, four frames, and
 //  max_message_size octets in them together (libzmq's ZMQ_MAXMSGSIZE holds
-//  for each frame alone). A larger message is dropped frame by frame as it
-//  is read, never kept whole, its peer is disconnected, and the memory its
-//  frames took goes back to the system. Returns the message, or NULL if none
-//  was waiting or it was dropped.
+//  for each frame alone, and disconnects a peer that sends a larger one). A
+//  larger message is freed frame by frame as it is read and not answered,
+//  and the memory its frames took goes back to the system (libzmq held the
+//  whole message before the first frame could be read: docs/protocol.md).
+//  The peer is not disconnected: libzmq cannot drop one peer of a ROUTER,
+//  and shutting down the descriptor libzmq reports could hit another
+//  connection that took its number meanwhile. Returns the message, or NULL
+//  if none was waiting or it was dropped.
 static zmsg_t *
 s_receive (schalt_server_t *self)
 {
@@ -514,7 +493,6 @@ s_receive (schalt_server_t *self)
             octets += zframe_size (frame); //  the routing frame is libzmq's, not the peer's
         if (!dropped && (frames > 1 + 4 || octets > self->max_message_size)) {
             dropped = true;
-            s_disconnect_peer (frame);
             zmsg_destroy (&msg);
         }
         if (dropped)
@@ -527,12 +505,13 @@ s_receive (schalt_server_t *self)
     if (dropped) {
         self->counters.requests++;
         self->counters.client_errors++;
-        schalt_log_warning ("request: dropped frames=%zu%s octets=%zu%s max=%zu; peer disconnected",
-                            frames, frames > 1 + 4 ? " (more than 4)" : "", octets,
+        schalt_log_warning ("request: dropped unanswered frames=%zu%s octets=%zu%s max=%zu", frames,
+                            frames > 1 + 4 ? " (more than 4)" : "", octets,
                             octets > self->max_message_size ? " (too large)" : "",
                             self->max_message_size);
-        //  glibc keeps freed memory for reuse; a burst this size would stay
-        malloc_trim (0);
+        //  glibc keeps freed memory for reuse: a large message's would stay
+        if (octets > TRIM_AFTER)
+            malloc_trim (0);
         return NULL;
     }
     if (frames == 0)
@@ -1044,8 +1023,7 @@ schalt_server_test (bool verbose)
                        json_object_get (schalt_envelope_body (reply), "error"), "field")),
                    "/value"));
     schalt_envelope_destroy (&reply);
-    //  More frames than a request has: dropped without an answer, and the
-    //  peer disconnected (the DEALER connects again by itself)
+    //  More frames than a request has: dropped without an answer
     zsock_send (client, "sssss", SCHALT_PROTOCOL, "thing.put", "r4", "{}", "extra");
     zpoller_t *poller = zpoller_new (client, NULL);
     assert (zpoller_wait (poller, 500) == NULL);

@@ -39,7 +39,7 @@ const schalt_setting_t schalt_settings[] = {
      .min = 1024,
      .max = 16777216,
      .help = "largest request a daemon accepts, in bytes, its four frames together; "
-             "a bigger one, or one of more frames, disconnects that peer"},
+             "a bigger one, or one of more frames, is dropped unanswered"},
     {.path = "schaltstelle/request_ttl",
      .type = SCHALT_SETTING_INTEGER,
      .fallback = "604800",

@@ -94,10 +94,17 @@ s_take_option (cli_t *cli, const cli_command_t *command, const cli_option_t *opt
     switch (option->kind) {
         case OPT_TIME:
             if (schalt_time_parse_local (value, cli->zone, &utc) != 0) {
-                fprintf (stderr,
-                         "schalt %s: --%s '%s' is not a date and time that exists in %s "
-                         "(YYYY-MM-DDTHH:MM)\n",
-                         s_name (command), option->name, value, cli->zone);
+                //  Well-formed (as UTC would take it), then the zone skips it
+                if (schalt_time_parse_local (value, "UTC", &utc) == 0)
+                    fprintf (stderr,
+                             "schalt %s: --%s '%s' does not exist in %s (the clocks skip it "
+                             "when summer time begins)\n",
+                             s_name (command), option->name, value, cli->zone);
+                else
+                    fprintf (stderr,
+                             "schalt %s: --%s '%s' is not a date and time: write it as "
+                             "YYYY-MM-DDTHH:MM, e.g. 2027-03-13T09:30\n",
+                             s_name (command), option->name, value);
                 return CLI_USAGE;
             }
             json_object_set_new (body, option->field,

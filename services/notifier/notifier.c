@@ -53,16 +53,6 @@ s_copy (schalt_config_t *config, const char *path, char *target, size_t size)
     return 0;
 }
 
-//  True if text is UTF-8 without control characters: fit for a header or a line.
-static bool
-s_one_line (const char *text)
-{
-    for (const unsigned char *byte = (const unsigned char *)text; *byte; byte++)
-        if (*byte < 0x20 || *byte == 0x7F)
-            return false;
-    return schalt_text_utf8_valid (text, strlen (text));
-}
-
 //  Fills settings from the configuration. Returns 0, or -1 after logging
 //  each problem with the setting's path.
 static int
@@ -103,11 +93,8 @@ s_settings (schalt_config_t *config, notifier_settings_t *settings)
                           "bildungsbuero@example.org (ASCII, with a domain)");
         rc = -1;
     }
-    if (!s_one_line (settings->from_name) || !s_one_line (settings->office_contact)) {
-        schalt_log_error ("notifier: notifier/from/name and notifier/office/contact must be "
-                          "one line of UTF-8 text");
-        rc = -1;
-    }
+    //  (the sender's name and the contact line are one line of UTF-8, as
+    //  schalt_config checks every value)
     struct stat info;
     if (stat (settings->templates, &info) != 0 || !S_ISDIR (info.st_mode)) {
         schalt_log_error ("notifier: notifier/templates is not a folder path=%s",

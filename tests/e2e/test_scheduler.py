@@ -426,11 +426,16 @@ class UsageTest(harness.E2ETestCase):
         without_title = create[:4] + create[6:]
         self.assertUsage(without_title, "--title is required")
         for bad in ("13.03.2027 09:00", "2027-03-13", "2027-02-30T09:00", "2027-03-13T25:00",
-                    "morgen", "2027-03-28T02:30"):  # the last one does not exist (DST gap)
+                    "morgen"):
             with self.subTest(time=bad):
                 args = list(create)
                 args[args.index("--start") + 1] = bad
-                self.assertUsage(args, "--start '%s'" % bad)
+                self.assertUsage(args, "--start '%s' is not a date and time: write it as "
+                                 "YYYY-MM-DDTHH:MM" % bad)
+        # A well-formed time the zone skips (the DST gap) is told as such
+        args = list(create)
+        args[args.index("--start") + 1] = "2027-03-28T02:30"
+        self.assertUsage(args, "--start '2027-03-28T02:30' does not exist in Europe/Berlin")
         self.assertUsage(create + ["--colour", "rot"], "unknown option --colour")
         self.assertUsage(create + ["--description"], "--description needs a value")
         self.assertUsage(["event", "frobnicate"], "unknown command")

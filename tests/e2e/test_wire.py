@@ -144,17 +144,20 @@ class WireTest(harness.E2ETestCase):
 
     # -- the envelope
 
-    def test_extra_frame_disconnects_its_peer(self):
-        # More frames than a request has: dropped unread, the peer disconnected
-        # (as for a message over the size limit), nothing stored, others served
+    def test_extra_frame_is_dropped_unanswered(self):
+        # More frames than a request has: dropped unanswered (as a message over
+        # the size limit), nothing stored; the daemon serves that peer's next
+        # request, and everyone else's
         dealer, other = self.dealer(), self.dealer()
         self.assertStillServes(dealer)
         before = self.redis.snapshot()
         dealer.send([PROTOCOL, "event.create", new_request_id(), encode(event_body()), b"extra"])
         self.assertIsNone(dealer.recv(timeout=2), "a five-frame message got an answer")
         self.assertStillServes(other)
+        self.assertStillServes(dealer)
         self.assertEqual(self.redis.snapshot(), before)
-        self.assertIn("request: dropped frames=6 (more than 4)", self.scheduler.log_text())
+        self.assertIn("request: dropped unanswered frames=6 (more than 4)",
+                      self.scheduler.log_text())
 
     def test_three_frames(self):
         request_id = new_request_id()
@@ -405,7 +408,7 @@ class ManyFramesTest(harness.E2ETestCase):
         del filler
         self.assertIsNone(big.recv(timeout=3), "a message of 800 frames got an answer")
         self.assertTrue(harness.wait_until(
-            lambda: "request: dropped frames=801" in self.scheduler.log_text(), 30.0),
+            lambda: "request: dropped unanswered frames=801" in self.scheduler.log_text(), 30.0),
             self.scheduler.log_text())
         self.assertEqual(self.request("status", {}, dealer=other).status, 200)
         self.assertEqual(self.redis.snapshot(), before)

@@ -1,9 +1,12 @@
--- common.lua: what every notifier script shares (put in front of each by the store).
--- Every key carries the one hash tag {notices} (see notifier_store.h): the
+-- common.lua: what every notifier script shares (put in front of each by the
+-- server, and by the delivery loop for its own). The keys are listed in
+-- notifier_store.h. Every key carries the one hash tag {notices}: the
 -- delivery scripts move a notice between the queue and the indexes in one
 -- step, so for now all of it lives in one Cluster slot.
 local notifier = {}
-notifier.prefix = 'notifier:{notices}:'
+-- The prefix comes from KEYS[1] (a request key, or the due queue or the lock
+-- for the delivery scripts), in the tag notifier.c's s_tag names
+notifier.prefix = schalt.prefix
 notifier.due_key = notifier.prefix .. 'due'
 notifier.all_key = notifier.prefix .. 'all'
 notifier.states = {'queued', 'sending', 'sent', 'deferred', 'failed'}

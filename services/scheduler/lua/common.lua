@@ -16,7 +16,8 @@
 --                                                state-changing request's reply
 --                                                (schaltstelle/request_ttl seconds)
 local scheduler = {}
-scheduler.prefix = 'scheduler:{events}:'
+-- The prefix comes from KEYS[1], in the tag scheduler.c's s_tag names
+scheduler.prefix = schalt.prefix
 scheduler.index_key = scheduler.prefix .. 'index'
 
 function scheduler.event_key(id) return scheduler.prefix .. 'event:' .. id end
