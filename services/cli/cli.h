@@ -86,9 +86,10 @@ int cli_logs (cli_t *cli);
 schalt_envelope_t *cli_request (const char *endpoint, const char *command, json_t *body,
                                 long timeout_ms, long attempts, bool quiet);
 
-//  Prints a refusal ("schalt: refused (409 room_taken): ... [field /room]")
-//  to stderr, with every UTC instant in the message shown in zone.
-void cli_print_refusal (schalt_envelope_t *reply, const char *zone);
+//  Prints a refusal ("schalt: refused (409 room_taken): ... [--room, field
+//  /room]") to stderr, with every UTC instant in the message shown in zone;
+//  option is what the person typed for the field ("--room", "the ID"), or NULL.
+void cli_print_refusal (schalt_envelope_t *reply, const char *zone, const char *option);
 
 //  --------------------------------------------------------------------------
 //  cli_output: tables and records for people

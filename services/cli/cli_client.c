@@ -74,7 +74,7 @@ s_print_localised (FILE *out, const char *message, const char *zone)
 }
 
 void
-cli_print_refusal (schalt_envelope_t *reply, const char *zone)
+cli_print_refusal (schalt_envelope_t *reply, const char *zone, const char *option)
 {
     json_t *error = json_object_get (schalt_envelope_body (reply), "error");
     const char *code = json_string_value (json_object_get (error, "code"));
@@ -83,7 +83,9 @@ cli_print_refusal (schalt_envelope_t *reply, const char *zone)
     fprintf (stderr, "schalt: refused (%d %s): ", schalt_envelope_status (reply),
              code ? code : "error");
     s_print_localised (stderr, message ? message : "no reason given", zone);
-    if (field && *field)
+    if (field && *field && option)
+        fprintf (stderr, " [%s, field %s]", option, field);
+    else if (field && *field)
         fprintf (stderr, " [field %s]", field);
     fprintf (stderr, "\n");
 }

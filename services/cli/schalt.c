@@ -199,6 +199,32 @@ cli_service_setting (cli_t *cli, const char *service, const char *key)
     return schalt_config_string (cli->config, path);
 }
 
+//  What the person typed for the field a refusal names: "--lang" for
+//  /language, "--topic" for /topics/0, "the ID" for the positional one.
+//  Returns option (written into, size octets), or NULL if none is known.
+static const char *
+s_option_of (const cli_command_t *command, schalt_envelope_t *reply, char *option, size_t size)
+{
+    json_t *error = json_object_get (schalt_envelope_body (reply), "error");
+    const char *field = json_string_value (json_object_get (error, "field"));
+    if (!field || field[0] != '/')
+        return NULL;
+    //  The body's member is the pointer's first part
+    size_t length = strcspn (field + 1, "/");
+    if (command->positional && strlen (command->positional) == length &&
+        strncmp (field + 1, command->positional, length) == 0) {
+        snprintf (option, size, "the %s ID", command->noun);
+        return option;
+    }
+    for (const cli_option_t *entry = command->options; entry->name; entry++)
+        if (entry->field && strlen (entry->field) == length &&
+            strncmp (field + 1, entry->field, length) == 0) {
+            snprintf (option, size, "--%s", entry->name);
+            return option;
+        }
+    return NULL;
+}
+
 static int
 s_run_command (cli_t *cli, const cli_command_t *command)
 {
@@ -215,7 +241,8 @@ s_run_command (cli_t *cli, const cli_command_t *command)
         if (!reply)
             rc = CLI_NO_ANSWER;
         else if (schalt_envelope_status (reply) >= 400) {
-            cli_print_refusal (reply, cli->zone);
+            char option[48];
+            cli_print_refusal (reply, cli->zone, s_option_of (command, reply, option, 48));
             rc = CLI_REFUSED;
         } else {
             cli->status = schalt_envelope_status (reply);

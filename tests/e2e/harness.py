@@ -1064,14 +1064,17 @@ class E2ETestCase(unittest.TestCase):
             reply = self.dealer(self.notifier.endpoint).request("notice.list", {"to": address})
             self.assertEqual((reply.status, reply.body.get("notices")), (200, []), reply)
 
-    def assertRefused(self, result, status, code, field=None):
+    def assertRefused(self, result, status, code, field=None, option=None):
         """Asserts a CLI result is a refusal (exit 1) printed as
-        'refused (<status> <code>)' and naming field."""
+        'refused (<status> <code>)' and naming field, and the option that was
+        typed for it ('[--lang, field /language]') if option is given."""
         exit_code, out, err = result
         self.assertEqual(exit_code, 1, "exit code; stdout=%r stderr=%r" % (out, err))
         self.assertIn("refused (%d %s)" % (status, code), err)
-        if field is not None:
-            self.assertIn("[field %s]" % field, err)
+        if field is not None and option is not None:
+            self.assertIn("[%s, field %s]" % (option, field), err)
+        elif field is not None:
+            self.assertRegex(err, r"\[(?:[^\]]*, )?field %s\]" % re.escape(field))
         self.assertEqual(out, "", "a refusal prints nothing on stdout")
 
 

@@ -352,10 +352,13 @@ class RefusalTest(RegistrationCase):
             (("Ida Klein", "ida@example.org", "--lang", "fr"), "/language"),
             (("Ida Klein", "ida@example.org", "--lang", "DE"), "/language"),
         ]
+        # The refusal names the option as typed: --lang for /language
+        options = {"/language": "--lang", "/name": "--name", "/email": "--email",
+                   "/institution": "--institution"}
         for args, field in cases:
             with self.subTest(args=args):
                 result = self.register(session["id"], *args)
-                self.assertRefused(result, 400, "invalid", field)
+                self.assertRefused(result, 400, "invalid", field, options[field])
         self.assertEqual(self.registry_state(session["id"], with_requests=True), before)
         # the limits: 200 characters (not bytes) are fine
         code, out, err = self.register(session["id"], "ü" * 200, "ida@example.org")
