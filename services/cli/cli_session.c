@@ -54,7 +54,7 @@ s_show_sessions (cli_t *cli, json_t *body)
         return CLI_DONE;
     }
     cli_table_t *table = cli_table_new (8);
-    const char *header[] = {"ID", "START", "END", "ROOM", "SEATS", "STATUS", "TITLE", "TOPICS"};
+    const char *header[] = {"ID", "START", "END", "ROOM", "CAPACITY", "STATUS", "TITLE", "TOPICS"};
     cli_table_row (table, header);
     size_t index;
     json_t *session;

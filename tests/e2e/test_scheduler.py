@@ -199,7 +199,7 @@ class SessionTest(harness.E2ETestCase):
         # The table for people: local times and the topics
         code, out, err = self.schalt("session", "list", "--event", self.event["id"])
         self.assertEqual(code, 0, err)
-        self.assertRegex(out.splitlines()[0], r"^ID\s+START\s+END\s+ROOM\s+SEATS\s+STATUS\s+TITLE")
+        self.assertRegex(out.splitlines()[0], r"^ID\s+START\s+END\s+ROOM\s+CAPACITY\s+STATUS\s+TITLE")
         row = [line for line in out.splitlines() if line.startswith(early["id"])][0]
         self.assertIn("2027-03-13 10:00", row)
         self.assertIn("familie-kita, kita-grundschule", row)
