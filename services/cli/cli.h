@@ -114,6 +114,11 @@ void cli_print_field (FILE *out, const char *label, const char *value);
 //  Number of characters (code points) in UTF-8 text.
 size_t cli_text_width (const char *text);
 
+//  Output for scripts: with --id prints the value's id (a list's, one a line),
+//  with --json the value as JSON. Returns true if it printed (the printer is
+//  done), false if the output is for people.
+bool cli_print_for_scripts (cli_t *cli, json_t *value);
+
 //  --json: prints the value as indented JSON. Returns CLI_DONE.
 int cli_print_json (json_t *value);
 

@@ -30,10 +30,8 @@ static int
 s_show_event (cli_t *cli, json_t *body)
 {
     json_t *event = json_object_get (body, "event");
-    if (cli->id_only)
-        return cli_print_id (event);
-    if (cli->json)
-        return cli_print_json (event);
+    if (cli_print_for_scripts (cli, event))
+        return CLI_DONE;
     s_print_event (cli, event);
     return CLI_DONE;
 }
@@ -42,10 +40,8 @@ static int
 s_show_events (cli_t *cli, json_t *body)
 {
     json_t *events = json_object_get (body, "events");
-    if (cli->id_only)
-        return cli_print_ids (events);
-    if (cli->json)
-        return cli_print_json (events);
+    if (cli_print_for_scripts (cli, events))
+        return CLI_DONE;
     if (json_array_size (events) == 0) {
         printf ("No events.\n");
         return CLI_DONE;

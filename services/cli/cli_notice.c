@@ -8,10 +8,8 @@ static int
 s_show_notices (cli_t *cli, json_t *body)
 {
     json_t *notices = json_object_get (body, "notices");
-    if (cli->id_only)
-        return cli_print_ids (notices);
-    if (cli->json)
-        return cli_print_json (notices);
+    if (cli_print_for_scripts (cli, notices))
+        return CLI_DONE;
     if (json_array_size (notices) == 0) {
         printf ("No notices.\n");
         return CLI_DONE;

@@ -173,3 +173,15 @@ cli_csv_cell (FILE *out, const char *text, bool last)
         fputc ('"', out);
     fputs (last ? "\r\n" : ";", out);
 }
+
+bool
+cli_print_for_scripts (cli_t *cli, json_t *value)
+{
+    if (cli->id_only && json_is_array (value))
+        cli_print_ids (value);
+    else if (cli->id_only)
+        cli_print_id (value);
+    else if (cli->json)
+        cli_print_json (value);
+    return cli->id_only || cli->json;
+}

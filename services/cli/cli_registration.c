@@ -8,10 +8,8 @@ static int
 s_show_registration (cli_t *cli, json_t *body)
 {
     json_t *registration = json_object_get (body, "registration");
-    if (cli->id_only)
-        return cli_print_id (registration);
-    if (cli->json)
-        return cli_print_json (registration);
+    if (cli_print_for_scripts (cli, registration))
+        return CLI_DONE;
     const char *status = json_string_value (json_object_get (registration, "status"));
     const char *id = json_string_value (json_object_get (registration, "id"));
     json_t *position = json_object_get (registration, "position");

@@ -33,10 +33,8 @@ static int
 s_show_session (cli_t *cli, json_t *body)
 {
     json_t *session = json_object_get (body, "session");
-    if (cli->id_only)
-        return cli_print_id (session);
-    if (cli->json)
-        return cli_print_json (session);
+    if (cli_print_for_scripts (cli, session))
+        return CLI_DONE;
     s_print_session (cli, session);
     return CLI_DONE;
 }
@@ -45,10 +43,8 @@ static int
 s_show_sessions (cli_t *cli, json_t *body)
 {
     json_t *sessions = json_object_get (body, "sessions");
-    if (cli->id_only)
-        return cli_print_ids (sessions);
-    if (cli->json)
-        return cli_print_json (sessions);
+    if (cli_print_for_scripts (cli, sessions))
+        return CLI_DONE;
     if (json_array_size (sessions) == 0) {
         printf ("No sessions in event %s.\n", json_string_value (json_object_get (body, "event")));
         return CLI_DONE;
