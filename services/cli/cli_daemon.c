@@ -146,6 +146,9 @@ cli_logs (cli_t *cli)
     }
     zsock_set_subscribe (subscriber, "log.");
     zsock_set_rcvtimeo (subscriber, 500);
+    //  On stderr, so that the lines themselves can be piped on
+    fprintf (stderr, "schalt logs: following the log lines of %s live; Ctrl-C to stop\n",
+             only ? only : "every daemon");
     while (!zsys_interrupted) {
         char *topic = NULL, *id = NULL, *json = NULL;
         if (zsock_recv (subscriber, "sss", &topic, &id, &json) == 0 && json) {

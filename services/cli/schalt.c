@@ -274,6 +274,26 @@ s_find (int argc, char **argv, int *used)
     return NULL;
 }
 
+//  A noun typed without a verb it has ("schalt event", "schalt event frob"):
+//  prints the noun's commands to stderr and returns true; false if no
+//  command has that noun.
+static bool
+s_verbs (const char *noun, const char *verb)
+{
+    bool known = false;
+    for (const cli_command_t *const *table = s_tables; *table; table++)
+        for (const cli_command_t *command = *table; command->noun; command++)
+            if (streq (command->noun, noun) && *command->verb) {
+                if (!known)
+                    fprintf (stderr, "schalt %s: %s%s%s; its commands are:\n", noun,
+                             verb ? "no command '" : "a command is missing", verb ? verb : "",
+                             verb ? "'" : "");
+                known = true;
+                fprintf (stderr, "  schalt %-18s %s\n", s_name (command), command->help);
+            }
+    return known;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -330,14 +350,19 @@ main (int argc, char **argv)
     cli.argv = argv + first + (command ? used : 1);
     if (command)
         rc = s_run_command (&cli, command);
-    else if (streq (argv[first], "status"))
+    else if ((streq (argv[first], "status") || streq (argv[first], "settings")) && cli.argc > 0) {
+        fprintf (stderr, "schalt %s: takes no arguments, not '%s'\n", argv[first], cli.argv[0]);
+        rc = CLI_USAGE;
+    } else if (streq (argv[first], "status"))
         rc = cli_status (&cli);
     else if (streq (argv[first], "logs"))
         rc = cli_logs (&cli);
     else if (streq (argv[first], "settings")) {
         schalt_config_print_reference (stdout);
         rc = CLI_DONE;
-    } else {
+    } else if (s_verbs (argv[first], first + 1 < argc ? argv[first + 1] : NULL))
+        rc = CLI_USAGE;
+    else {
         fprintf (stderr, "schalt: unknown command '%s%s%s' (see schalt --help)\n", argv[first],
                  first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
         rc = CLI_USAGE;

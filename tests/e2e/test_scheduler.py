@@ -10,7 +10,9 @@ Exit codes of schalt: 0 done, 1 refused by the daemon, 2 usage error, 3 no answe
 """
 
 import json
+import os
 import re
+import select
 import subprocess
 import time
 import unittest
@@ -438,7 +440,9 @@ class UsageTest(harness.E2ETestCase):
         self.assertUsage(args, "--start '2027-03-28T02:30' does not exist in Europe/Berlin")
         self.assertUsage(create + ["--colour", "rot"], "unknown option --colour")
         self.assertUsage(create + ["--description"], "--description needs a value")
-        self.assertUsage(["event", "frobnicate"], "unknown command")
+        self.assertUsage(["event", "frobnicate"], "no command 'frobnicate'; its commands are")
+        self.assertUsage(["event"], "schalt event create")
+        self.assertUsage(["status", "extra"], "takes no arguments")
         self.assertUsage(["frobnicate"], "unknown command")
         self.assertUsage(["--verbose", "event", "list"], "unknown option --verbose")
         self.assertUsage(["event", "get"], "ID is missing")
@@ -446,6 +450,35 @@ class UsageTest(harness.E2ETestCase):
                           "--room", "A", "--start", "2027-06-01T10:00", "--end",
                           "2027-06-01T11:00", "--capacity", "zehn"], "not a whole number")
         self.assertUsage([], "usage: schalt")
+
+
+class LogsTest(harness.E2ETestCase):
+    """schalt logs -f: the daemons' log lines, live, as an admin follows them."""
+
+    def test_a_refusal_shows_up_in_logs_follow(self):
+        env = self.scheduler.env()
+        follow = subprocess.Popen([harness.BIN + "/schalt", "logs", "-f", "--service", "scheduler"],
+                                  env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        self.addCleanup(harness.stop_process, follow)
+        # It says that it follows (on stderr, so that the lines can be piped on)
+        said = harness.read_stderr_lines(follow, lambda line: "following" in line, 10)
+        self.assertIn("following the log lines of scheduler live; Ctrl-C to stop",
+                      said[-1] if said else "", said)
+        # Until the subscription is in place a line may be missed: ask until one shows
+        seen = []
+
+        def refusal_shown():
+            self.schalt("event", "get", "evt-0000000000")
+            ready = select.select([follow.stdout], [], [], 0.5)[0]
+            if ready:
+                seen.append(os.read(follow.stdout.fileno(), 65536).decode())
+            return "request: refused command=event.get" in "".join(seen)
+
+        self.assertTrue(harness.wait_until(refusal_shown, 15.0, interval=0.1), seen)
+        line = next(l for l in "".join(seen).splitlines() if "command=event.get" in l)
+        # local time, the service, the level, the message
+        self.assertRegex(line, r"^\d{4}-\d\d-\d\d \d\d:\d\d scheduler\s+info\s+request: refused")
 
 
 class NoDaemonTest(harness.E2ETestCase):
