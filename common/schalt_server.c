@@ -29,7 +29,7 @@ struct _schalt_server_t {
     void *state; //  what the service's create returned
     schalt_redis_t *redis;
     schalt_schema_set_t *schemas;
-    zhashx_t *handlers; //  command -> schalt_command_t (borrowed)
+    zhashx_t *commands; //  command -> schalt_command_t (borrowed)
     zlist_t *queued;    //  calls waiting for their script's reply, in order
     zlist_t *outboxes;  //  schalt_outbox_t, one per peer
     int redis_fd;       //  the Redis socket the loop watches, or -1
@@ -362,8 +362,8 @@ s_handle_status (schalt_server_t *self, schalt_call_t *call)
 //  --------------------------------------------------------------------------
 //  Requests
 
-//  Decodes, checks and dispatches one request. Returns the call if a
-//  script call was queued for it (the queue owns it then), else NULL.
+//  Decodes, checks and dispatches one request: answers it at once, or
+//  queues its script (the queue then owns the call).
 static void
 s_handle_request (schalt_server_t *self, zmsg_t *msg)
 {
@@ -384,7 +384,7 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
     const char *command = schalt_envelope_command (envelope);
     const char *id = schalt_envelope_id (envelope);
     const schalt_command_t *entry =
-        (const schalt_command_t *)zhashx_lookup (self->handlers, command);
+        (const schalt_command_t *)zhashx_lookup (self->commands, command);
     char name[SCHALT_COMMAND_MAX + 16];
     snprintf (name, sizeof (name), "request/%s", command);
     schalt_schema_t *schema = schalt_schema_set_lookup (self->schemas, name);
@@ -730,7 +730,7 @@ s_server_destroy (schalt_server_t **self_p)
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->logs);
-    zhashx_destroy (&self->handlers);
+    zhashx_destroy (&self->commands);
     zlist_destroy (&self->queued);
     schalt_outbox_t *outbox;
     while (self->outboxes && (outbox = (schalt_outbox_t *)zlist_pop (self->outboxes)))
@@ -759,10 +759,10 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     self->queued = zlist_new ();
     self->outboxes = zlist_new ();
     self->redis_fd = -1;
-    self->handlers = zhashx_new ();
+    self->commands = zhashx_new ();
     const char *name = self->service->name;
 
-    //  Every command needs a handler and a schema, or the daemon does not start
+    //  Every command needs a schema and a script, or the daemon does not start
     self->schemas =
         schalt_schema_set_new (schalt_config_string (self->config, "schaltstelle/schemas"));
     if (!self->schemas) {
@@ -770,7 +770,7 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         s_server_destroy (&self);
         return NULL;
     }
-    zhashx_insert (self->handlers, "status", (void *)&s_status_command);
+    zhashx_insert (self->commands, "status", (void *)&s_status_command);
     for (const schalt_command_t *entry = self->service->commands; entry->command; entry++) {
         char schema[SCHALT_COMMAND_MAX + 16];
         snprintf (schema, sizeof (schema), "request/%s", entry->command);
@@ -789,7 +789,7 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
             s_server_destroy (&self);
             return NULL;
         }
-        zhashx_insert (self->handlers, entry->command, (void *)entry);
+        zhashx_insert (self->commands, entry->command, (void *)entry);
     }
 
     //  Sockets: a peer that sends a frame over max_message_size is

@@ -128,7 +128,7 @@ void schalt_server_publish (schalt_server_t *self, const char *topic, const char
                             const char *json);
 
 //  --------------------------------------------------------------------------
-//  For handlers
+//  For prepare functions (and the status command)
 
 //  The call's command, request id and schema-valid body (all borrowed).
 const char *schalt_call_command (schalt_call_t *self);
