@@ -6,9 +6,6 @@
 extern const char registry_lua_common[];
 extern const schalt_script_t registry_lua_scripts[];
 
-//  The ten characters that make a session id unique ("ses-XXXXXXXXXX").
-#define SESSION_PREFIX_LENGTH 4
-
 //  --------------------------------------------------------------------------
 //  Session facts, from the scheduler
 
@@ -50,12 +47,13 @@ s_registration_create (schalt_call_t *call, void *service)
     json_t *body = schalt_call_body (call);
     const char *session_id = json_string_value (json_object_get (body, "session"));
 
-    //  reg-<the session's ten characters>-<ten random ones>: found from its
-    //  id; 50 random bits make a collision within one session practically
-    //  impossible, and the script refuses one anyway (500, retried with a new id)
-    char random[32], id[48], notice[64], created[32];
-    schalt_id_make ("x", random, sizeof (random));
-    snprintf (id, sizeof (id), "reg-%s-%s", session_id + SESSION_PREFIX_LENGTH, random + 2);
+    //  reg-<the event's ten characters>-<ten random ones>: its keys are found
+    //  from its id; 50 random bits make a collision within one event
+    //  practically impossible, and the script refuses one anyway (500,
+    //  retried with a new id)
+    char event[16], id[48], notice[64], created[32];
+    schalt_id_make_in_event ("reg", schalt_id_event_of (session_id, event, sizeof (event)), id,
+                             sizeof (id));
     snprintf (notice, sizeof (notice), "ntc-%s-registered", id + 4);
     schalt_time_format_instant (time (NULL), created);
 
@@ -78,22 +76,25 @@ s_registration_create (schalt_call_t *call, void *service)
 //  --------------------------------------------------------------------------
 //  The service
 
-//  Every key of a session has the session's id as its hash tag (see
-//  lua/common.lua): the body's session (an id, or the facts' session
-//  object), else the session its registration id carries (reg-X-Y is of
-//  ses-X; the schemas guarantee one of these).
+//  Every key of an event's sessions has the event's id as its hash tag (see
+//  lua/common.lua), and every id the registry is given carries it: the
+//  body's session (an id, or the facts' session object), else its
+//  registration id (the schemas guarantee one of these).
 static int
 s_tag (schalt_call_t *call, char *tag, size_t size)
 {
     json_t *body = schalt_call_body (call);
-    json_t *session = json_object_get (body, "session");
-    if (json_is_object (session))
-        session = json_object_get (session, "id");
-    if (json_is_string (session))
-        snprintf (tag, size, "%s", json_string_value (session));
-    else
-        snprintf (tag, size, "ses-%.10s",
-                  json_string_value (json_object_get (body, "id")) + SESSION_PREFIX_LENGTH);
+    json_t *id = json_object_get (body, "session");
+    if (json_is_object (id))
+        id = json_object_get (id, "id");
+    if (!json_is_string (id))
+        id = json_object_get (body, "id");
+    char event[16];
+    if (!schalt_id_event_of (json_string_value (id), event, sizeof (event))) {
+        schalt_call_fail (call, 400, "invalid", "", "the request names no session or registration");
+        return -1;
+    }
+    snprintf (tag, size, "%s", event);
     return 0;
 }
 

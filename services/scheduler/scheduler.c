@@ -226,8 +226,11 @@ s_session_create (schalt_call_t *call, void *service)
         json_decref (session);
         return -1;
     }
-    char id[32];
-    schalt_id_make ("ses", id, sizeof (id));
+    //  ses-<the event's ten>-<ten random>: the registry keeps an event's
+    //  sessions together in one hash tag, found from the id alone
+    char id[40];
+    schalt_id_make_in_event ("ses", json_string_value (json_object_get (body, "event")), id,
+                             sizeof (id));
     json_object_set_new (session, "id", json_string (id));
     json_object_set (session, "event", json_object_get (body, "event"));
     s_copy_strings (body, session, s_session_strings);

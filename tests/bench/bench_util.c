@@ -414,14 +414,16 @@ s_parse_benchmark (const char *path)
     return start < found ? strtod (start, NULL) : -1;
 }
 
-//  The number of registrations (seats and waitlist) of the session tag.
+//  The number of registrations (seats and waitlist) of the session, in the
+//  event tag.
 static long long
-s_registered (redisContext *redis, const char *tag)
+s_registered (redisContext *redis, const char *tag, const char *session)
 {
     long long total = 0;
     const char *lists[] = {"confirmed", "waitlist"};
     for (size_t index = 0; index < 2; index++) {
-        redisReply *reply = redisCommand (redis, "ZCARD registry:{%s}:%s", tag, lists[index]);
+        redisReply *reply =
+            redisCommand (redis, "ZCARD registry:{%s}:session:%s:%s", tag, session, lists[index]);
         if (reply && reply->type == REDIS_REPLY_INTEGER)
             total += reply->integer;
         if (reply)
@@ -434,7 +436,9 @@ double
 bench_redis_script_rate (redisContext *redis, int port, const char *session, int clients, int count,
                          const char *dir)
 {
-    const char *tag = "ses-rbench0000";
+    //  A session of its own, in an event tag of its own
+    const char *tag = "evt-rbench0000";
+    const char *copy = "ses-rbench0000-0000000000";
     char *source = zsys_sprintf ("%s\n%s\n%s", schalt_lua_prelude, registry_lua_common,
                                  registry_lua_registration_create);
     redisReply *reply = redisCommand (redis, "SCRIPT LOAD %s", source);
@@ -445,9 +449,10 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
     freeReplyObject (reply);
 
     //  The session's facts as the registry stores them, copied under the new tag
-    char key[128], session_key[128];
-    snprintf (key, sizeof (key), "registry:{%s}:session", session);
-    snprintf (session_key, sizeof (session_key), "registry:{%s}:session", tag);
+    char key[128], session_key[128], event[16];
+    snprintf (key, sizeof (key), "registry:{%s}:session:%s",
+              schalt_id_event_of (session, event, sizeof (event)), session);
+    snprintf (session_key, sizeof (session_key), "registry:{%s}:session:%s", tag, copy);
     reply = redisCommand (redis, "HGETALL %s", key);
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
         const char **argv = (const char **)zmalloc ((reply->elements + 2) * sizeof (char *));
@@ -457,7 +462,7 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
             argv[index + 2] = reply->element[index]->str;
         for (size_t index = 0; index + 1 < reply->elements; index += 2)
             if (streq (reply->element[index]->str, "id"))
-                argv[index + 3] = tag;
+                argv[index + 3] = copy;
         freeReplyObject (redisCommandArgv (redis, (int)reply->elements + 2, argv, NULL));
         free (argv);
     }
@@ -479,12 +484,12 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
         "{\"id\":\"reg-rbench0000-%u-__rand_int__\",\"session\":\"%s\",\"name\":\"Person "
         "__rand_int__\",\"email\":\"person-%u-__rand_int__@example.org\",\"institution\":\"\","
         "\"language\":\"de\",\"created\":\"%s\"}",
-        run, tag, run, created);
+        run, copy, run, created);
     //  The body as the server passes it (canonical: keys sorted), then what
     //  the registration's prepare function adds
     char *body = zsys_sprintf ("{\"email\":\"person-%u-__rand_int__@example.org\",\"name\":"
                                "\"Person __rand_int__\",\"session\":\"%s\"}",
-                               run, tag);
+                               run, copy);
     const char *digest = "0123456789abcdef0123456789abcdef01234567";
     snprintf (notice, sizeof (notice), "ntc-rbench0000-%u-__rand_int__-registered", run);
 
@@ -533,7 +538,7 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
                               registration,
                               notice,
                               NULL};
-        long long before = s_registered (redis, tag);
+        long long before = s_registered (redis, tag, copy);
         unlink (out); //  each run's figure from its own output
         pid_t pid = schalt_test_spawn (argv, NULL, out);
         int status = pid > 0 ? bench_wait (pid, 300000) : -1;
@@ -545,7 +550,7 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
         //  Its figure counts only if the calls did the whole work: an error
         //  reply is fast, and would flatter Redis's limit. (Its random
         //  addresses may meet now and then: a few calls find one registered.)
-        long long registered = s_registered (redis, tag) - before;
+        long long registered = s_registered (redis, tag, copy) - before;
         if (rate > 0 && registered < count - count / 100) {
             fprintf (stderr,
                      "registration-burst: redis-benchmark made %lld registrations in %d calls; "

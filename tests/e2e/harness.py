@@ -68,6 +68,20 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 PROTOCOL = b"SCHALT/1"
 PREFIX = "scheduler:{events}:"  # every key the scheduler owns starts with this
 
+
+def registry_prefix(some_id):
+    """The prefix of the registry's keys of the event that a session or
+    registration id (ses-<event>-<random>, reg-<event>-<random>) belongs to:
+    'registry:{evt-<event>}:'."""
+    return "registry:{evt-%s}:" % some_id[4:14]
+
+
+def session_key(session_id, name=None):
+    """The registry's key of a session (its facts), or of its list name
+    (confirmed, waitlist, emails)."""
+    key = registry_prefix(session_id) + "session:" + session_id
+    return key + ":" + name if name else key
+
 # The other daemons the client knows of: the tests point them at ports where
 # nothing listens, never at a developer's daemons on the default ports.
 OTHER_SERVICES = ("registry", "notifier")
@@ -1044,18 +1058,19 @@ class E2ETestCase(unittest.TestCase):
         return found[0]
 
     def registry_state(self, session_id, with_requests=False):
-        """Every registry key of the session with its content, except its
+        """Every registry key of the session's event with its content, except its
         outbox, which the relay empties as the notifier takes the notices
         (see assertNoNotice); replay records are left out unless
         with_requests."""
-        state = self.redis.snapshot(with_requests, pattern="registry:{%s}:*" % session_id)
+        state = self.redis.snapshot(with_requests, pattern=registry_prefix(session_id) + "*")
         return {name: value for name, value in state.items() if ":outbox:" not in name}
 
     def assertNoNotice(self, session_id, address):
         """No notice to address was made: none in the session's outbox, and
         (if a notifier runs) none at the notifier. The outbox is read first:
         an entry leaves it only once the notifier has stored it."""
-        outbox = self.redis.command("LRANGE", "registry:{%s}:outbox:notifier" % session_id, 0, -1)
+        outbox = self.redis.command("LRANGE", registry_prefix(session_id) + "outbox:notifier", 0,
+                                    -1)
         for raw in outbox:
             entry = json.loads(raw)
             self.assertNotEqual(entry["body"]["recipient"]["email"].lower(), address.lower(),

@@ -207,7 +207,7 @@ class RegistryKillTest(FaultCase):
         if self.notifier:
             self.notifier.stop()  # notices pile up in the registry's outbox
         told = self.register_all(self.people(session["id"], 15, "rk"))
-        outbox = "registry:{%s}:outbox:notifier" % session["id"]
+        outbox = harness.registry_prefix(session["id"]) + "outbox:notifier"
         self.assertEqual(self.wait_for_depth("registry", "notifier", lambda d: d == 15, 5), 15)
         self.assertEqual(self.redis.command("LLEN", outbox), 15)
         # one entry per registration, its notice id derived from the registration
@@ -316,7 +316,7 @@ class RedisKillTest(FaultCase):
         self.assertGreaterEqual(len(before_kill), self.KILL_AFTER)
 
         # Every acknowledged registration (before the kill or after) is stored as told
-        prefix = "registry:{%s}:" % session_id
+        prefix = harness.registry_prefix(session_id)
         stored = {}
         for key in self.redis.keys(prefix + "registration:*"):
             stored[key[len(prefix + "registration:"):]] = self.redis.hash(key)
@@ -330,9 +330,11 @@ class RedisKillTest(FaultCase):
         self.assertEqual(len(stored), self.PEOPLE, "a registration nobody was told of")
 
         # Nothing half-written: each registration in exactly one list and the index
-        confirmed = [m.decode() for m in self.redis.command("ZRANGE", prefix + "confirmed", 0, -1)]
-        waitlist = [m.decode() for m in self.redis.command("ZRANGE", prefix + "waitlist", 0, -1)]
-        flat = self.redis.command("HGETALL", prefix + "emails")
+        def members(name):
+            return [m.decode() for m in
+                    self.redis.command("ZRANGE", harness.session_key(session_id, name), 0, -1)]
+        confirmed, waitlist = members("confirmed"), members("waitlist")
+        flat = self.redis.command("HGETALL", harness.session_key(session_id, "emails"))
         emails = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
         for registration_id, registration in stored.items():
             places = (confirmed.count(registration_id), waitlist.count(registration_id))

@@ -35,8 +35,11 @@ CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
 def made_up_id(kind):
-    """An id of the given kind ("ses", "evt") that nobody has made."""
-    return kind + "-" + "".join(random.choice(CROCKFORD) for _ in range(10))
+    """An id of the given kind ("ses", "evt") that nobody has made; a
+    session's carries its (made-up) event."""
+    def ten():
+        return "".join(random.choice(CROCKFORD) for _ in range(10))
+    return kind + "-" + ten() + ("-" + ten() if kind == "ses" else "")
 
 
 def facts(session_id, revision, title, start, end, capacity=10, status="scheduled"):
@@ -45,7 +48,7 @@ def facts(session_id, revision, title, start, end, capacity=10, status="schedule
     return {"revision": revision,
             "session": {"id": session_id, "title": title, "room": "B 12", "start": start,
                         "end": end, "capacity": capacity, "status": status},
-            "event": {"id": "evt-" + session_id[4:], "kind": "day-of-education",
+            "event": {"id": "evt-" + session_id[4:14], "kind": "day-of-education",
                       "title": "Tag der Bildung", "place": "Rathaus", "status": "scheduled"}}
 
 
@@ -79,13 +82,14 @@ class RegistrationCase(harness.E2ETestCase):
 
     def stored(self, session_id):
         """The session's registration hashes in Redis: id -> dict of str."""
-        prefix = "registry:{%s}:registration:" % session_id
-        return {key[len(prefix):]: self.redis.hash(key) for key in self.redis.keys(prefix + "*")}
+        prefix = harness.registry_prefix(session_id) + "registration:"
+        stored = {key[len(prefix):]: self.redis.hash(key) for key in self.redis.keys(prefix + "*")}
+        return {id: fields for id, fields in stored.items() if fields["session"] == session_id}
 
     def members(self, session_id, name):
         """The ids in the session's zset `name` (confirmed, waitlist), in order."""
         return [member.decode() for member in
-                self.redis.command("ZRANGE", "registry:{%s}:%s" % (session_id, name), 0, -1)]
+                self.redis.command("ZRANGE", harness.session_key(session_id, name), 0, -1)]
 
     def mails_to(self, address, count=1, timeout=MAIL_TIMEOUT):
         """The messages delivered to address, after waiting (bounded) until
@@ -132,8 +136,8 @@ class RegisterTest(RegistrationCase):
         self.assertRegex(outputs[3], r"^waitlisted \(position 2, registration reg-\S+\)\n$")
         for registration_id in ids:
             self.assertRegex(registration_id, REGISTRATION_ID)
-            # a registration id carries its session's ten characters
-            self.assertEqual(registration_id[4:14], session["id"][4:])
+            # a registration id carries its event's ten characters, as its session's does
+            self.assertEqual(registration_id[4:14], session["id"][4:14])
         self.assertEqual(len(set(ids)), 4)
 
         # What was acknowledged is what Redis holds
@@ -316,7 +320,7 @@ class RefusalTest(RegistrationCase):
         replay record expires, and no notice to address was made."""
         self.assertEqual(self.registry_state(session_id), before)
         self.assertNoNotice(session_id, address)
-        for key in self.redis.keys("registry:{%s}:request:*" % session_id):
+        for key in self.redis.keys(harness.registry_prefix(session_id) + "request:*"):
             self.assertGreater(self.redis.command("TTL", key), 0, key)
 
     def test_unknown_session(self):
@@ -463,7 +467,7 @@ class FactsTest(RegistrationCase):
             "sf-%s-1" % session_id)
         self.assertEqual((reply.status, reply.error.get("field")), (400, "/session/start"), reply)
         self.assertEqual(self.registry_request("status", {}).status, 200)
-        self.assertEqual(self.redis.command("EXISTS", "registry:{%s}:session" % session_id), 0)
+        self.assertEqual(self.redis.command("EXISTS", harness.session_key(session_id)), 0)
 
     def test_session_and_event_changes_reach_the_registry(self):
         session = self.open_session("Alter Titel", capacity=2, event_title="Fachtag Alt")
@@ -573,7 +577,7 @@ class BurstTest(RegistrationCase):
         stored = self.stored(session_id)
         self.assertEqual(set(stored), set(ids))
         self.assertEqual(len({r["email"].lower() for r in stored.values()}), self.PEOPLE)
-        self.assertEqual(self.redis.command("HLEN", "registry:{%s}:emails" % session_id),
+        self.assertEqual(self.redis.command("HLEN", harness.session_key(session_id, "emails")),
                          self.PEOPLE)
         by_arrival = sorted(stored.values(), key=lambda r: int(r["arrival"]))
         self.assertEqual([int(r["arrival"]) for r in by_arrival], list(range(1, self.PEOPLE + 1)))

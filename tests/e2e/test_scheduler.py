@@ -21,7 +21,7 @@ import harness
 from harness import PREFIX
 
 EVENT_ID = re.compile(r"^evt-[0-9a-hjkmnp-tv-z]{10}$")
-SESSION_ID = re.compile(r"^ses-[0-9a-hjkmnp-tv-z]{10}$")
+SESSION_ID = re.compile(r"^ses-[0-9a-hjkmnp-tv-z]{10}-[0-9a-hjkmnp-tv-z]{10}$")
 
 
 class EventTest(harness.E2ETestCase):
@@ -185,6 +185,7 @@ class SessionTest(harness.E2ETestCase):
                                      "2027-03-13T12:00", "2027-03-13T13:00", 15)
         self.assertRegex(early["id"], SESSION_ID)
         self.assertEqual(early["event"], self.event["id"])
+        self.assertEqual(early["id"][4:14], self.event["id"][4:])  # it carries its event
         self.assertEqual(early["start"], "2027-03-13T09:00:00Z")
         self.assertEqual(early["end"], "2027-03-13T10:00:00Z")
         self.assertEqual(early["capacity"], 25)
@@ -376,8 +377,8 @@ class RefusalTest(harness.E2ETestCase):
         self.assertRefusedUnchanged(self.session_args(event=unknown), 404, "not_found", "/event")
         self.assertRefusedUnchanged(["session", "list", "--event", unknown], 404, "not_found",
                                     "/event")
-        self.assertRefusedUnchanged(["session", "get", "ses-0000000000"], 404, "not_found", "/id")
-        self.assertRefusedUnchanged(["session", "cancel", "ses-0000000000"], 404, "not_found",
+        self.assertRefusedUnchanged(["session", "get", "ses-0000000000-0000000000"], 404, "not_found", "/id")
+        self.assertRefusedUnchanged(["session", "cancel", "ses-0000000000-0000000000"], 404, "not_found",
                                     "/id")
         # Not even the shape of an id
         self.assertRefusedUnchanged(["event", "get", "42"], 400, "invalid", "/id")

@@ -10,10 +10,10 @@
 local seen = schalt.replay()
 if seen then return seen end
 local registration = cjson.decode(ARGV[5])
-local prefix = schalt.prefix
-local session = schalt.load(registry.key('session'))
+local session_id = registration.session
+local session = schalt.load(registry.session_key(session_id))
 if not session then
-    return schalt.fail(404, 'not_found', '/session', 'no session ' .. registration.session
+    return schalt.fail(404, 'not_found', '/session', 'no session ' .. session_id
         .. ' is open for registration (unknown, or not yet announced by the scheduler)')
 end
 if session.status ~= 'scheduled' then
@@ -24,40 +24,44 @@ if tonumber(session.start_ts) <= tonumber(ARGV[3]) then
     return schalt.fail(409, 'session_past', '/session', 'the session ' .. session.id
         .. ' has already begun')
 end
+local emails = registry.session_list_key(session_id, 'emails')
+local confirmed = registry.session_list_key(session_id, 'confirmed')
+local waitlist = registry.session_list_key(session_id, 'waitlist')
 local address = string.lower(registration.email)
-local existing = redis.call('HGET', prefix .. 'emails', address)
+local existing = redis.call('HGET', emails, address)
 if existing then
-    local stored = schalt.load(prefix .. 'registration:' .. existing)
-    return schalt.answer(200, cjson.encode({registration = registry.view(stored, prefix)}))
+    local stored = schalt.load(registry.registration_key(existing))
+    return schalt.answer(200, cjson.encode({registration = registry.view(stored)}))
 end
 
 -- Not stored under the request id: a retry makes a new id
-if redis.call('EXISTS', prefix .. 'registration:' .. registration.id) == 1 then
+local key = registry.registration_key(registration.id)
+if redis.call('EXISTS', key) == 1 then
     return schalt.error(500, 'id_collision', '', 'a new registration id was taken; retry')
 end
 
 -- A seat if one is free and nobody waits for it, else the end of the
 -- waitlist: a seat that frees up (or a raised capacity) belongs to the
 -- first on the waitlist, never to a newcomer.
-local order = redis.call('INCR', prefix .. 'arrivals')
+local order = redis.call('INCR', registry.arrivals_key)
 registration.status = 'waitlisted'
-if redis.call('ZCARD', prefix .. 'confirmed') < tonumber(session.capacity)
-    and redis.call('ZCARD', prefix .. 'waitlist') == 0 then
+if redis.call('ZCARD', confirmed) < tonumber(session.capacity)
+    and redis.call('ZCARD', waitlist) == 0 then
     registration.status = 'confirmed'
 end
 registration.arrival = order
-schalt.store(prefix .. 'registration:' .. registration.id, registration)
-local seats = registration.status == 'confirmed' and 'confirmed' or 'waitlist'
-redis.call('ZADD', prefix .. seats, order, registration.id)
-redis.call('HSET', prefix .. 'emails', address, registration.id)
-local view = registry.view(registration, prefix)
+schalt.store(key, registration)
+redis.call('ZADD', registration.status == 'confirmed' and confirmed or waitlist, order,
+    registration.id)
+redis.call('HSET', emails, address, registration.id)
+local view = registry.view(registration)
 
 -- The e-mail, through the outbox, in this same step
 local variables = {event_title = session.event_title, session_title = session.title,
     room = session.room, place = session.place, start = session.start, ['end'] = session['end'],
     recipient_name = registration.name}
 if view.position then variables.position = tostring(view.position) end
-schalt.outbox(prefix .. 'outbox:notifier', ARGV[6], 'notice.send', cjson.encode({
+schalt.outbox(registry.notifier_outbox, ARGV[6], 'notice.send', cjson.encode({
     template = 'registration-' .. registration.status, language = registration.language,
     recipient = {name = registration.name, email = registration.email},
     variables = variables}))

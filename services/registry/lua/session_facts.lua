@@ -7,7 +7,7 @@
 local seen = schalt.replay()
 if seen then return seen end
 local facts = schalt.body()
-local key = registry.key('session')
+local key = registry.session_key(facts.session.id)
 local stored = tonumber(redis.call('HGET', key, 'revision') or '0')
 if facts.revision <= stored then
     return schalt.answer(200, cjson.encode({applied = false, revision = stored}))
@@ -18,4 +18,5 @@ schalt.store(key, {revision = facts.revision, id = session.id, title = session.t
     start_ts = ARGV[5], end_ts = ARGV[6], capacity = session.capacity, status = session.status,
     event = event.id, event_kind = event.kind, event_title = event.title, place = event.place,
     event_status = event.status})
+redis.call('ZADD', registry.sessions_key, ARGV[5], session.id)
 return schalt.answer(200, cjson.encode({applied = true, revision = facts.revision}))
