@@ -2,6 +2,7 @@
     See schalt_server.h for the request path; this file is its one loop.
 */
 #include "schalt_server.h"
+#include "schalt_clock.h"
 #include "schalt_log.h"
 #include "schalt_outbox.h"
 #include "schalt_testutil.h"
@@ -57,9 +58,12 @@ struct _schalt_call_t {
     char now[24];
     char *args[CALL_ARGS_MAX]; //  what prepare added, from ARGV[5] on
     int nargs;
+    char tag[128]; //  the hash tag, if prepare named it ("" to ask the service)
 };
 
 static const schalt_command_t s_status_command = {"status", NULL, SCHALT_READS, NULL};
+//  Only in a configuration made for tests (schaltstelle/test_clock = settable)
+static const schalt_command_t s_clock_command = {"clock.set", NULL, SCHALT_CHANGES, NULL};
 
 //  --------------------------------------------------------------------------
 //  Answering
@@ -201,6 +205,13 @@ schalt_call_arg (schalt_call_t *self, const char *text)
     self->nargs++;
 }
 
+void
+schalt_call_tag (schalt_call_t *self, const char *tag)
+{
+    assert (strlen (tag) < sizeof (self->tag));
+    snprintf (self->tag, sizeof (self->tag), "%s", tag);
+}
+
 //  Makes the arguments every script receives first: ARGV[1] the digest of
 //  command and body (to tell a replay from a reused id; "" for a command
 //  that only reads, whose reply is never remembered), ARGV[2] the
@@ -215,7 +226,7 @@ s_call_prelude (schalt_call_t *self, schalt_access_t access)
         json_dumps (schalt_call_body (self), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
     assert (self->canonical);
     snprintf (self->ttl, sizeof (self->ttl), "%ld", self->server->request_ttl);
-    snprintf (self->now, sizeof (self->now), "%lld", (long long)time (NULL));
+    snprintf (self->now, sizeof (self->now), "%lld", (long long)schalt_clock_now ());
     if (access == SCHALT_READS)
         return; //  a read is not remembered: its digest stays ""
     zdigest_t *digest = zdigest_new ();
@@ -236,7 +247,9 @@ s_call_run (schalt_call_t *self, const schalt_command_t *command)
 {
     schalt_server_t *server = self->server;
     char tag[128], key[256];
-    if (server->service->tag (self, tag, sizeof (tag)) != 0)
+    if (self->tag[0])
+        snprintf (tag, sizeof (tag), "%s", self->tag);
+    else if (server->service->tag (self, tag, sizeof (tag)) != 0)
         return;
     snprintf (key, sizeof (key), "%s:{%s}:request:%s", server->service->name, tag,
               schalt_call_id (self));
@@ -360,6 +373,32 @@ s_handle_status (schalt_server_t *self, schalt_call_t *call)
 }
 
 //  --------------------------------------------------------------------------
+//  The built-in clock.set command (test configurations only, schalt_clock.h)
+
+//  clock.set {now}: the daemon's clock reads now from here on (and moves on
+//  with real time). Answers the clock's time and offset.
+static void
+s_handle_clock (schalt_server_t *self, schalt_call_t *call)
+{
+    (void)self;
+    time_t target;
+    const char *now = json_string_value (json_object_get (schalt_call_body (call), "now"));
+    if (schalt_time_parse_instant (now, &target) != 0) {
+        schalt_call_fail (call, 400, "invalid", "/now",
+                          "now must be a date and time from the year 1 on, as in RFC 3339");
+        return;
+    }
+    schalt_clock_set_offset ((int64_t)target - (int64_t)time (NULL));
+    schalt_log_warning ("server: test clock set now=%s offset=%lld s", now,
+                        (long long)schalt_clock_offset ());
+    char instant[32];
+    json_t *body =
+        json_pack ("{s:s, s:I}", "now", schalt_time_format_instant (schalt_clock_now (), instant),
+                   "offset", (json_int_t)schalt_clock_offset ());
+    schalt_call_reply (call, 200, &body);
+}
+
+//  --------------------------------------------------------------------------
 //  Requests
 
 //  Decodes, checks and dispatches one request: answers it at once, or
@@ -407,6 +446,8 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
             size_t queued = zlist_size (self->queued);
             if (entry == &s_status_command)
                 s_handle_status (self, call);
+            else if (entry == &s_clock_command)
+                s_handle_clock (self, call);
             else if (!entry->prepare || entry->prepare (call, self->state) == 0)
                 s_call_run (call, entry);
             //  If the script was queued, the queue owns the call
@@ -771,6 +812,11 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         return NULL;
     }
     zhashx_insert (self->commands, "status", (void *)&s_status_command);
+    if (streq (schalt_config_string (self->config, "schaltstelle/test_clock"), "settable")) {
+        zhashx_insert (self->commands, "clock.set", (void *)&s_clock_command);
+        schalt_log_warning ("server: this is a test configuration: clock.set can move the "
+                            "clock (schaltstelle/test_clock = settable)");
+    }
     for (const schalt_command_t *entry = self->service->commands; entry->command; entry++) {
         char schema[SCHALT_COMMAND_MAX + 16];
         snprintf (schema, sizeof (schema), "request/%s", entry->command);

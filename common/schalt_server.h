@@ -138,6 +138,11 @@ json_t *schalt_call_body (schalt_call_t *self);
 //  Adds an argument for the call's script (copied): ARGV[5] first, at most 40.
 void schalt_call_arg (schalt_call_t *self, const char *text);
 
+//  Names the call's hash tag (without braces), for a call whose tag only
+//  prepare can know (from a token it checked); the service's tag function
+//  is then not asked.
+void schalt_call_tag (schalt_call_t *self, const char *tag);
+
 //  Answer with a status and a JSON body (ownership of body is taken).
 void schalt_call_reply (schalt_call_t *self, int status, json_t **body_p);
 

@@ -52,6 +52,17 @@ const schalt_setting_t schalt_settings[] = {
      .fallback = "info",
      .choices = "error|warning|notice|info|debug",
      .help = "least severe log message that is still written"},
+    {.path = "schaltstelle/token_keys",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = "/etc/schaltstelle/token.keys",
+     .help = "file of the keys that sign the links in e-mails (made by deploy/up; "
+             "readable by its owner only): the first signs, all are accepted"},
+    {.path = "schaltstelle/test_clock",
+     .type = SCHALT_SETTING_ENUM,
+     .fallback = "off",
+     .choices = "off|settable",
+     .help = "for test configurations only: settable lets the clock.set command move the "
+             "daemon's clock; deploy/up refuses to start daemons with it"},
 
     //  The scheduler daemon
     {.path = "scheduler/endpoint",
@@ -217,6 +228,14 @@ const schalt_setting_t schalt_settings[] = {
      .min = 60,
      .max = 2592000,
      .help = "seconds after which an e-mail the relay keeps deferring is given up as failed"},
+
+    //  The web front (the pages behind the links in e-mails)
+    {.path = "web/base_url",
+     .type = SCHALT_SETTING_STRING,
+     .fallback = "http://127.0.0.1:8080",
+     .max = 200,
+     .help = "address of the web front as people's browsers reach it (http:// or "
+             "https://, no trailing /): the start of every link in an e-mail"},
 
     //  The schalt command-line client
     {.path = "cli/timeout",

@@ -2,6 +2,7 @@
     for the format and the keys file.
 */
 #include "schalt_token.h"
+#include "schalt_log.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -129,6 +130,19 @@ schalt_token_keys_parse (const char *text, const char *name, char *error, size_t
         schalt_token_keys_destroy (&self);
     }
     return self;
+}
+
+schalt_token_keys_t *
+schalt_token_keys_configured (schalt_config_t *config)
+{
+    char error[512];
+    const char *path = schalt_config_string (config, "schaltstelle/token_keys");
+    schalt_token_keys_t *keys = schalt_token_keys_load (path, error, sizeof (error));
+    if (!keys)
+        schalt_log_error ("schaltstelle/token_keys: %s (deploy/up makes var/token.keys; a file "
+                          "is one key a line, '<id 1-255> <64 hex digits>', mode 600)",
+                          error);
+    return keys;
 }
 
 schalt_token_keys_t *

@@ -23,6 +23,7 @@
 #ifndef SCHALT_TOKEN_H_INCLUDED
 #define SCHALT_TOKEN_H_INCLUDED
 
+#include "schalt_config.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -45,6 +46,10 @@ typedef enum {
 //  the file (and the line) in error if it cannot be read, is readable by
 //  others than its owner, holds no key, or has a bad line.
 schalt_token_keys_t *schalt_token_keys_load (const char *path, char *error, size_t size);
+
+//  Loads the file that the setting schaltstelle/token_keys names; NULL
+//  after logging why, naming the setting.
+schalt_token_keys_t *schalt_token_keys_configured (schalt_config_t *config);
 
 //  The same from text (for tests); name is what messages call it.
 schalt_token_keys_t *schalt_token_keys_parse (const char *text, const char *name, char *error,

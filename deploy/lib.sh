@@ -12,6 +12,7 @@ SCHALT_PROG="$(basename "$(dirname "$0")")/$(basename "$0")"   # "deploy/up", fo
 SCHALT_VAR="$SCHALT_ROOT/var"
 SCHALT_BIN="$SCHALT_ROOT/build/bin"
 SCHALT_CFG="$SCHALT_VAR/schaltstelle.cfg"
+SCHALT_TOKEN_KEYS="$SCHALT_VAR/token.keys"   # made by deploy/up
 SCHALT_REDIS_CONF="$SCHALT_ROOT/deploy/redis.conf"
 
 # Debian's Python, never one earlier on PATH (pyenv) that lacks Debian's modules.
@@ -165,8 +166,13 @@ schalt_running () {
 # $! is the service's own pid once setsid has exec'd it.
 schalt_start () {
     local name=$1
+    local -a settings=()
     schalt_service_argv "$name"
-    setsid "${SCHALT_ARGV[@]}" </dev/null >>"$SCHALT_VAR/log/$name.log" 2>&1 &
+    # The link keys deploy/up made, unless the configuration names its own file
+    if ! grep -Eq '^[[:space:]]*token_keys[[:space:]]*=' "$SCHALT_CFG" 2>/dev/null; then
+        settings=("SCHALT_SCHALTSTELLE_TOKEN_KEYS=$SCHALT_TOKEN_KEYS")
+    fi
+    env "${settings[@]}" setsid "${SCHALT_ARGV[@]}" </dev/null >>"$SCHALT_VAR/log/$name.log" 2>&1 &
     SCHALT_PID=$!
     printf '%s\n' "$SCHALT_PID" >"$(schalt_pid_file "$name")"
 }

@@ -15,6 +15,32 @@ schalt.touched = {} -- outbox lists written by this script, for the relay
 schalt.prefix = string.match(KEYS[1] or '', '^[^{]*{[^}]*}:') or ''
 schalt.request_id = string.match(KEYS[1] or '', ':request:(.*)$')
 
+-- UTC seconds as RFC 3339 text, '2027-03-13T09:00:00Z' (Redis's Lua has no
+-- os.date): the days since 1970 to a Gregorian date (H. Hinnant's algorithm).
+function schalt.instant(seconds)
+    seconds = math.floor(tonumber(seconds))
+    local days = math.floor(seconds / 86400)
+    local rest = seconds - days * 86400
+    days = days + 719468
+    local era = math.floor(days / 146097)
+    local day_of_era = days - era * 146097
+    local year_of_era = math.floor((day_of_era - math.floor(day_of_era / 1460)
+        + math.floor(day_of_era / 36524) - math.floor(day_of_era / 146096)) / 365)
+    local day_of_year = day_of_era - (365 * year_of_era + math.floor(year_of_era / 4)
+        - math.floor(year_of_era / 100))
+    local month_index = math.floor((5 * day_of_year + 2) / 153)
+    local day = day_of_year - math.floor((153 * month_index + 2) / 5) + 1
+    local month = month_index < 10 and month_index + 3 or month_index - 9
+    local year = year_of_era + era * 400 + (month <= 2 and 1 or 0)
+    return string.format('%04d-%02d-%02dT%02d:%02d:%02dZ', year, month, day,
+        math.floor(rest / 3600), math.floor(rest % 3600 / 60), rest % 60)
+end
+
+-- The time now (ARGV[3]) as RFC 3339 text.
+function schalt.now()
+    return schalt.instant(ARGV[3])
+end
+
 -- The request's body (ARGV[4]) as a table.
 function schalt.body()
     return cjson.decode(ARGV[4])

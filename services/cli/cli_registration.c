@@ -1,6 +1,6 @@
 /*  cli_registration - schalt's registration commands: register, registrations
-    (a table, or CSV for spreadsheets). One row a command; the parsing and
-    sending are schalt.c's.
+    (a table, or CSV for spreadsheets), registration get, cancel and
+    decline. One row a command; the parsing and sending are schalt.c's.
 */
 #include "cli.h"
 
@@ -81,6 +81,24 @@ s_show_registrations (cli_t *cli, json_t *body)
     return CLI_DONE;
 }
 
+//  A registration that ended, and who got the seat it freed.
+static int
+s_show_ended (cli_t *cli, json_t *body)
+{
+    json_t *registration = json_object_get (body, "registration");
+    if (cli_print_for_scripts (cli, registration))
+        return CLI_DONE;
+    const char *status = json_string_value (json_object_get (registration, "status"));
+    printf ("%s (registration %s%s)\n", status,
+            json_string_value (json_object_get (registration, "id")),
+            json_is_true (json_object_get (registration, "late")) ? ", after the deadline" : "");
+    size_t index;
+    json_t *promoted;
+    json_array_foreach (json_object_get (body, "promoted"), index, promoted)
+        printf ("promoted from the waitlist: %s\n", json_string_value (promoted));
+    return CLI_DONE;
+}
+
 //  --------------------------------------------------------------------------
 //  The commands
 
@@ -96,9 +114,22 @@ static const cli_option_t s_registrations_options[] = {
     {"csv", NULL, OPT_CSV, false, "CSV for spreadsheets: UTF-8 with BOM, ';'-separated"},
     {NULL, NULL, 0, false, NULL}};
 
+static const cli_option_t s_cancel_options[] = {
+    {"token", "token", OPT_TEXT, false, "the token of the person's link, instead of the ID"},
+    {"reason", "reason", OPT_TEXT, false, "why (the person reads it in the e-mail)"},
+    {NULL, NULL, 0, false, NULL}};
+static const cli_option_t s_decline_options[] = {
+    {"token", "token", OPT_TEXT, true, "the token of the link in the person's e-mail"},
+    {NULL, NULL, 0, false, NULL}};
+
 const cli_command_t cli_registration_commands[] = {
     {"register", "", "registry", "registration.create", NULL, s_register_options,
      "register a person for a session: confirmed, or waitlisted", s_show_registration},
     {"registrations", "", "registry", "registration.list", NULL, s_registrations_options,
      "list a session's registrations: confirmed, then the waitlist", s_show_registrations},
+    {"registration", "cancel", "registry", "registration.cancel", "id", s_cancel_options,
+     "cancel a registration (its seat goes to the first waiting), or take it off the waitlist",
+     s_show_ended},
+    {"registration", "decline", "registry", "registration.decline", NULL, s_decline_options,
+     "leave the waitlist, as the link in the person's e-mail does", s_show_ended},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};

@@ -9,7 +9,7 @@
 static void
 s_print_session (cli_t *cli, json_t *session)
 {
-    char start[32], end[32], topics[256], capacity[24];
+    char start[32], end[32], topics[256], capacity[24], cancel_until[32];
     printf ("Session %s (%s)\n", json_string_value (json_object_get (session, "id")),
             json_string_value (json_object_get (session, "status")));
     cli_print_field (stdout, "Title:", json_string_value (json_object_get (session, "title")));
@@ -24,6 +24,10 @@ s_print_session (cli_t *cli, json_t *session)
     snprintf (capacity, sizeof (capacity), "%lld",
               (long long)json_integer_value (json_object_get (session, "capacity")));
     cli_print_field (stdout, "Capacity:", capacity);
+    json_t *deadline = json_object_get (session, "cancel_until");
+    if (deadline)
+        cli_print_field (stdout, "Cancel until:",
+                         cli_local_time (json_string_value (deadline), cli->zone, cancel_until));
     cli_print_field (
         stdout, "Topics:", cli_join (json_object_get (session, "topics"), topics, sizeof (topics)));
     cli_print_field (stdout, "Reason:", json_string_value (json_object_get (session, "reason")));
@@ -87,6 +91,8 @@ static const cli_option_t s_session_create_options[] = {
     {"end", "end", OPT_TIME, true, "when it ends, YYYY-MM-DDTHH:MM local time"},
     {"capacity", "capacity", OPT_INTEGER, true, "number of seats"},
     {"topic", "topics", OPT_LIST, false, "a topic, repeatable: " TOPICS},
+    {"cancel-until", "cancel_until", OPT_TIME, false,
+     "until when people may cancel themselves (default: the start)"},
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_session_update_options[] = {
     {"title", "title", OPT_TEXT, false, "the session's title"},
@@ -95,6 +101,7 @@ static const cli_option_t s_session_update_options[] = {
     {"end", "end", OPT_TIME, false, "when it ends, YYYY-MM-DDTHH:MM local time"},
     {"capacity", "capacity", OPT_INTEGER, false, "number of seats"},
     {"topic", "topics", OPT_LIST, false, "a topic, repeatable (replaces the list): " TOPICS},
+    {"cancel-until", "cancel_until", OPT_TIME, false, "until when people may cancel themselves"},
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_session_list_options[] = {
     {"event", "event", OPT_TEXT, true, "the event's id"},

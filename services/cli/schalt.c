@@ -38,6 +38,23 @@ static const cli_command_t *const s_tables[] = {
 //  --------------------------------------------------------------------------
 //  Usage
 
+//  True if the command takes a link's --token in place of its ID.
+static bool
+s_takes_token (const cli_command_t *command)
+{
+    for (const cli_option_t *option = command->options; option->name; option++)
+        if (option->field && streq (option->field, "token"))
+            return true;
+    return false;
+}
+
+//  " ID", " [ID]" (if --token can stand in for it) or "" for a usage line.
+static const char *
+s_id_word (const cli_command_t *command)
+{
+    return !command->positional ? "" : s_takes_token (command) ? " [ID]" : " ID";
+}
+
 static void
 s_usage (FILE *out)
 {
@@ -52,8 +69,7 @@ s_usage (FILE *out)
     for (const cli_command_t *const *table = s_tables; *table; table++)
         for (const cli_command_t *command = *table; command->noun; command++) {
             char words[64];
-            snprintf (words, sizeof (words), "%s%s", s_name (command),
-                      command->positional ? " ID" : "");
+            snprintf (words, sizeof (words), "%s%s", s_name (command), s_id_word (command));
             fprintf (out, "  %-20s %s\n", words, command->help);
         }
     fprintf (out, "  %-20s %s\n", "status", "show each daemon's state");
@@ -69,7 +85,7 @@ s_usage (FILE *out)
 static void
 s_command_usage (FILE *out, const cli_command_t *command)
 {
-    fprintf (out, "usage: schalt %s%s", s_name (command), command->positional ? " ID" : "");
+    fprintf (out, "usage: schalt %s%s", s_name (command), s_id_word (command));
     for (const cli_option_t *option = command->options; option->name; option++)
         fprintf (out, option->required ? " --%s %s" : " [--%s%s]", option->name,
                  option->kind == OPT_FLAG || option->kind == OPT_CSV
@@ -178,8 +194,11 @@ s_build_body (cli_t *cli, const cli_command_t *command, json_t *body, bool *help
         if (s_take_option (cli, command, option, value, body) != 0)
             return CLI_USAGE;
     }
-    if (command->positional && !json_object_get (body, command->positional)) {
-        fprintf (stderr, "schalt %s: the %s ID is missing\n", s_name (command), command->noun);
+    //  A link's token names the registration itself: with --token, no ID
+    if (command->positional && !json_object_get (body, command->positional) &&
+        !json_object_get (body, "token")) {
+        fprintf (stderr, "schalt %s: the %s ID is missing%s\n", s_name (command), command->noun,
+                 s_takes_token (command) ? " (or give --token)" : "");
         return CLI_USAGE;
     }
     for (const cli_option_t *option = command->options; option->name; option++)

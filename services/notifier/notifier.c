@@ -11,29 +11,94 @@ extern const schalt_script_t notifier_lua_scripts[];
 
 typedef struct {
     notifier_delivery_t *delivery;
+    schalt_token_keys_t *keys; //  sign the links in notices
+    const char *base_url;      //  web/base_url, borrowed from the configuration
 } notifier_t;
+
+#define LINKS_MAX 8 //  links one notice may carry
 
 //  --------------------------------------------------------------------------
 //  Commands
 
+//  Puts a signed URL into variables for each of the body's links: web/base_url
+//  + /registration/<action>?token=<token>. Returns 0, or -1 after answering
+//  the call with an error naming the link.
+static int
+s_sign_links (schalt_call_t *call, notifier_t *self, json_t *variables)
+{
+    json_t *links = json_object_get (schalt_call_body (call), "links");
+    if (json_object_size (links) > LINKS_MAX) {
+        schalt_call_fail (call, 400, "invalid", "/links", "links must be at most %d", LINKS_MAX);
+        return -1;
+    }
+    const char *name;
+    json_t *link;
+    json_object_foreach (links, name, link)
+    {
+        char field[96];
+        snprintf (field, sizeof (field), "/links/%.80s", name);
+        bool valid_name = strlen (name) > 0 && strlen (name) <= 32;
+        for (const char *cursor = name; *cursor; cursor++)
+            valid_name &= (*cursor >= 'a' && *cursor <= 'z') || *cursor == '_';
+        if (!valid_name || json_object_get (variables, name)) {
+            schalt_call_fail (call, 400, "invalid", field,
+                              "a link's name must be 1 to 32 of a-z and _, and no variable's");
+            return -1;
+        }
+        time_t expires;
+        if (schalt_time_parse_instant (json_string_value (json_object_get (link, "expires")),
+                                       &expires) != 0) {
+            schalt_call_fail (call, 400, "invalid", field,
+                              "expires must be a date and time from the year 1 on");
+            return -1;
+        }
+        const char *action = json_string_value (json_object_get (link, "action"));
+        char *token = schalt_token_make (
+            self->keys, action, json_string_value (json_object_get (link, "subject")), expires);
+        assert (token); //  the schema allows only actions and subjects a token can carry
+        char *url = zsys_sprintf ("%s/registration/%s?token=%s", self->base_url, action, token);
+        json_object_set_new (variables, name, json_string (url));
+        zstr_free (&url);
+        free (token);
+    }
+    return 0;
+}
+
 //  notice.send: the stored record and the reply are made here, so that
-//  Redis, which every daemon shares, only stores them.
+//  Redis, which every daemon shares, only stores them. Links are signed
+//  once, here, and kept as variables.
 static int
 s_notice_send (schalt_call_t *call, void *service)
 {
-    (void)service;
+    notifier_t *self = (notifier_t *)service;
     json_t *body = schalt_call_body (call);
     json_t *recipient = json_object_get (body, "recipient");
-    //  The variables are kept as the JSON text they came as
-    char *variables = json_dumps (json_object_get (body, "variables"), JSON_COMPACT);
-    assert (variables);
+    json_t *variables = json_deep_copy (json_object_get (body, "variables"));
+    if (s_sign_links (call, self, variables) != 0) {
+        json_decref (variables);
+        return -1;
+    }
+    //  The sessions travel with the variables, for {{session_list}}
+    json_t *sessions = json_object_get (body, "sessions");
+    if (sessions && json_object_get (variables, "sessions")) {
+        schalt_call_fail (call, 400, "invalid", "/variables/sessions",
+                          "sessions is a field of its own, not a variable");
+        json_decref (variables);
+        return -1;
+    }
+    if (sessions)
+        json_object_set (variables, "sessions", sessions);
+    //  The variables are kept as JSON text
+    char *text = json_dumps (variables, JSON_COMPACT);
+    assert (text);
+    json_decref (variables);
     notifier_store_notice_t notice = {json_string_value (json_object_get (body, "template")),
                                       json_string_value (json_object_get (body, "language")),
                                       json_string_value (json_object_get (recipient, "name")),
                                       json_string_value (json_object_get (recipient, "email")),
-                                      variables};
+                                      text};
     int rc = notifier_store_send_args (call, &notice, zclock_time ());
-    free (variables);
+    free (text);
     return rc;
 }
 
@@ -117,12 +182,28 @@ s_settings (schalt_config_t *config, notifier_settings_t *settings)
 //  --------------------------------------------------------------------------
 //  The service
 
+bool
+notifier_base_url_valid (const char *url)
+{
+    size_t scheme = strncmp (url, "https://", 8) == 0  ? 8
+                    : strncmp (url, "http://", 7) == 0 ? 7
+                                                       : 0;
+    if (scheme == 0 || !url[scheme] || url[strlen (url) - 1] == '/')
+        return false;
+    //  A host (letters, digits, . -, or [v6]), then :port and /path of plain characters
+    for (const char *cursor = url + scheme; *cursor; cursor++)
+        if (!isalnum ((unsigned char)*cursor) && !strchr (".-_~:/[]%", *cursor))
+            return false;
+    return url[scheme] != '/' && url[scheme] != ':';
+}
+
 static void
 s_destroy (void **self_p)
 {
     notifier_t *self = (notifier_t *)*self_p;
     if (self) {
         notifier_delivery_destroy (&self->delivery);
+        schalt_token_keys_destroy (&self->keys);
         free (self);
         *self_p = NULL;
     }
@@ -134,7 +215,15 @@ s_create (schalt_server_t *server)
     notifier_t *self = (notifier_t *)zmalloc (sizeof (notifier_t));
     assert (self);
     notifier_settings_t settings;
-    if (s_settings (schalt_server_config (server), &settings) == 0)
+    schalt_config_t *config = schalt_server_config (server);
+    self->keys = schalt_token_keys_configured (config);
+    self->base_url = schalt_config_string (config, "web/base_url");
+    if (!notifier_base_url_valid (self->base_url))
+        schalt_log_error ("notifier: web/base_url must be http:// or https://, a host, an "
+                          "optional port and path, and no / at the end, like "
+                          "https://bildung.example.org (it is %s)",
+                          self->base_url);
+    else if (self->keys && s_settings (config, &settings) == 0)
         self->delivery = notifier_delivery_new (&settings);
     explicit_bzero (settings.smtp.password, sizeof (settings.smtp.password));
     if (!self->delivery) {

@@ -19,7 +19,10 @@ typedef struct {
     char value[128];  //  a derived value (date, time) while it is copied
     char *reason;
     size_t size;
+    char *list; //  {{session_list}} once made (freed with the context)
 } context_t;
+
+#define SESSION_LIST_MAX 50 //  sessions one notice may list
 
 //  --------------------------------------------------------------------------
 //  Reading the file
@@ -85,13 +88,13 @@ s_read (const char *path, context_t *context)
 //  --------------------------------------------------------------------------
 //  Dates and times in the installation's zone
 
-//  Reads the variable (an RFC 3339 instant) as a wall time in the zone.
-//  Returns 0, or -1 with a reason.
+//  Reads the member variable of object (an RFC 3339 instant) as a wall time
+//  in the zone. Returns 0, or -1 with a reason.
 static int
-s_local_time (context_t *context, const char *variable, const char *placeholder,
-              struct icaltimetype *wall)
+s_wall_time (context_t *context, json_t *object, const char *variable, const char *placeholder,
+             struct icaltimetype *wall)
 {
-    json_t *value = json_object_get (context->request->variables, variable);
+    json_t *value = json_object_get (object, variable);
     time_t utc;
     if (!json_is_string (value)) {
         snprintf (context->reason, context->size,
@@ -113,6 +116,14 @@ s_local_time (context_t *context, const char *variable, const char *placeholder,
     }
     *wall = icaltime_from_timet_with_zone (utc, 0, zone);
     return 0;
+}
+
+//  The same for one of the notice's variables.
+static int
+s_local_time (context_t *context, const char *variable, const char *placeholder,
+              struct icaltimetype *wall)
+{
+    return s_wall_time (context, context->request->variables, variable, placeholder, wall);
 }
 
 //  Writes the long local date of wall in the language into buffer.
@@ -145,6 +156,59 @@ s_long_date (struct icaltimetype wall, const char *language, char *buffer, size_
 //  --------------------------------------------------------------------------
 //  Placeholders
 
+//  {{session_list}}: a line for each of the notice's sessions (the variable
+//  sessions, a list of {title, room, start, end, [status, position]}), in
+//  the notice's language:
+//    "  Samstag, 13. März 2027, 10:00–11:30 Uhr: Title, Raum A101"
+//  and " (Warteliste, Platz 2)" for a waitlisted one. Returns the text, or
+//  NULL with a reason.
+static const char *
+s_session_list (context_t *context)
+{
+    if (context->list)
+        return context->list;
+    json_t *sessions = json_object_get (context->request->variables, "sessions");
+    if (!json_is_array (sessions) || json_array_size (sessions) == 0 ||
+        json_array_size (sessions) > SESSION_LIST_MAX) {
+        snprintf (context->reason, context->size,
+                  "the template %s uses {{session_list}}, but the notice lists no sessions",
+                  context->file);
+        return NULL;
+    }
+    bool english = streq (context->request->language, "en");
+    zchunk_t *out = zchunk_new (NULL, 256);
+    size_t index;
+    json_t *item;
+    json_array_foreach (sessions, index, item)
+    {
+        struct icaltimetype start, end;
+        const char *title = json_string_value (json_object_get (item, "title"));
+        const char *room = json_string_value (json_object_get (item, "room"));
+        if (!title || !room || s_wall_time (context, item, "start", "session_list", &start) ||
+            s_wall_time (context, item, "end", "session_list", &end)) {
+            if (title && room)
+                break; //  the reason is written
+            snprintf (context->reason, context->size,
+                      "session %zu of the notice lacks its title or room", index + 1);
+            break;
+        }
+        char date[64], line[1024], status[96] = "";
+        s_long_date (start, context->request->language, date, sizeof (date));
+        if (streq (json_string_value (json_object_get (item, "status")) ?: "", "waitlisted"))
+            snprintf (status, sizeof (status),
+                      english ? " (waiting list, number %s)" : " (Warteliste, Platz %s)",
+                      json_string_value (json_object_get (item, "position")) ?: "?");
+        snprintf (line, sizeof (line), "%s  %s, %02d:%02d–%02d:%02d%s: %s, %s %s%s",
+                  index ? "\n" : "", date, start.hour, start.minute, end.hour, end.minute,
+                  english ? "" : " Uhr", title, english ? "room" : "Raum", room, status);
+        zchunk_extend (out, line, strlen (line));
+    }
+    if (index == json_array_size (sessions))
+        context->list = strndup ((const char *)zchunk_data (out), zchunk_size (out));
+    zchunk_destroy (&out);
+    return context->list;
+}
+
 //  The value of a placeholder (borrowed), or NULL with a reason.
 static const char *
 s_value (context_t *context, const char *name)
@@ -155,14 +219,22 @@ s_value (context_t *context, const char *name)
         return request->recipient_name;
     if (streq (name, "office_contact"))
         return context->config->office_contact;
-    if (streq (name, "date")) {
-        if (s_local_time (context, "start", name, &wall))
+    if (streq (name, "session_list"))
+        return s_session_list (context);
+    //  date, start_time and end_time; old_date... for the times before a move
+    const char *base = strncmp (name, "old_", 4) == 0 ? name + 4 : name;
+    char variable[16];
+    if (streq (base, "date")) {
+        snprintf (variable, sizeof (variable), "%sstart", base == name ? "" : "old_");
+        if (s_local_time (context, variable, name, &wall))
             return NULL;
         s_long_date (wall, request->language, context->value, sizeof (context->value));
         return context->value;
     }
-    if (streq (name, "start_time") || streq (name, "end_time")) {
-        if (s_local_time (context, streq (name, "start_time") ? "start" : "end", name, &wall))
+    if (streq (base, "start_time") || streq (base, "end_time")) {
+        snprintf (variable, sizeof (variable), "%s%s", base == name ? "" : "old_",
+                  streq (base, "start_time") ? "start" : "end");
+        if (s_local_time (context, variable, name, &wall))
             return NULL;
         snprintf (context->value, sizeof (context->value), "%02d:%02d", wall.hour, wall.minute);
         return context->value;
@@ -226,8 +298,55 @@ done:
     return result;
 }
 
+//  Drops, in place, every line that starts with {{?name}} when the notice's
+//  variable name is absent or empty, and the marker from the lines it keeps.
+//  Returns 0, or -1 with a reason if a marker is malformed.
+static int
+s_conditional_lines (context_t *context, char *text)
+{
+    char *out = text;
+    for (char *line = text; *line;) {
+        char *end = strchr (line, '\n');
+        size_t length = end ? (size_t)(end - line) + 1 : strlen (line);
+        if (strncmp (line, "{{?", 3) == 0) {
+            char *close = strstr (line + 3, "}}");
+            char name[NAME_MAX_LENGTH + 1] = "";
+            if (close && (!end || close < end) && (size_t)(close - line - 3) <= NAME_MAX_LENGTH) {
+                memcpy (name, line + 3, (size_t)(close - line - 3));
+                name[close - line - 3] = 0;
+            }
+            if (!s_name_valid (name, NAME_MAX_LENGTH, "_")) {
+                snprintf (context->reason, context->size,
+                          "the template %s has a malformed condition near \"%.20s\" (a line "
+                          "may start with {{?name}}, a-z, 0-9 and _)",
+                          context->file, line);
+                return -1;
+            }
+            json_t *value = json_object_get (context->request->variables, name);
+            bool keep = json_is_string (value) && json_string_length (value) > 0;
+            size_t marker = (size_t)(close + 2 - line);
+            if (keep) {
+                memmove (out, line + marker, length - marker);
+                out += length - marker;
+            }
+        } else {
+            memmove (out, line, length);
+            out += length;
+        }
+        line += length;
+    }
+    *out = 0;
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  The template
+
+static void
+s_context_clean (context_t *context)
+{
+    free (context->list);
+}
 
 int
 notifier_template_render (const notifier_template_config_t *config,
@@ -237,7 +356,9 @@ notifier_template_render (const notifier_template_config_t *config,
     assert (config && request && subject_p && body_p && reason);
     *subject_p = *body_p = NULL;
     char file[160];
-    context_t context = {config, request, file, "", reason, size};
+    //  (the list, if one was made, is freed whichever way this returns)
+    __attribute__ ((cleanup (s_context_clean)))
+    context_t context = {config, request, file, "", reason, size, NULL};
     //  The names come checked by the schema; check again, they make a path
     if (!request->name || !s_name_valid (request->name, NAME_MAX_LENGTH, "-") ||
         !request->language || !s_name_valid (request->language, 8, "")) {
@@ -262,6 +383,10 @@ notifier_template_render (const notifier_template_config_t *config,
         return -1;
     }
     *newline = 0;
+    if (s_conditional_lines (&context, newline + 2) != 0) {
+        free (text);
+        return -1;
+    }
     char *subject = s_expand (&context, text + 8 + strspn (text + 8, " \t"));
     char *body = subject ? s_expand (&context, newline + 2) : NULL;
     free (text);
@@ -310,7 +435,10 @@ notifier_template_test (bool verbose)
     const char *facts =
         "{\"event_title\":\"Tag der Bildung 2027\",\"session_title\":\"Übergang Kita – "
         "Grundschule\",\"room\":\"A101\",\"place\":\"Gymnasium Pulheim, Hauptstraße 1\","
-        "\"start\":\"2027-03-13T09:00:00Z\",\"end\":\"2027-03-13T10:30:00Z\",\"position\":\"3\"}";
+        "\"start\":\"2027-03-13T09:00:00Z\",\"end\":\"2027-03-13T10:30:00Z\",\"position\":\"3\","
+        "\"cancel_url\":\"http://127.0.0.1:8080/registration/cancel?token=t\","
+        "\"leave_url\":\"http://127.0.0.1:8080/registration/decline?token=t\","
+        "\"reason\":\"\"}";
     notifier_template_config_t config = {SCHALT_TEMPLATE_DIR, "Europe/Berlin",
                                          "Bildungsbüro, Tel. 02238 808-0"};
     char *subject, *body, reason[256];
@@ -350,7 +478,7 @@ notifier_template_test (bool verbose)
     assert (s_test_render (&config, "registration-confirmed", "de",
                            "{\"event_title\":\"e\",\"session_title\":\"s\",\"room\":\"r\","
                            "\"place\":\"p\",\"start\":\"2027-07-06T16:00:00Z\","
-                           "\"end\":\"2027-07-06T17:00:00+00:00\"}",
+                           "\"end\":\"2027-07-06T17:00:00+00:00\",\"cancel_url\":\"u\"}",
                            &subject, &body, reason) == 0);
     assert (strstr (subject, "Dienstag, 6. Juli 2027"));
     assert (strstr (body, "18:00") && strstr (body, "19:00"));
@@ -401,6 +529,63 @@ notifier_template_test (bool verbose)
     //  An unclosed {{ is malformed, a lone } is text
     schalt_test_write (dir, "de/bad.txt", "Subject: x {{room\n\nText }\n");
     assert (s_test_render (&config, "bad", "de", "{}", &subject, &body, reason) == -1);
+
+    //  The times before a move, and a list of sessions
+    schalt_test_write (dir, "de/moved.txt",
+                       "Subject: x\n\nAlt: {{old_date}} {{old_start_time}}-{{old_end_time}}\n"
+                       "Neu: {{date}} {{start_time}}\n{{session_list}}\n");
+    const char *moved =
+        "{\"start\":\"2027-03-13T12:00:00Z\",\"end\":\"2027-03-13T13:00:00Z\","
+        "\"old_start\":\"2027-03-13T09:00:00Z\",\"old_end\":\"2027-03-13T10:00:00Z\","
+        "\"sessions\":[{\"title\":\"Eins\",\"room\":\"A1\",\"start\":\"2027-03-13T09:00:00Z\","
+        "\"end\":\"2027-03-13T10:30:00Z\"},{\"title\":\"Zwei\",\"room\":\"B2\",\"start\":"
+        "\"2027-07-06T16:00:00Z\",\"end\":\"2027-07-06T17:00:00Z\",\"status\":\"waitlisted\","
+        "\"position\":\"4\"}]}";
+    assert (s_test_render (&config, "moved", "de", moved, &subject, &body, reason) == 0);
+    assert (streq (body, "Alt: Samstag, 13. März 2027 10:00-11:00\n"
+                         "Neu: Samstag, 13. März 2027 13:00\n"
+                         "  Samstag, 13. März 2027, 10:00–11:30 Uhr: Eins, Raum A1\n"
+                         "  Dienstag, 6. Juli 2027, 18:00–19:00 Uhr: Zwei, Raum B2 "
+                         "(Warteliste, Platz 4)\n"));
+    free (subject);
+    free (body);
+    schalt_test_write (dir, "en/moved.txt", "Subject: x\n\n{{session_list}}");
+    assert (s_test_render (&config, "moved", "en", moved, &subject, &body, reason) == 0);
+    assert (strstr (body, "  Saturday, 13 March 2027, 10:00–11:30: Eins, room A1\n"));
+    assert (strstr (body, "room B2 (waiting list, number 4)"));
+    free (subject);
+    free (body);
+    assert (s_test_render (&config, "moved", "de", "{\"start\":\"2027-03-13T12:00:00Z\"}", &subject,
+                           &body, reason) == -1);
+    assert (strstr (reason, "no variable old_start"));
+    assert (s_test_render (&config, "moved", "en", "{\"sessions\":[]}", &subject, &body, reason) ==
+            -1);
+    assert (strstr (reason, "lists no sessions"));
+    assert (s_test_render (&config, "moved", "en",
+                           "{\"sessions\":[{\"title\":\"t\",\"room\":\"r\",\"start\":\"x\"}]}",
+                           &subject, &body, reason) == -1);
+    assert (strstr (reason, "not an RFC 3339"));
+    assert (s_test_render (&config, "moved", "en", "{\"sessions\":[{\"room\":\"r\"}]}", &subject,
+                           &body, reason) == -1);
+    assert (strstr (reason, "lacks its title"));
+
+    //  Conditional lines: kept, without the marker, only if the variable is not empty
+    schalt_test_write (dir, "de/if.txt",
+                       "Subject: x\n\nA\n{{?reason}}Grund: {{reason}}\n{{?room}}Raum\nB");
+    assert (s_test_render (&config, "if", "de", "{\"reason\":\"krank\"}", &subject, &body,
+                           reason) == 0);
+    assert (streq (body, "A\nGrund: krank\nB"));
+    free (subject);
+    free (body);
+    assert (s_test_render (&config, "if", "de", "{\"reason\":\"\"}", &subject, &body, reason) == 0);
+    assert (streq (body, "A\nB"));
+    free (subject);
+    free (body);
+    schalt_test_write (dir, "de/if.txt", "Subject: x\n\n{{?Reason}}x\n");
+    assert (s_test_render (&config, "if", "de", "{}", &subject, &body, reason) == -1);
+    assert (strstr (reason, "malformed condition"));
+    schalt_test_write (dir, "de/if.txt", "Subject: x\n\n{{?reason\n}}\n");
+    assert (s_test_render (&config, "if", "de", "{}", &subject, &body, reason) == -1);
     schalt_test_rmtree (dir);
     zstr_free (&dir);
     printf ("OK\n");

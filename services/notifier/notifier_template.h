@@ -14,6 +14,10 @@
       anything else    the notice's variable of that name (event_title,
                        session_title, room, place, position, ...)
 
+    A line of the body that starts with {{?name}} is kept (without that
+    marker) only if the notice has a variable name that is not empty: for
+    what a notice may or may not say ("Grund: {{reason}}").
+
     A template that is missing, unreadable, not UTF-8 or malformed, and a
     placeholder whose value the notice lacks, are failures with a reason
     that says what to fix; no text is made from them.

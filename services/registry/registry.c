@@ -6,23 +6,34 @@
 extern const char registry_lua_common[];
 extern const schalt_script_t registry_lua_scripts[];
 
+typedef struct {
+    schalt_token_keys_t *keys; //  check the tokens of the links in e-mails
+} registry_t;
+
 //  --------------------------------------------------------------------------
 //  Session facts, from the scheduler
 
-//  session.facts: the session's times as UTC seconds (ARGV[5], ARGV[6]).
+//  session.facts: the session's start, end and cancellation deadline as UTC
+//  seconds (ARGV[5], ARGV[6], ARGV[7]: "" if the session has none).
 static int
 s_session_facts (schalt_call_t *call, void *service)
 {
     (void)service;
     json_t *session = json_object_get (schalt_call_body (call), "session");
-    //  The schema checked both instants' format, but RFC 3339 allows some we
+    //  The schema checked the instants' format, but RFC 3339 allows some we
     //  do not take (the year 0000)
-    const char *names[] = {"start", "end"};
-    for (int index = 0; index < 2; index++) {
+    const char *names[] = {"start", "end", "cancel_until"};
+    for (int index = 0; index < 3; index++) {
         time_t instant;
-        if (schalt_time_parse_instant (json_string_value (json_object_get (session, names[index])),
-                                       &instant) != 0) {
-            schalt_call_fail (call, 400, "invalid", index ? "/session/end" : "/session/start",
+        json_t *value = json_object_get (session, names[index]);
+        if (!value) {
+            schalt_call_arg (call, "");
+            continue;
+        }
+        if (schalt_time_parse_instant (json_string_value (value), &instant) != 0) {
+            char field[32];
+            snprintf (field, sizeof (field), "/session/%s", names[index]);
+            schalt_call_fail (call, 400, "invalid", field,
                               "session/%s must be a date and time from the year 1 on, as in "
                               "RFC 3339",
                               names[index]);
@@ -55,7 +66,7 @@ s_registration_create (schalt_call_t *call, void *service)
     schalt_id_make_in_event ("reg", schalt_id_event_of (session_id, event, sizeof (event)), id,
                              sizeof (id));
     snprintf (notice, sizeof (notice), "ntc-%s-registered", id + 4);
-    schalt_time_format_instant (time (NULL), created);
+    schalt_time_format_instant (schalt_clock_now (), created);
 
     json_t *language = json_object_get (body, "language");
     json_t *institution = json_object_get (body, "institution");
@@ -71,6 +82,87 @@ s_registration_create (schalt_call_t *call, void *service)
     free (text);
     json_decref (registration);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Ending a registration: by the organiser (its id) or by the person (the
+//  token of a link in their e-mail)
+
+//  Checks the body's token for action at the clock's time and writes the
+//  registration it names into id[size]. Returns 0, or -1 after answering
+//  the call with an error that names /token.
+static int
+s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *id, size_t size)
+{
+    const char *token = json_string_value (json_object_get (schalt_call_body (call), "token"));
+    char found[SCHALT_TOKEN_ACTION_MAX + 1], subject[SCHALT_TOKEN_SUBJECT_MAX + 1], event[16];
+    schalt_token_result_t result =
+        schalt_token_check (self->keys, token, schalt_clock_now (), found, subject);
+    if (result == SCHALT_TOKEN_MALFORMED ||
+        (result == SCHALT_TOKEN_VALID && !schalt_id_event_of (subject, event, sizeof (event)))) {
+        schalt_call_fail (call, 400, "invalid", "/token",
+                          "token is not a link of this office (cut off or changed?); open the "
+                          "link in the e-mail again, or copy it whole");
+        return -1;
+    }
+    if (result == SCHALT_TOKEN_FORGED) {
+        schalt_call_fail (call, 403, "token_invalid", "/token",
+                          "token was not signed by this office (changed, or signed with a key "
+                          "that is no longer in use)");
+        return -1;
+    }
+    if (result == SCHALT_TOKEN_EXPIRED) {
+        schalt_call_fail (call, 410, "token_expired", "/token",
+                          "token has expired: the session it was for is over");
+        return -1;
+    }
+    if (!streq (found, action)) {
+        schalt_call_fail (call, 403, "token_wrong_action", "/token",
+                          "token is a link to %s, not to %s", found, action);
+        return -1;
+    }
+    snprintf (id, size, "%s", subject);
+    schalt_call_tag (call, event);
+    return 0;
+}
+
+//  registration.cancel and registration.decline: ARGV[5] the registration
+//  id, ARGV[6] who ends it (organiser, participant), ARGV[7] what (cancel,
+//  decline).
+static int
+s_registration_end (schalt_call_t *call, registry_t *self, const char *action)
+{
+    json_t *body = schalt_call_body (call);
+    json_t *id = json_object_get (body, "id");
+    json_t *token = json_object_get (body, "token");
+    if ((id != NULL) == (token != NULL)) {
+        schalt_call_fail (call, 400, "invalid", id ? "/token" : "/id",
+                          "give the registration's id (organisers) or the token of the link in "
+                          "the e-mail (the person), not %s",
+                          id ? "both" : "neither");
+        return -1;
+    }
+    char registration[SCHALT_TOKEN_SUBJECT_MAX + 1];
+    if (id)
+        snprintf (registration, sizeof (registration), "%s", json_string_value (id));
+    else if (s_take_token (call, self, action, registration, sizeof (registration)) != 0)
+        return -1;
+    schalt_call_arg (call, registration);
+    schalt_call_arg (call, id ? "organiser" : "participant");
+    schalt_call_arg (call, action);
+    return 0;
+}
+
+static int
+s_registration_cancel (schalt_call_t *call, void *service)
+{
+    return s_registration_end (call, (registry_t *)service, "cancel");
+}
+
+static int
+s_registration_decline (schalt_call_t *call, void *service)
+{
+    return s_registration_end (call, (registry_t *)service, "decline");
 }
 
 //  --------------------------------------------------------------------------
@@ -98,13 +190,30 @@ s_tag (schalt_call_t *call, char *tag, size_t size)
     return 0;
 }
 
+static void
+s_destroy (void **self_p)
+{
+    registry_t *self = (registry_t *)*self_p;
+    if (self) {
+        schalt_token_keys_destroy (&self->keys);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
 static void *
 s_create (schalt_server_t *server)
 {
+    registry_t *self = (registry_t *)zmalloc (sizeof (registry_t));
+    assert (self);
+    self->keys = schalt_token_keys_configured (schalt_server_config (server));
     //  Notices to the notifier; their order across people does not matter
-    if (schalt_server_outbox (server, "notifier", 64) != 0)
+    if (!self->keys || schalt_server_outbox (server, "notifier", 64) != 0) {
+        void *state = self;
+        s_destroy (&state);
         return NULL;
-    return server;
+    }
+    return self;
 }
 
 //  One row a command: its schema is request/<command>.json, its script
@@ -112,9 +221,12 @@ s_create (schalt_server_t *server)
 static const schalt_command_t s_commands[] = {
     {"session.facts", "session_facts", SCHALT_CHANGES, s_session_facts},
     {"registration.create", "registration_create", SCHALT_CHANGES, s_registration_create},
+    {"registration.cancel", "registration_end", SCHALT_CHANGES, s_registration_cancel},
+    {"registration.decline", "registration_end", SCHALT_CHANGES, s_registration_decline},
     {"registration.get", "registration_get", SCHALT_READS, NULL},
     {"registration.list", "registration_list", SCHALT_READS, NULL},
     {NULL, NULL, SCHALT_READS, NULL}};
 
-const schalt_service_t registry_service = {
-    "registry", s_commands, registry_lua_scripts, registry_lua_common, s_tag, s_create, NULL, NULL};
+const schalt_service_t registry_service = {"registry",          s_commands, registry_lua_scripts,
+                                           registry_lua_common, s_tag,      s_create,
+                                           s_destroy,           NULL};

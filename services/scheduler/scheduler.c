@@ -74,7 +74,7 @@ s_stamp (json_t *record, const char *field)
 {
     char instant[32];
     json_object_set_new (record, field,
-                         json_string (schalt_time_format_instant (time (NULL), instant)));
+                         json_string (schalt_time_format_instant (schalt_clock_now (), instant)));
 }
 
 //  Checks the times of a create or update; answers the call and returns -1
@@ -87,7 +87,7 @@ s_check_times (schalt_call_t *call, int has_start, time_t start, int has_end, ti
         schalt_call_fail (call, 422, "end_before_start", "/end", "end must be after start");
         return -1;
     }
-    if (has_start && start < time (NULL)) {
+    if (has_start && start < schalt_clock_now ()) {
         schalt_call_fail (call, 422, "in_past", "/start", "start lies in the past");
         return -1;
     }
@@ -122,7 +122,7 @@ static int
 s_arg_now (schalt_call_t *call)
 {
     char now[32];
-    schalt_call_arg (call, schalt_time_format_instant (time (NULL), now));
+    schalt_call_arg (call, schalt_time_format_instant (schalt_clock_now (), now));
     return 0;
 }
 
@@ -211,7 +211,8 @@ s_cancel (schalt_call_t *call, void *service)
 //  --------------------------------------------------------------------------
 //  Sessions
 
-//  session.create: the new record (id, times in UTC, topics, stamps).
+//  session.create: the new record (id, times in UTC, topics, stamps; the
+//  script checks that cancel_until is not after the start).
 static int
 s_session_create (schalt_call_t *call, void *service)
 {
@@ -222,7 +223,8 @@ s_session_create (schalt_call_t *call, void *service)
     json_object_set_new (session, "topics", json_string ("[]"));
     if (s_take_instant (call, body, "start", session, &start) < 0 ||
         s_take_instant (call, body, "end", session, &end) < 0 ||
-        s_check_times (call, 1, start, 1, end) != 0 || s_take_topics (call, body, session) != 0) {
+        s_check_times (call, 1, start, 1, end) != 0 || s_take_topics (call, body, session) != 0 ||
+        s_take_instant (call, body, "cancel_until", session, &end) < 0) {
         json_decref (session);
         return -1;
     }
@@ -253,8 +255,10 @@ s_session_update (schalt_call_t *call, void *service)
     time_t start = 0, end = 0;
     int has_start = s_take_instant (call, body, "start", changes, &start);
     int has_end = has_start < 0 ? -1 : s_take_instant (call, body, "end", changes, &end);
+    time_t cancel_until;
     if (has_end < 0 || s_check_times (call, has_start, start, has_end, end) != 0 ||
-        s_take_topics (call, body, changes) != 0) {
+        s_take_topics (call, body, changes) != 0 ||
+        s_take_instant (call, body, "cancel_until", changes, &cancel_until) < 0) {
         json_decref (changes);
         return -1;
     }

@@ -69,6 +69,29 @@ PROTOCOL = b"SCHALT/1"
 PREFIX = "scheduler:{events}:"  # every key the scheduler owns starts with this
 
 
+def write_token_keys(path, keys):
+    """Writes a link keys file (schalt_token.h): keys is a list of (id,
+    32-byte secret), the first signs. Mode 600, as the daemons insist."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        for key_id, secret in keys:
+            out.write("%d %s\n" % (key_id, secret.hex()))
+    os.chmod(path, 0o600)
+
+
+def make_token(key_id, secret, action, subject, expires):
+    """A link token as schalt_token_make makes it (version 1, key id, expiry
+    in 8 octets big-endian, action and subject each after one octet of
+    length, then a 16-octet keyed BLAKE2b MAC), base64url without padding:
+    for tests that need a token the notifier did not sign."""
+    import base64
+    import hashlib
+    message = bytes([1, key_id]) + int(expires).to_bytes(8, "big")
+    for text in (action, subject):
+        message += bytes([len(text)]) + text.encode()
+    message += hashlib.blake2b(message, key=secret, digest_size=16).digest()
+    return base64.urlsafe_b64encode(message).decode().rstrip("=")
+
+
 def registry_prefix(some_id):
     """The prefix of the registry's keys of the event that a session or
     registration id (ses-<event>-<random>, reg-<event>-<random>) belongs to:
@@ -382,6 +405,11 @@ class Scheduler:
         self.extra = dict(extra or {})
         self.proc = None
         self.choose_ports()
+        # The link keys every daemon of the test reads (the notifier signs, the
+        # registry checks): one key, id 1
+        self.token_secret = os.urandom(32)
+        self.token_keys = os.path.join(workdir, "token.keys")
+        write_token_keys(self.token_keys, [(1, self.token_secret)])
         # Settings of sections an older build does not know are ignored
         self.others = {}
         for service in OTHER_SERVICES:
@@ -402,6 +430,7 @@ class Scheduler:
         env.update({
             "SCHALT_SCHALTSTELLE_SCHEMAS": SCHEMAS,
             "SCHALT_SCHALTSTELLE_TIMEZONE": "Europe/Berlin",
+            "SCHALT_SCHALTSTELLE_TOKEN_KEYS": self.token_keys,
             "SCHALT_SCHEDULER_ENDPOINT": self.endpoint,
             "SCHALT_SCHEDULER_EVENTS": self.events,
             "SCHALT_SCHEDULER_REDIS_PORT": str(self.redis.port),
@@ -978,6 +1007,16 @@ class E2ETestCase(unittest.TestCase):
         check_reply(self, command, reply.status, reply.body)
         return reply
 
+    def set_clock(self, daemon, instant):
+        """Moves the daemon's clock (a Daemon started with
+        SCHALT_SCHALTSTELLE_TEST_CLOCK=settable) to instant (RFC 3339, or a
+        datetime with a zone); returns the clock.set reply."""
+        if isinstance(instant, datetime.datetime):
+            instant = instant.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        reply = self.request("clock.set", {"now": instant}, dealer=self.dealer(daemon.endpoint))
+        self.assertEqual(reply.status, 200, reply)
+        return reply
+
     # -- the CLI
 
     def schalt(self, *args, **env):
@@ -993,12 +1032,14 @@ class E2ETestCase(unittest.TestCase):
         self.assertEqual(code, 0, err)
         return event
 
-    def create_session(self, event_id, title, room, start, end, capacity=25, topics=()):
-        """Creates a session with the CLI; returns it."""
+    def create_session(self, event_id, title, room, start, end, capacity=25, topics=(),
+                       more=()):
+        """Creates a session with the CLI (more: further arguments); returns it."""
         args = ["session", "create", "--event", event_id, "--title", title, "--room", room,
                 "--start", start, "--end", end, "--capacity", str(capacity)]
         for topic in topics:
             args += ["--topic", topic]
+        args += list(more)
         code, session, err = self.schalt_json(*args)
         self.assertEqual(code, 0, err)
         return session
@@ -1009,15 +1050,16 @@ class E2ETestCase(unittest.TestCase):
 
     def open_session(self, title="Übergang Kita – Grundschule", capacity=25,
                      event_title="Tag der Bildung 2027", place="Rathaus Pulheim", room=None,
-                     start="2027-03-13T10:00", end="2027-03-13T11:30"):
-        """Creates an event (13 March 2027) and a session in it with the CLI,
-        then waits until the registry knows the session (the scheduler's
-        facts arrived); returns the session."""
+                     start="2027-03-13T10:00", end="2027-03-13T11:30", more=()):
+        """Creates an event (13 March 2027) and a session in it with the CLI
+        (more: further arguments of session create), then waits until the
+        registry knows the session (the scheduler's facts arrived); returns
+        the session."""
         event = self.create_event(event_title, "2027-03-13T09:00", "2027-03-13T17:00",
                                   place=place)
         E2ETestCase._rooms += 1
         session = self.create_session(event["id"], title, room or "A %d" % E2ETestCase._rooms,
-                                      start, end, capacity)
+                                      start, end, capacity, more=more)
         self.wait_for_facts(session["id"], lambda listed: True)
         return session
 

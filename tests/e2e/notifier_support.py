@@ -207,6 +207,9 @@ class Notifier:
         self.redis = redis
         self.mail = mail
         self.log = os.path.join(workdir, "notifier.log")
+        self.token_secret = os.urandom(32)
+        self.token_keys = os.path.join(workdir, "token.keys")
+        harness.write_token_keys(self.token_keys, [(1, self.token_secret)])
         self.extra = dict(extra or {})
         self.proc = None
         self.endpoint = None
@@ -218,6 +221,7 @@ class Notifier:
             "SCHALT_CONFIG": "",
             "SCHALT_SCHALTSTELLE_SCHEMAS": harness.SCHEMAS,
             "SCHALT_SCHALTSTELLE_TIMEZONE": "Europe/Berlin",
+            "SCHALT_SCHALTSTELLE_TOKEN_KEYS": self.token_keys,
             "SCHALT_NOTIFIER_ENDPOINT": self.endpoint,
             "SCHALT_NOTIFIER_EVENTS": "tcp://127.0.0.1:%d" % harness.free_port(),
             "SCHALT_NOTIFIER_REDIS_PORT": str(self.redis.port),

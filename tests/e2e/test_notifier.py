@@ -37,14 +37,23 @@ FACTS = {
 }
 
 
+REGISTRATION = "reg-4k2m9x7q1c-8hz3w0v5ab"
+LINKS = {"cancel_url": {"action": "cancel", "subject": REGISTRATION,
+                        "expires": "2027-03-13T10:30:00Z"},
+         "leave_url": {"action": "decline", "subject": REGISTRATION,
+                       "expires": "2027-03-13T10:30:00Z"}}
+
+
 def notice(email_address, name="Anna Muster", template="registration-confirmed", language="de",
            **variables):
-    """A notice.send body for the session of FACTS."""
+    """A notice.send body for the session of FACTS, with the links a
+    registration's notices carry."""
     values = dict(FACTS, recipient_name=name)
     values.update(variables)
     return {"template": template, "language": language,
             "recipient": {"name": name, "email": email_address},
-            "variables": {k: v for k, v in values.items() if v is not None}}
+            "variables": {k: v for k, v in values.items() if v is not None},
+            "links": LINKS}
 
 
 class NotifierCase(unittest.TestCase):
@@ -154,6 +163,11 @@ class DeliveryTest(NotifierCase):
                      "Samstag, 13. März 2027", "10:00 bis 11:30 Uhr",
                      "Bildungsbüro, Tel. 02238 808-0"):
             self.assertIn(text, body)
+        # The cancel link, signed with the first key of the keys file: the
+        # very token schalt_token_make makes for it (the registry checks it)
+        token = harness.make_token(1, self.notifier.token_secret, "cancel", REGISTRATION,
+                                   1804933800)  # 2027-03-13T10:30:00Z
+        self.assertIn("  http://127.0.0.1:8080/registration/cancel?token=%s\r\n" % token, body)
         # Every line ends in CRLF, none is longer than 998 octets
         for line in raw.split(b"\r\n")[:-1]:
             self.assertNotIn(b"\n", line)
@@ -255,6 +269,17 @@ class DeliveryTest(NotifierCase):
             ({"variables": dict(FACTS, room=["A101"])}, "/variables/room"),
             ({"template": "../../etc/passwd"}, "/template"),
             ({"language": "fr"}, "/language"),
+            ({"links": {"room": LINKS["cancel_url"]}}, "/links/room"),  # a variable's name
+            ({"links": {"Cancel-Url": LINKS["cancel_url"]}}, "/links/Cancel-Url"),
+            ({"links": {"x": dict(LINKS["cancel_url"], action="delete")}}, "/links/x/action"),
+            ({"links": {"x": dict(LINKS["cancel_url"], subject="reg-../x")}},
+             "/links/x/subject"),
+            ({"links": {"x": dict(LINKS["cancel_url"], expires="0000-01-01T00:00:00Z")}},
+             "/links/x"),
+            ({"links": {"x%d" % n: LINKS["cancel_url"] for n in range(9)}}, "/links"),
+            ({"sessions": [{"title": "t", "room": "r", "start": FACTS["start"],
+                            "end": FACTS["end"]}],
+              "variables": dict(FACTS, sessions="x")}, "/variables/sessions"),
         ]
         for change, field in cases:
             body = notice("a@example.org")
@@ -310,6 +335,36 @@ class SessionEndTest(NotifierCase):
         self.wait_state(second, {"sent"}, timeout=15.0)
         self.assertEqual(len(self.delivered(second)), 1)
         self.assertNotIn("mailer left notices unanswered", self.notifier.log_text())
+
+
+class StartRefusedTest(NotifierCase):
+    """A notifier whose link settings are unfit does not start, and says
+    which setting to fix."""
+
+    def start_with(self, **settings):
+        notifier = Notifier(self.workdir, self.redis, self.mail, settings)
+        proc = harness.spawn([os.path.join(harness.BIN, "schalt-notifier")], env=notifier.env(),
+                             log_path=notifier.log + ".refused")
+        try:
+            code = proc.wait(timeout=harness.START_TIMEOUT)
+        finally:
+            harness.stop_process(proc)
+        self.assertNotEqual(code, 0)
+        return harness.tail(notifier.log + ".refused")
+
+    def test_bad_base_url_or_keys_file(self):
+        for url in ("ftp://bildung.example", "https://bildung.example/", "https://", "https://a b",
+                    "http://bildung.example/\"x"):
+            with self.subTest(url):
+                self.assertIn("web/base_url must be http:// or https://",
+                              self.start_with(SCHALT_WEB_BASE_URL=url))
+        missing = os.path.join(self.workdir, "missing.keys")
+        self.assertIn("schaltstelle/token_keys: %s: cannot be read" % missing,
+                      self.start_with(SCHALT_SCHALTSTELLE_TOKEN_KEYS=missing))
+        readable = os.path.join(self.workdir, "readable.keys")
+        harness.write_token_keys(readable, [(1, os.urandom(32))])
+        os.chmod(readable, 0o644)
+        self.assertIn("chmod 600", self.start_with(SCHALT_SCHALTSTELLE_TOKEN_KEYS=readable))
 
 
 class BrokenNoticeTest(NotifierCase):

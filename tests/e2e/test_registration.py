@@ -414,12 +414,15 @@ class RefusalTest(RegistrationCase):
         self.assertEqual(code, 0, err)
         listed = self.wait_for_facts(session["id"],
                                      lambda listed: listed["session"]["status"] == "cancelled")
-        self.assertEqual(len(listed["confirmed"]), 1)  # who registered stays registered
+        # who registered is registered no more (test_lifecycle reads the e-mail)
+        self.assertEqual((listed["confirmed"], listed["waitlist"]), ([], []))
+        (jana,) = self.stored(session["id"]).values()
+        self.assertEqual((jana["status"], jana["reason"]), ("cancelled", "Referentin erkrankt"))
         before = self.registry_state(session["id"])
         result = self.register(session["id"], "Karl Vogt", "karl@example.org")
         self.assertRefused(result, 409, "session_cancelled", "/session")
         self.assertNothingStored(session["id"], before, "karl@example.org")
-        # the same address that is registered already: refused too, not "already registered"
+        # the same address again: refused too
         self.assertRefused(self.register(session["id"], "Jana Roth", "jana@example.org"), 409,
                            "session_cancelled", "/session")
 
@@ -432,9 +435,11 @@ class RefusalTest(RegistrationCase):
             self.wait_for_facts(session["id"], lambda listed: True)
         code, out, err = self.schalt("event", "cancel", event["id"])
         self.assertEqual(code, 0, err)
+        # (all facts first: the state compared below is the whole event's)
         for session in sessions:
             self.wait_for_facts(session["id"],
                                 lambda listed: listed["session"]["status"] == "cancelled")
+        for session in sessions:
             before = self.registry_state(session["id"])
             self.assertRefused(self.register(session["id"], "Lea Horn", "lea@example.org"), 409,
                                "session_cancelled", "/session")
@@ -506,7 +511,8 @@ class FactsTest(RegistrationCase):
         start, end = "2027-05-03T08:00:00Z", "2027-05-03T09:00:00Z"
         newer = self.registry_request("session.facts", facts(session_id, 3, "Neu", start, end),
                                       "sf-%s-3" % session_id)
-        self.assertEqual((newer.status, newer.body), (200, {"applied": True, "revision": 3}))
+        self.assertEqual((newer.status, newer.body),
+                         (200, {"applied": True, "revision": 3, "told": 0, "promoted": 0}))
         older = self.registry_request("session.facts", facts(session_id, 2, "Alt", start, end, 99),
                                       "sf-%s-2" % session_id)
         self.assertEqual((older.status, older.body), (200, {"applied": False, "revision": 3}))

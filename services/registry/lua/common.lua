@@ -38,7 +38,7 @@ registry.notifier_outbox = schalt.prefix .. 'outbox:notifier'
 
 -- Fields of a registration as clients see them, in order.
 local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'language', 'status',
-    'created'}
+    'created', 'promoted', 'ended', 'ended_by', 'reason'}
 
 -- A registration as clients see it, with its waitlist position if waitlisted
 -- (position, when the caller knows it, saves looking it up).
@@ -47,6 +47,7 @@ function registry.view(registration, position)
     for _, name in ipairs(registration_fields) do
         if registration[name] and registration[name] ~= '' then view[name] = registration[name] end
     end
+    if registration.late == '1' then view.late = true end
     if registration.status == 'waitlisted' and position then
         view.position = position
     elseif registration.status == 'waitlisted' then
@@ -55,4 +56,180 @@ function registry.view(registration, position)
         if rank then view.position = rank + 1 end
     end
     return view
+end
+
+-- A registration's statuses: confirmed (holds a seat), waitlisted; and the
+-- ends: cancelled (gave a seat back), left (left the waitlist).
+registry.ended = {cancelled = true, left = true}
+
+-- The links a registration's e-mails carry: to cancel a seat, or to leave
+-- the waitlist (the notifier signs them, schalt_token.h). A link works until
+-- the session's end; whether its action is still allowed is for the script
+-- it calls to decide.
+local function links(registration, session)
+    if registration.status == 'confirmed' then
+        return {cancel_url = {action = 'cancel', subject = registration.id, expires = session['end']}}
+    elseif registration.status == 'waitlisted' then
+        return {leave_url = {action = 'decline', subject = registration.id, expires = session['end']}}
+    end
+    return nil
+end
+
+-- Sends the notice id (unique for what it tells: made from the registration
+-- and the change) with template to the registration's person, through the
+-- outbox in this same step: the session's facts, the person's name, the
+-- links their status calls for, and extra variables (a table, may be nil).
+-- sessions (may be nil) lists what the notice is about, for
+-- {{session_list}}: {title, room, start, end, [status, position]} each.
+function registry.notify(notice_id, template, registration, session, extra, sessions)
+    local variables = {event_title = session.event_title, session_title = session.title,
+        room = session.room, place = session.place, start = session.start,
+        ['end'] = session['end'], recipient_name = registration.name}
+    for name, value in pairs(extra or {}) do variables[name] = value end
+    schalt.outbox(registry.notifier_outbox, notice_id, 'notice.send', cjson.encode({
+        template = template, language = registration.language,
+        recipient = {name = registration.name, email = registration.email},
+        variables = variables, links = links(registration, session), sessions = sessions}))
+end
+
+-- A notice id made from a registration id and what happened: ntc-<the id
+-- without reg->-<what>.
+function registry.notice_id(registration_id, what)
+    return 'ntc-' .. string.sub(registration_id, 5) .. '-' .. what
+end
+
+-- The time (UTC seconds) until which a registration of the session may be
+-- cancelled by its person: the session's cancel_until, never past its start.
+function registry.deadline(session)
+    local start = tonumber(session.start_ts)
+    local until_ts = tonumber(session.cancel_until_ts or '')
+    if until_ts and until_ts < start then return until_ts end
+    return start
+end
+
+-- Gives the session's free seats to the first on its waitlist, in order,
+-- each told by e-mail (registration-promoted), as long as the session is
+-- scheduled and has not begun at now (UTC seconds). A capacity lowered below
+-- the number confirmed frees no seat until enough have cancelled. Returns
+-- the ids promoted, in order.
+function registry.fill(session, now, stamp)
+    local promoted = {}
+    if session.status ~= 'scheduled' or tonumber(session.start_ts) <= now then return promoted end
+    local confirmed = registry.session_list_key(session.id, 'confirmed')
+    local waitlist = registry.session_list_key(session.id, 'waitlist')
+    local free = tonumber(session.capacity) - redis.call('ZCARD', confirmed)
+    while free > 0 do
+        local first = redis.call('ZRANGE', waitlist, 0, 0, 'WITHSCORES')
+        if #first == 0 then break end
+        local id = first[1]
+        redis.call('ZREM', waitlist, id)
+        redis.call('ZADD', confirmed, first[2], id)
+        local key = registry.registration_key(id)
+        redis.call('HSET', key, 'status', 'confirmed', 'promoted', stamp)
+        local registration = schalt.load(key)
+        registry.notify(registry.notice_id(id, 'promoted'), 'registration-promoted', registration,
+            session)
+        promoted[#promoted + 1] = id
+        free = free - 1
+    end
+    return promoted
+end
+
+-- Ends every registration of the session (its seats, then its waitlist),
+-- because the session or its event was cancelled: status cancelled (a seat)
+-- or left (the waitlist), ended_by session_cancelled, with the reason.
+-- Returns what ended, in order: {registration, was (status), position}.
+function registry.end_all(session, reason, stamp)
+    local ended = {}
+    local emails = registry.session_list_key(session.id, 'emails')
+    for _, list in ipairs({'confirmed', 'waitlist'}) do
+        local key = registry.session_list_key(session.id, list)
+        for index, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+            local registration = schalt.load(registry.registration_key(id))
+            local was = registration.status
+            registration.status = list == 'confirmed' and 'cancelled' or 'left'
+            redis.call('HSET', registry.registration_key(id), 'status', registration.status,
+                'ended', stamp, 'ended_by', 'session_cancelled', 'reason', reason, 'late', '0')
+            local address = string.lower(registration.email)
+            if redis.call('HGET', emails, address) == id then redis.call('HDEL', emails, address) end
+            ended[#ended + 1] = {registration = registration, was = was,
+                position = list == 'waitlist' and index or nil}
+        end
+        redis.call('DEL', key)
+    end
+    return ended
+end
+
+-- True if facts that follow old move the session for the people in it: its
+-- times, room or place changed.
+function registry.moved(old, session)
+    return old.start_ts ~= session.start_ts or old.end_ts ~= session.end_ts
+        or old.room ~= session.room or old.place ~= session.place
+end
+
+-- Tells everyone registered (seats and waitlist) that the session moved
+-- from old: session-moved, one notice per registration and revision.
+-- Returns how many were told.
+function registry.tell_moved(old, session)
+    local told = 0
+    for _, list in ipairs({'confirmed', 'waitlist'}) do
+        local key = registry.session_list_key(session.id, list)
+        for index, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+            local registration = schalt.load(registry.registration_key(id))
+            registry.notify(registry.notice_id(id, 'moved-' .. session.revision), 'session-moved',
+                registration, session, {old_start = old.start, old_end = old['end'],
+                old_room = old.room, old_place = old.place,
+                position = list == 'waitlist' and tostring(index) or nil})
+            told = told + 1
+        end
+    end
+    return told
+end
+
+-- The session was cancelled: its registrations end, and each person is
+-- told (session-cancelled, with the reason). Returns how many were told.
+function registry.cancel_session(session, reason, stamp)
+    local ended = registry.end_all(session, reason, stamp)
+    for _, item in ipairs(ended) do
+        registry.notify(registry.notice_id(item.registration.id, 'session-cancelled'),
+            'session-cancelled', item.registration, session, {reason = reason})
+    end
+    return #ended
+end
+
+-- The event was cancelled: every session of it that the registry still
+-- holds as scheduled ends now (the facts of the others follow and find
+-- them cancelled), and each person gets one e-mail listing every session of
+-- theirs (event-cancelled), its id made from their first registration.
+-- Returns how many people were told.
+function registry.cancel_event(first, reason, stamp)
+    local people, order = {}, {}
+    for _, id in ipairs(redis.call('ZRANGE', registry.sessions_key, 0, -1)) do
+        local session = id == first.id and first or schalt.load(registry.session_key(id))
+        if session and (session.status == 'scheduled' or id == first.id) then
+            if id ~= first.id then
+                redis.call('HSET', registry.session_key(id), 'status', 'cancelled',
+                    'event_status', 'cancelled')
+            end
+            for _, item in ipairs(registry.end_all(session, reason, stamp)) do
+                local address = string.lower(item.registration.email)
+                local person = people[address]
+                if not person then
+                    person = {registration = item.registration, session = session, sessions = {}}
+                    people[address] = person
+                    order[#order + 1] = address
+                end
+                person.sessions[#person.sessions + 1] = {title = session.title, room = session.room,
+                    start = session.start, ['end'] = session['end'], status = item.was,
+                    position = item.position and tostring(item.position) or nil}
+            end
+        end
+    end
+    for _, address in ipairs(order) do
+        local person = people[address]
+        registry.notify(registry.notice_id(person.registration.id, 'event-cancelled'),
+            'event-cancelled', person.registration, person.session, {reason = reason},
+            person.sessions)
+    end
+    return #order
 end

@@ -57,14 +57,8 @@ redis.call('HSET', emails, address, registration.id)
 local view = registry.view(registration)
 
 -- The e-mail, through the outbox, in this same step
-local variables = {event_title = session.event_title, session_title = session.title,
-    room = session.room, place = session.place, start = session.start, ['end'] = session['end'],
-    recipient_name = registration.name}
-if view.position then variables.position = tostring(view.position) end
-schalt.outbox(registry.notifier_outbox, ARGV[6], 'notice.send', cjson.encode({
-    template = 'registration-' .. registration.status, language = registration.language,
-    recipient = {name = registration.name, email = registration.email},
-    variables = variables}))
+registry.notify(ARGV[6], 'registration-' .. registration.status, registration, session,
+    {position = view.position and tostring(view.position) or nil})
 -- Observers learn that a registration happened, not who registered
 local event = cjson.encode({registration = {id = view.id, session = view.session,
     status = view.status, position = view.position}})

@@ -1,22 +1,47 @@
 -- session.facts (from the scheduler's outbox, the message id as request id):
--- the body, {revision, session {id, title, room, start, end, capacity,
--- status}, event {id, kind, title, place, status}}; ARGV[5] and ARGV[6] the
--- session's start and end in UTC seconds.
+-- the body, {revision, session {id, title, room, start, end, cancel_until,
+-- capacity, status, [reason]}, event {id, kind, title, place, status,
+-- [reason]}}; ARGV[5], ARGV[6] and ARGV[7] the session's start, end and
+-- cancellation deadline in UTC seconds (ARGV[7] "" if it has none).
+--
 -- Facts older than those stored are acknowledged and ignored: they never go
--- backwards, whatever order the outbox delivers in.
+-- backwards, whatever order the outbox delivers in. Newer facts tell the
+-- people registered, in this same step, through the outbox: a session moved
+-- (its times, room or place) reaches everyone in it (session-moved); a
+-- cancelled session ends its registrations (session-cancelled); a cancelled
+-- event ends every session of it at once, one e-mail a person
+-- (event-cancelled). Nobody is told about a session that is over. Seats the
+-- facts add (a raised capacity) go to the first on the waitlist.
 local seen = schalt.replay()
 if seen then return seen end
 local facts = schalt.body()
 local key = registry.session_key(facts.session.id)
-local stored = tonumber(redis.call('HGET', key, 'revision') or '0')
+local old = schalt.load(key)
+local stored = old and tonumber(old.revision) or 0
 if facts.revision <= stored then
     return schalt.answer(200, cjson.encode({applied = false, revision = stored}))
 end
 local session, event = facts.session, facts.event
 schalt.store(key, {revision = facts.revision, id = session.id, title = session.title,
     room = session.room, start = session.start, ['end'] = session['end'],
-    start_ts = ARGV[5], end_ts = ARGV[6], capacity = session.capacity, status = session.status,
-    event = event.id, event_kind = event.kind, event_title = event.title, place = event.place,
-    event_status = event.status})
+    start_ts = ARGV[5], end_ts = ARGV[6], cancel_until = session.cancel_until or '',
+    cancel_until_ts = ARGV[7], capacity = session.capacity, status = session.status,
+    reason = session.reason or '', event = event.id, event_kind = event.kind,
+    event_title = event.title, place = event.place, event_status = event.status})
 redis.call('ZADD', registry.sessions_key, ARGV[5], session.id)
-return schalt.answer(200, cjson.encode({applied = true, revision = facts.revision}))
+local now, stamp = tonumber(ARGV[3]), schalt.now()
+local current = schalt.load(key)
+
+local told = 0
+if old and old.status == 'scheduled' and tonumber(current.end_ts) > now then
+    if event.status == 'cancelled' and old.event_status ~= 'cancelled' then
+        told = registry.cancel_event(current, event.reason or '', stamp)
+    elseif session.status == 'cancelled' then
+        told = registry.cancel_session(current, session.reason or '', stamp)
+    elseif registry.moved(old, current) then
+        told = registry.tell_moved(old, current)
+    end
+end
+local promoted = registry.fill(current, now, stamp)
+return schalt.answer(200, cjson.encode({applied = true, revision = facts.revision, told = told,
+    promoted = #promoted}))

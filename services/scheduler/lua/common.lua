@@ -29,8 +29,8 @@ scheduler.registry_outbox = scheduler.prefix .. 'outbox:registry'
 -- Fields shown to clients, in the order of the reply schemas.
 local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'end', 'status',
     'reason', 'created', 'updated'}
-local session_fields = {'id', 'event', 'title', 'room', 'start', 'end', 'capacity', 'topics',
-    'status', 'reason', 'created', 'updated'}
+local session_fields = {'id', 'event', 'title', 'room', 'start', 'end', 'cancel_until', 'capacity',
+    'topics', 'status', 'reason', 'created', 'updated'}
 
 -- A record as the JSON object clients see (numbers and lists restored).
 function scheduler.view(record, fields)
@@ -106,6 +106,10 @@ function scheduler.check_session(event, session)
         return schalt.fail(422, 'outside_event', start_ts < tonumber(event.start_ts) and '/start' or '/end',
             'the session must lie within its event, ' .. event.start .. ' to ' .. event['end'])
     end
+    if session.cancel_until_ts and tonumber(session.cancel_until_ts) > start_ts then
+        return schalt.fail(422, 'cancel_after_start', '/cancel_until',
+            'cancel_until must not be after the start, ' .. session.start)
+    end
     local other = scheduler.room_conflict(event.id, session.id, session.room, start_ts, end_ts)
     if other then
         return schalt.answer(409, cjson.encode({error = {code = 'room_taken', field = '/room',
@@ -126,10 +130,11 @@ function scheduler.send_facts(session, event)
     local facts = {
         revision = session.revision,
         session = {id = session.id, title = session.title, room = session.room,
-            start = session.start, ['end'] = session['end'], capacity = tonumber(session.capacity),
-            status = session.status},
+            start = session.start, ['end'] = session['end'], cancel_until = session.cancel_until,
+            capacity = tonumber(session.capacity), status = session.status,
+            reason = session.reason ~= '' and session.reason or nil},
         event = {id = event.id, kind = event.kind, title = event.title, place = event.place,
-            status = event.status}}
+            status = event.status, reason = event.reason ~= '' and event.reason or nil}}
     schalt.outbox(scheduler.registry_outbox, 'sf-' .. session.id .. '-' .. session.revision,
         'session.facts', cjson.encode(facts))
 end

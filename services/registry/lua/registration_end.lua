@@ -1,0 +1,64 @@
+-- registration.cancel and registration.decline: one registration ends, and
+-- the seat it frees goes to the first on the waitlist, in the same step.
+-- ARGV[5] the registration id, ARGV[6] who ends it (organiser: by its id;
+-- participant: by the token of a link, checked by the prepare function),
+-- ARGV[7] what (cancel: give a seat back or leave the waitlist; decline:
+-- leave the waitlist).
+--
+-- Refused, changing nothing: a registration that already ended (409), one
+-- whose session has begun (409), a person's cancellation of a seat after
+-- the session's deadline (409; the organiser may still cancel it, counted
+-- as late), and declining a seat (409: declining is for the waitlisted).
+local seen = schalt.replay()
+if seen then return seen end
+local id, by, action, stamp = ARGV[5], ARGV[6], ARGV[7], schalt.now()
+local field = by == 'organiser' and '/id' or '/token'
+local now = tonumber(ARGV[3])
+local key = registry.registration_key(id)
+local registration = schalt.load(key)
+if not registration then
+    return schalt.fail(404, 'not_found', field, 'no registration ' .. id)
+end
+if registry.ended[registration.status] then
+    return schalt.fail(409, 'already_ended', field, 'the registration ' .. id .. ' was already '
+        .. (registration.status == 'left' and 'taken off the waitlist' or 'cancelled') .. ' ('
+        .. registration.ended .. ')')
+end
+local session = schalt.load(registry.session_key(registration.session))
+if tonumber(session.start_ts) <= now then
+    return schalt.fail(409, 'session_past', field, 'the session ' .. session.id
+        .. ' has begun: its registrations can no longer be cancelled')
+end
+local holds_seat = registration.status == 'confirmed'
+if action == 'decline' and holds_seat then
+    return schalt.fail(409, 'holds_seat', field, 'the registration ' .. id .. ' holds a seat now;'
+        .. ' the e-mail that told of it has the link to cancel')
+end
+local late = holds_seat and now > registry.deadline(session)
+if late and by == 'participant' then
+    return schalt.fail(409, 'deadline_passed', field, 'cancellations for this session ended at '
+        .. (session.cancel_until or session.start) .. '; please contact the office')
+end
+
+-- The end, kept with who and when, and the seat or waitlist place freed
+local reason = schalt.body().reason or ''
+registration.status = holds_seat and 'cancelled' or 'left'
+redis.call('HSET', key, 'status', registration.status, 'ended', stamp, 'ended_by', by,
+    'reason', reason, 'late', late and '1' or '0')
+registration.ended, registration.ended_by, registration.reason = stamp, by, reason
+registration.late = late and '1' or '0'
+redis.call('ZREM', registry.session_list_key(session.id, holds_seat and 'confirmed' or 'waitlist'),
+    id)
+-- The address may register again (as a newcomer, at the end of the line)
+local emails = registry.session_list_key(session.id, 'emails')
+local address = string.lower(registration.email)
+if redis.call('HGET', emails, address) == id then redis.call('HDEL', emails, address) end
+registry.notify(registry.notice_id(id, registration.status), 'registration-' .. registration.status,
+    registration, session, {reason = reason})
+
+local promoted = holds_seat and registry.fill(session, now, stamp) or {}
+local view = registry.view(registration)
+local body = schalt.encode({registration = view, promoted = promoted}, {'promoted'})
+local event = schalt.encode({registration = {id = id, session = session.id,
+    status = registration.status}, promoted = promoted}, {'promoted'})
+return schalt.answer(200, body, 'registration.ended', event)

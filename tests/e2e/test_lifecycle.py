@@ -1,0 +1,460 @@
+"""test_lifecycle - what happens to a registration after it is made: the
+person cancels with the link in their e-mail, or the office cancels it; the
+freed seat goes to the first on the waitlist in the same step; a waitlisted
+person leaves the waitlist; a raised capacity promotes, a lowered one takes
+no seat away; and every link's token is checked.
+
+Real daemons, a real Redis and a real SMTP server (harness.py). The links
+are taken from the e-mails as a person would click them; the registry's
+clock is moved with clock.set (its configuration is a test configuration),
+never by waiting.
+"""
+
+import datetime
+import os
+import re
+import time
+
+import harness
+from test_registration import MAIL_TIMEOUT, NO_NOTIFIER, RegistrationCase
+
+LINK = re.compile(r"http://127\.0\.0\.1:8080/registration/(cancel|decline|accept)\?token="
+                  r"([A-Za-z0-9_-]+)")
+BERLIN = datetime.timezone(datetime.timedelta(hours=1))  # March 2027 is winter time
+
+
+class LifecycleCase(RegistrationCase):
+    REGISTRY_ENV = {"SCHALT_SCHALTSTELLE_TEST_CLOCK": "settable"}
+
+    def setUp(self):
+        if self.notifier is None:
+            self.skipTest(NO_NOTIFIER)
+        # Every test starts on the real clock
+        self.set_clock(self.registry, datetime.datetime.now(datetime.timezone.utc))
+
+    def mail_of(self, address, template_word, count):
+        """The one message to address whose subject has template_word, after
+        waiting until address has count messages; parsed strictly."""
+        mails = self.mails_to(address, count)
+        self.assertEqual(len(mails), count, [m.parse()["Subject"] for m in mails])
+        found = [m.parse() for m in mails if template_word in str(m.parse()["Subject"])]
+        self.assertEqual(len(found), 1, [str(m.parse()["Subject"]) for m in mails])
+        self.assertCleanMail(found[0])
+        return found[0]
+
+    def links(self, message):
+        """{action: token} of the links in the message's text."""
+        return {action: token for action, token in LINK.findall(message.get_content())}
+
+    def register_all(self, session_id, people):
+        """Registers (name, address) pairs in order; returns their replies."""
+        return [self.register_json(session_id, name, address) for name, address in people]
+
+    def cancel(self, *args):
+        return self.schalt("registration", "cancel", *args)
+
+    def listed(self, session_id):
+        listed = self.registry_list(session_id)
+        return ([r["email"] for r in listed["confirmed"]],
+                [(r["email"], r["position"]) for r in listed["waitlist"]])
+
+
+class CancelTest(LifecycleCase):
+
+    def test_cancel_by_link_promotes_the_first_waiting(self):
+        session = self.open_session("Sprachförderung", capacity=2)
+        people = [("Anna Acker", "anna@cancel.example"), ("Bernd Bach", "bernd@cancel.example"),
+                  ("Clara Cramer", "clara@cancel.example"), ("Dora Dahl", "dora@cancel.example")]
+        self.register_all(session["id"], people)
+        confirmation = self.mail_of("anna@cancel.example", "Anmeldebestätigung", 1)
+        links = self.links(confirmation)
+        self.assertEqual(list(links), ["cancel"], confirmation.get_content())
+        waiting = self.mail_of("clara@cancel.example", "Warteliste", 1)
+        self.assertEqual(list(self.links(waiting)), ["decline"])
+
+        # Anna clicks her link: her seat goes to Clara, the first waiting
+        code, out, err = self.cancel("--token", links["cancel"])
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"^cancelled \(registration reg-\S+\)\npromoted from the waitlist: "
+                              r"reg-\S+\n$")
+        self.assertEqual(self.listed(session["id"]),
+                         (["bernd@cancel.example", "clara@cancel.example"],
+                          [("dora@cancel.example", 1)]))
+
+        # The e-mails their stories call for, and no others
+        cancelled = self.mail_of("anna@cancel.example", "Abmeldung bestätigt", 2)
+        self.assertIn("Sprachförderung", cancelled.get_content())
+        self.assertNotIn("Anmerkung", cancelled.get_content())  # no reason was given
+        self.assertEqual(self.links(cancelled), {})
+        promoted = self.mail_of("clara@cancel.example", "Platz frei geworden", 2)
+        self.assertIn("Ihre Anmeldung ist\r\nbestätigt", promoted.get_content())
+        self.assertEqual(list(self.links(promoted)), ["cancel"])
+        self.assertEqual(len(self.mails_to("dora@cancel.example", 1)), 1)
+        self.assertEqual(len(self.mails_to("bernd@cancel.example", 1)), 1)
+
+        # The registration stays, ended, with who and when
+        anna = self.stored(session["id"])
+        anna = [r for r in anna.values() if r["email"] == "anna@cancel.example"][0]
+        self.assertEqual((anna["status"], anna["ended_by"], anna["late"]),
+                         ("cancelled", "participant", "0"))
+        ended = datetime.datetime.fromisoformat(anna["ended"].replace("Z", "+00:00"))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.assertLess(abs((now - ended).total_seconds()), 60, anna["ended"])
+
+        # Twice is refused, and changes nothing
+        before = self.registry_state(session["id"])
+        code, out, err = self.cancel("--token", links["cancel"])
+        self.assertRefused((code, out, err), 409, "already_ended", "/token", "--token")
+        self.assertEqual(self.registry_state(session["id"]), before)
+
+        # Clara's new link cancels her seat; Dora moves up
+        code, out, err = self.cancel("--token", self.links(promoted)["cancel"])
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.listed(session["id"]),
+                         (["bernd@cancel.example", "dora@cancel.example"], []))
+        self.mail_of("dora@cancel.example", "Platz frei geworden", 2)
+
+    def test_organiser_cancels_with_a_reason_even_after_the_deadline(self):
+        session = self.open_session("Elternabend", capacity=1,
+                                    more=["--cancel-until", "2027-03-12T12:00"])
+        self.assertEqual(session["cancel_until"], "2027-03-12T11:00:00Z")
+        people = [("Emil Ernst", "emil@late.example"), ("Frida Fink", "frida@late.example")]
+        emil, frida = self.register_all(session["id"], people)
+        token = self.links(self.mail_of("emil@late.example", "Anmeldebestätigung", 1))["cancel"]
+
+        # After the deadline the person's link is refused, changing nothing
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 12, 12, 30, tzinfo=BERLIN))
+        before = self.registry_state(session["id"])
+        result = self.cancel("--token", token)
+        self.assertRefused(result, 409, "deadline_passed", "/token", "--token")
+        self.assertIn("ended at 2027-03-12 12:00;", result[2])  # shown in local time
+        self.assertEqual(self.registry_state(session["id"]), before)
+
+        # The office still may: a late cancellation, with its reason in the e-mail
+        code, out, err = self.cancel(emil["id"], "--reason", "Kurs in der Nachbarstadt belegt")
+        self.assertEqual(code, 0, err)
+        self.assertIn("after the deadline", out)
+        code, got, err = self.schalt_json("registration", "cancel", frida["id"])
+        self.assertEqual(code, 0, err)
+        self.assertEqual(got["status"], "cancelled")  # Frida was promoted, then cancelled
+        message = self.mail_of("emil@late.example", "Abmeldung", 2)
+        self.assertIn("Anmerkung des Bildungsbüros: Kurs in der Nachbarstadt belegt",
+                      message.get_content())
+        stored = {r["email"]: r for r in self.stored(session["id"]).values()}
+        self.assertEqual((stored["emil@late.example"]["ended_by"],
+                          stored["emil@late.example"]["late"]), ("organiser", "1"))
+
+    def test_nothing_can_be_cancelled_once_the_session_began(self):
+        session = self.open_session("Schon begonnen", capacity=1)
+        (anna,) = self.register_all(session["id"], [("Anna", "anna@begun.example")])
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 13, 10, 1, tzinfo=BERLIN))
+        before = self.registry_state(session["id"])
+        self.assertRefused(self.cancel(anna["id"]), 409, "session_past", "/id", "the registration ID")
+        self.assertEqual(self.registry_state(session["id"]), before)
+
+    def test_leaving_the_waitlist_keeps_positions_without_gaps(self):
+        session = self.open_session("Warteschlange", capacity=1)
+        people = [("Gustav", "gustav@leave.example"), ("Hanna", "hanna@leave.example"),
+                  ("Ida", "ida@leave.example"), ("Jan", "jan@leave.example")]
+        self.register_all(session["id"], people)
+        hanna = self.links(self.mail_of("hanna@leave.example", "Warteliste", 1))
+        code, out, err = self.schalt("registration", "decline", "--token", hanna["decline"])
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"^left \(registration reg-\S+\)\n$")
+        self.assertEqual(self.listed(session["id"]),
+                         (["gustav@leave.example"],
+                          [("ida@leave.example", 1), ("jan@leave.example", 2)]))
+        left = self.mail_of("hanna@leave.example", "Von der Warteliste genommen", 2)
+        self.assertEqual(self.links(left), {})
+        # A seat that frees up now skips her: she left
+        gustav = self.links(self.mail_of("gustav@leave.example", "Anmeldebestätigung", 1))
+        self.assertEqual(self.cancel("--token", gustav["cancel"])[0], 0)
+        self.assertEqual(self.listed(session["id"]),
+                         (["ida@leave.example"], [("jan@leave.example", 1)]))
+        # She may register again, as a newcomer at the end of the line
+        again = self.register_json(session["id"], "Hanna", "hanna@leave.example")
+        self.assertEqual((again["status"], again["position"]), ("waitlisted", 2))
+        # Ida holds a seat now: her old waitlist link is refused
+        ida = self.links(self.mail_of("ida@leave.example", "Warteliste", 2))
+        result = self.schalt("registration", "decline", "--token", ida["decline"])
+        self.assertRefused(result, 409, "holds_seat", "/token", "--token")
+
+
+class CapacityTest(LifecycleCase):
+
+    def test_raised_capacity_promotes_and_lowered_takes_no_seat(self):
+        session = self.open_session("Mehr Plätze", capacity=1)
+        people = [("Kai", "kai@cap.example"), ("Lea", "lea@cap.example"),
+                  ("Max", "max@cap.example"), ("Nia", "nia@cap.example")]
+        kai, lea, max_, nia = self.register_all(session["id"], people)
+        self.assertEqual(self.schalt("session", "update", session["id"], "--capacity", "3")[0], 0)
+        self.wait_for_facts(session["id"], lambda listed: listed["session"]["capacity"] == 3)
+        self.assertEqual(self.listed(session["id"]),
+                         (["kai@cap.example", "lea@cap.example", "max@cap.example"],
+                          [("nia@cap.example", 1)]))
+        self.mail_of("lea@cap.example", "Platz frei geworden", 2)
+        self.mail_of("max@cap.example", "Platz frei geworden", 2)
+
+        # Lowered below the confirmed count: nobody loses a seat, nobody new
+        # gets one until the count is below it
+        self.assertEqual(self.schalt("session", "update", session["id"], "--capacity", "1")[0], 0)
+        self.wait_for_facts(session["id"], lambda listed: listed["session"]["capacity"] == 1)
+        self.assertEqual(self.cancel(kai["id"])[0], 0)
+        self.assertEqual(self.listed(session["id"]),
+                         (["lea@cap.example", "max@cap.example"], [("nia@cap.example", 1)]))
+        self.assertEqual(len(self.mails_to("nia@cap.example", 1)), 1)
+
+    def test_no_promotion_once_the_session_began(self):
+        session = self.open_session("Begonnen", capacity=1)
+        self.register_all(session["id"], [("Olga", "olga@began.example"),
+                                          ("Paul", "paul@began.example")])
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 13, 10, 5, tzinfo=BERLIN))
+        self.assertEqual(self.schalt("session", "update", session["id"], "--capacity", "2")[0], 0)
+        self.wait_for_facts(session["id"], lambda listed: listed["session"]["capacity"] == 2)
+        self.assertEqual(self.listed(session["id"]),
+                         (["olga@began.example"], [("paul@began.example", 1)]))
+
+
+class TokenTest(LifecycleCase):
+    """Every bad token is refused with a clear error naming /token, and
+    changes nothing."""
+
+    def test_bad_tokens(self):
+        session = self.open_session("Tokens", capacity=1)
+        people = [("Quirin", "quirin@token.example"), ("Rosa", "rosa@token.example")]
+        quirin, rosa = self.register_all(session["id"], people)
+        cancel = self.links(self.mail_of("quirin@token.example", "Anmeldebestätigung", 1))["cancel"]
+        decline = self.links(self.mail_of("rosa@token.example", "Warteliste", 1))["decline"]
+        secret = self.scheduler.token_secret
+        year_2100 = 4102444800
+        flipped = bytearray(cancel.encode())
+        flipped[20] = ord("A") if flipped[20] != ord("A") else ord("B")
+        unknown = harness.make_token(1, secret, "cancel", "reg-" + quirin["id"][4:14] + "-"
+                                     + "0" * 10, year_2100)
+        cases = [
+            ("a changed character", ["cancel", "--token", flipped.decode()], 403, "token_invalid"),
+            ("cut off", ["cancel", "--token", cancel[:-5]], 400, "invalid"),
+            ("not base64url", ["cancel", "--token", "abc$def"], 400, "invalid"),
+            ("not a token at all", ["cancel", "--token", "aGVsbG8"], 400, "invalid"),
+            ("the waitlist link used to cancel", ["cancel", "--token", decline], 403,
+             "token_wrong_action"),
+            ("the cancel link used to decline", ["decline", "--token", cancel], 403,
+             "token_wrong_action"),
+            ("expired", ["cancel", "--token", harness.make_token(
+                1, secret, "cancel", quirin["id"], 1700000000)], 410, "token_expired"),
+            ("signed with a retired key", ["cancel", "--token", harness.make_token(
+                2, os.urandom(32), "cancel", quirin["id"], year_2100)], 403, "token_invalid"),
+            ("signed with the right key id but another secret", ["cancel", "--token",
+             harness.make_token(1, os.urandom(32), "cancel", quirin["id"], year_2100)], 403,
+             "token_invalid"),
+            ("for a registration that does not exist", ["cancel", "--token", unknown], 404,
+             "not_found"),
+        ]
+        before = self.registry_state(session["id"])
+        for what, args, status, code in cases:
+            with self.subTest(what):
+                result = self.schalt("registration", *args)
+                self.assertRefused(result, status, code, "/token", "--token")
+                self.assertEqual(self.registry_state(session["id"]), before)
+        # An id and a token together, or neither: which one is meant?
+        result = self.cancel(quirin["id"], "--token", cancel)
+        self.assertRefused(result, 400, "invalid", "/token", "--token")
+        reply = self.registry_request("registration.cancel", {})
+        self.assertEqual((reply.status, reply.error["field"]), (400, "/id"), reply)
+        self.assertEqual(self.registry_state(session["id"]), before)
+        self.assertEqual(len(self.mails_to("quirin@token.example", 1)), 1)
+        # The good token still works
+        self.assertEqual(self.cancel("--token", cancel)[0], 0)
+
+
+class ChangesTest(LifecycleCase):
+    """Session facts that move or cancel a session reach everyone in it, once."""
+
+    def moved_mails(self, address, count):
+        return [m.parse() for m in self.mails_to(address, count)
+                if "Geänderter Termin" in str(m.parse()["Subject"])
+                or "Changed:" in str(m.parse()["Subject"])]
+
+    def test_a_moved_session_reaches_everyone_once(self):
+        session = self.open_session("Umzug", capacity=2, room="A 101")
+        people = [("Sven", "sven@move.example"), ("Tina", "tina@move.example"),
+                  ("Uwe", "uwe@move.example")]
+        self.register_all(session["id"], people)
+        self.register_json(session["id"], "Vera", "vera@move.example", "--lang", "en")
+        code, out, err = self.schalt("session", "update", session["id"], "--start",
+                                     "2027-03-13T14:00", "--end", "2027-03-13T15:30",
+                                     "--room", "B 7")
+        self.assertEqual(code, 0, err)
+        for name, address in people:
+            message = self.mail_of(address, "Geänderter Termin", 2)
+            text = message.get_content().replace("\r\n", "\n")
+            self.assertIn("Bisher:        Samstag, 13. März 2027, 10:00 bis 11:30 Uhr\n"
+                          "                 Rathaus Pulheim, Raum A 101", text)
+            self.assertIn("Neu:           Samstag, 13. März 2027, 14:00 bis 15:30 Uhr\n"
+                          "                 Rathaus Pulheim, Raum B 7", text)
+            self.assertIn("14:00", str(message["Subject"]) + text)
+            waiting = address == "uwe@move.example"
+            self.assertEqual(list(self.links(message)), ["decline" if waiting else "cancel"])
+            self.assertEqual("Warteliste, auf Platz 1" in text, waiting, text)
+        english = self.mail_of("vera@move.example", "Changed:", 2)
+        self.assertIn("Before:   Saturday, 13 March 2027, 10:00 to 11:30", english.get_content())
+
+        # The same facts again (the outbox may deliver twice), or older ones: no second e-mail
+        revision = int(self.redis.hash(harness.session_key(session["id"]))["revision"])
+        stored = self.redis.hash(harness.session_key(session["id"]))
+        again = {"revision": revision,
+                 "session": {"id": session["id"], "title": stored["title"], "room": "B 7",
+                             "start": stored["start"], "end": stored["end"], "capacity": 2,
+                             "status": "scheduled"},
+                 "event": {"id": stored["event"], "kind": stored["event_kind"],
+                           "title": stored["event_title"], "place": stored["place"],
+                           "status": "scheduled"}}
+        reply = self.registry_request("session.facts", again,
+                                      "sf-%s-%d" % (session["id"], revision))
+        self.assertEqual(reply.status, 200, reply)
+        reply = self.registry_request("session.facts", again)
+        self.assertEqual(reply.body["applied"], False, reply)
+        # A new title is no move: nobody is e-mailed
+        self.assertEqual(self.schalt("session", "update", session["id"], "--title", "Umzug!")[0], 0)
+        self.wait_for_facts(session["id"], lambda listed: listed["session"]["title"] == "Umzug!")
+        self.assertTrue(harness.wait_until(
+            lambda: self.registry.outbox("notifier")["depth"] == 0, 30))
+        for name, address in people:
+            self.assertEqual(len(self.mails_to(address, 2)), 2, address)
+
+    def test_a_cancelled_session_ends_its_registrations(self):
+        session = self.open_session("Fällt aus", capacity=1)
+        self.register_all(session["id"], [("Willi", "willi@off.example"),
+                                          ("Xenia", "xenia@off.example")])
+        code, out, err = self.schalt("session", "cancel", session["id"], "--reason",
+                                     "Die Referentin ist erkrankt.")
+        self.assertEqual(code, 0, err)
+        for address in ("willi@off.example", "xenia@off.example"):
+            message = self.mail_of(address, "Abgesagt", 2)
+            self.assertIn("Grund: Die Referentin ist erkrankt.", message.get_content())
+            self.assertEqual(self.links(message), {})
+        stored = {r["email"]: r for r in self.stored(session["id"]).values()}
+        self.assertEqual({a: (r["status"], r["ended_by"]) for a, r in stored.items()},
+                         {"willi@off.example": ("cancelled", "session_cancelled"),
+                          "xenia@off.example": ("left", "session_cancelled")})
+        self.assertEqual(self.listed(session["id"]), ([], []))
+        self.assertRefused(self.register(session["id"], "Yara", "yara@off.example"), 409,
+                           "session_cancelled", "/session")
+
+    def test_a_cancelled_event_sends_one_mail_a_person(self):
+        event = self.create_event("Fachtag Abgesagt", "2027-03-13T09:00", "2027-03-13T17:00",
+                                  place="Rathaus Pulheim")
+        sessions = [self.create_session(event["id"], "Teil %d" % n, "R %d" % n,
+                                        "2027-03-13T%02d:00" % (9 + n), "2027-03-13T%02d:45"
+                                        % (9 + n), 1) for n in (1, 2, 3)]
+        for session in sessions:
+            self.wait_for_facts(session["id"], lambda listed: True)
+        for session in sessions[:2]:
+            self.register_json(session["id"], "Zora Zimmer", "zora@event.example")
+        self.register_json(sessions[2]["id"], "Albert", "albert@event.example")
+        self.register_json(sessions[2]["id"], "Zora Zimmer", "ZORA@event.example")
+        code, out, err = self.schalt("event", "cancel", event["id"], "--reason",
+                                     "Das Rathaus ist gesperrt.")
+        self.assertEqual(code, 0, err)
+        for session in sessions:
+            self.wait_for_facts(session["id"],
+                                lambda listed: listed["session"]["status"] == "cancelled")
+        self.assertTrue(harness.wait_until(
+            lambda: self.registry.outbox("notifier")["depth"] == 0, 30))
+        zora = self.mail_of("zora@event.example", "Abgesagt: Fachtag Abgesagt", 3)
+        text = zora.get_content().replace("\r\n", "\n")
+        self.assertIn("  Samstag, 13. März 2027, 10:00–10:45 Uhr: Teil 1, Raum R 1\n"
+                      "  Samstag, 13. März 2027, 11:00–11:45 Uhr: Teil 2, Raum R 2\n", text)
+        self.assertIn("Grund: Das Rathaus ist gesperrt.", text)
+        # Addresses compare without case: ZORA@ is Zora, and her waitlist place is listed too
+        self.assertIn("  Samstag, 13. März 2027, 12:00–12:45 Uhr: Teil 3, Raum R 3 (Warteliste, "
+                      "Platz 1)\n", text)
+        self.mail_of("albert@event.example", "Abgesagt: Fachtag Abgesagt", 2)
+        # no e-mail per session on top
+        self.assertEqual(len(self.mails_to("zora@event.example", 3)), 3)
+        self.assertEqual(len(self.mails_to("ZORA@event.example", 1)), 1)
+
+
+class FanOutKillTest(LifecycleCase):
+    """A move reaches all 500 people of a session once, even though the
+    registry is killed (kill -9) while its outbox hands the notices over."""
+
+    PEOPLE = 500
+
+    def moved_to(self):
+        """address -> how many session-moved e-mails it got (each message
+        parsed strictly, once)."""
+        counts = {}
+        for mail in self.mail.received():
+            if not hasattr(mail, "subject"):
+                message = mail.parse()
+                self.assertCleanMail(message)
+                mail.subject = str(message["Subject"])
+            if "Geänderter Termin" in mail.subject:
+                counts[mail.rcpt_tos[0]] = counts.get(mail.rcpt_tos[0], 0) + 1
+        return counts
+
+    def test_move_reaches_everyone_once_across_a_registry_kill(self):
+        session = self.open_session("Großer Saal", capacity=300)
+        people = [{"session": session["id"], "name": "Person %03d" % n,
+                   "email": "fan%03d@move.example" % n} for n in range(self.PEOPLE)]
+        outcomes = harness.burst(self.context, self.registry.endpoint, "registration.create",
+                                 people, 20)
+        self.assertEqual({o.reply.status for o in outcomes}, {201})
+        self.assertEqual(self.mail.wait_for(self.PEOPLE, 120), self.PEOPLE)
+
+        # The notices of the move pile up while the notifier is away...
+        self.notifier.stop()
+        self.assertEqual(self.schalt("session", "update", session["id"], "--room", "Aula")[0], 0)
+        self.assertTrue(harness.wait_until(
+            lambda: (self.registry.outbox("notifier") or {}).get("depth") == self.PEOPLE, 30),
+            self.registry.outbox("notifier"))
+        # ...and the registry dies while it hands them over
+        self.notifier.start()
+        harness.wait_until(lambda: (self.registry.outbox("notifier") or {}).get(
+            "depth", self.PEOPLE) < self.PEOPLE, 30, interval=0.002)
+        self.registry.kill()
+        left = int(self.redis.command("LLEN", harness.registry_prefix(session["id"])
+                                      + "outbox:notifier"))
+        print("\n    outbox at the kill: %d of %d notices not yet acknowledged"
+              % (left, self.PEOPLE))
+        self.registry.start()
+        self.assertTrue(harness.wait_until(lambda: len(self.moved_to()) == self.PEOPLE, 120,
+                                           interval=0.5),
+                        "%d of %d told" % (len(self.moved_to()), self.PEOPLE))
+        self.assertTrue(harness.wait_until(
+            lambda: self.registry.outbox("notifier")["depth"] == 0, 30))
+        time.sleep(1.0)  # time for a duplicate to show, if there were one
+        counts = self.moved_to()
+        self.assertEqual(set(counts), {p["email"] for p in people})
+        self.assertEqual(set(counts.values()), {1}, [a for a, n in counts.items() if n > 1])
+
+
+class ClockTest(harness.E2ETestCase):
+    """The clock can be set only in a test configuration."""
+
+    REGISTRY = True
+
+    def test_clock_set_is_unknown_in_a_normal_configuration(self):
+        for endpoint in (self.scheduler.endpoint, self.registry.endpoint):
+            reply = self.request("clock.set", {"now": "2030-01-01T00:00:00Z"},
+                                 dealer=self.dealer(endpoint))
+            self.assertEqual((reply.status, reply.error["code"]), (400, "unknown_command"))
+
+    def test_lua_instants(self):
+        """schalt.instant (Redis's Lua has no os.date) against Python's calendar."""
+        with open(os.path.join(harness.SOURCE, "common", "lua", "prelude.lua")) as source:
+            prelude = source.read()
+        cases = [0, 951782400, 951868799, 1804240800, 4107542399, 253402300799,
+                 -62135596800, 1709164800]
+        for seconds in cases:
+            got = self.redis.command("EVAL", prelude + "\nreturn schalt.instant(ARGV[1])", 0,
+                                     str(seconds)).decode()
+            expected = (datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
+                        + datetime.timedelta(seconds=seconds + 62135596800))
+            self.assertEqual(got, expected.strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0"), seconds)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
