@@ -706,7 +706,7 @@ schalt_config_test (bool verbose)
         ":14: scheduler/redis: is a section, it cannot have a value\n",
         ":17: cli/retries: is set more than once (first on line 16)\n",
         (":18: mailer: unknown section; known here: schaltstelle, scheduler, registry, "
-         "notifier, cli\n"),
+         "notifier, web, cli\n"),
         ":22: notifier/from/name: must be valid UTF-8 (was the file saved as Latin-1?)\n"};
     for (size_t index = 0; index < sizeof expected / sizeof *expected; index++)
         s_test_expect (errors, "%s%s", filename, expected[index]);

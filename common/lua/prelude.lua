@@ -10,6 +10,7 @@
 -- schalt.fail so that the reply is stored in the same atomic step as the change.
 local schalt = {}
 schalt.touched = {} -- outbox lists written by this script, for the relay
+schalt.touched_set = {}
 -- The prefix of every key in this script's hash tag, '<service>:{tag}:', and
 -- the request id (both from KEYS[1]): a service builds its key names from it
 schalt.prefix = string.match(KEYS[1] or '', '^[^{]*{[^}]*}:') or ''
@@ -77,7 +78,11 @@ end
 function schalt.outbox(key, id, command, body)
     redis.call('RPUSH', key, '{"id":' .. cjson.encode(id) .. ',"command":' .. cjson.encode(command)
         .. ',"body":' .. body .. '}')
-    schalt.touched[#schalt.touched + 1] = key
+    -- each list once in the reply, however many messages went to it
+    if not schalt.touched_set[key] then
+        schalt.touched_set[key] = true
+        schalt.touched[#schalt.touched + 1] = key
+    end
 end
 
 -- An error reply that is not remembered (for scripts that only read).

@@ -35,7 +35,17 @@ typedef struct {
 } cli_t;
 
 //  One option of a command: --name VALUE (or a flag), how it goes on the wire.
-typedef enum { OPT_TEXT, OPT_TIME, OPT_INTEGER, OPT_LIST, OPT_FLAG, OPT_CSV } cli_option_kind_t;
+//  OPT_ONE_OR_MORE: repeatable; one value goes as the field, several as a
+//  list in the field + "s" ("session", "sessions").
+typedef enum {
+    OPT_TEXT,
+    OPT_TIME,
+    OPT_INTEGER,
+    OPT_LIST,
+    OPT_ONE_OR_MORE,
+    OPT_FLAG,
+    OPT_CSV
+} cli_option_kind_t;
 
 typedef struct {
     const char *name;  //  "title" for --title

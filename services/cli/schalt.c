@@ -38,21 +38,22 @@ static const cli_command_t *const s_tables[] = {
 //  --------------------------------------------------------------------------
 //  Usage
 
-//  True if the command takes a link's --token in place of its ID.
-static bool
-s_takes_token (const cli_command_t *command)
+//  The option that can stand in for the command's ID (a link's --token, a
+//  check-in --code), or NULL.
+static const cli_option_t *
+s_id_alternative (const cli_command_t *command)
 {
     for (const cli_option_t *option = command->options; option->name; option++)
-        if (option->field && streq (option->field, "token"))
-            return true;
-    return false;
+        if (option->field && (streq (option->field, "token") || streq (option->field, "code")))
+            return option;
+    return NULL;
 }
 
 //  " ID", " [ID]" (if --token can stand in for it) or "" for a usage line.
 static const char *
 s_id_word (const cli_command_t *command)
 {
-    return !command->positional ? "" : s_takes_token (command) ? " [ID]" : " ID";
+    return !command->positional ? "" : s_id_alternative (command) ? " [ID]" : " ID";
 }
 
 static void
@@ -144,6 +145,21 @@ s_take_option (cli_t *cli, const cli_command_t *command, const cli_option_t *opt
             json_array_append_new (list, json_string (value));
             break;
         }
+        case OPT_ONE_OR_MORE: {
+            char plural[64];
+            snprintf (plural, sizeof (plural), "%ss", option->field);
+            json_t *one = json_object_get (body, option->field);
+            json_t *list = json_object_get (body, plural);
+            if (one) {
+                json_object_set_new (body, plural, list = json_pack ("[O]", one));
+                json_object_del (body, option->field);
+            }
+            if (list)
+                json_array_append_new (list, json_string (value));
+            else
+                json_object_set_new (body, option->field, json_string (value));
+            break;
+        }
         case OPT_FLAG:
             json_object_set_new (body, option->field, json_true ());
             break;
@@ -155,6 +171,15 @@ s_take_option (cli_t *cli, const cli_command_t *command, const cli_option_t *opt
             break;
     }
     return 0;
+}
+
+//  True if body has the list field + "s".
+static bool
+s_plural_in (json_t *body, const char *field)
+{
+    char plural[64];
+    snprintf (plural, sizeof (plural), "%ss", field);
+    return json_object_get (body, plural) != NULL;
 }
 
 //  Builds the request body from argv. Returns 0 or CLI_USAGE (printed);
@@ -194,15 +219,18 @@ s_build_body (cli_t *cli, const cli_command_t *command, json_t *body, bool *help
         if (s_take_option (cli, command, option, value, body) != 0)
             return CLI_USAGE;
     }
-    //  A link's token names the registration itself: with --token, no ID
+    //  A link's token or a check-in code names the registration itself
+    const cli_option_t *alternative = s_id_alternative (command);
     if (command->positional && !json_object_get (body, command->positional) &&
-        !json_object_get (body, "token")) {
-        fprintf (stderr, "schalt %s: the %s ID is missing%s\n", s_name (command), command->noun,
-                 s_takes_token (command) ? " (or give --token)" : "");
+        !(alternative && json_object_get (body, alternative->field))) {
+        fprintf (stderr, "schalt %s: the %s ID is missing%s%s%s\n", s_name (command), command->noun,
+                 alternative ? " (or give --" : "", alternative ? alternative->name : "",
+                 alternative ? ")" : "");
         return CLI_USAGE;
     }
     for (const cli_option_t *option = command->options; option->name; option++)
-        if (option->required && !json_object_get (body, option->field)) {
+        if (option->required && !json_object_get (body, option->field) &&
+            !(option->kind == OPT_ONE_OR_MORE && s_plural_in (body, option->field))) {
             fprintf (stderr, "schalt %s: --%s is required\n", s_name (command), option->name);
             return CLI_USAGE;
         }
@@ -236,8 +264,10 @@ s_option_of (const cli_command_t *command, schalt_envelope_t *reply, char *optio
         return option;
     }
     for (const cli_option_t *entry = command->options; entry->name; entry++)
-        if (entry->field && strlen (entry->field) == length &&
-            strncmp (field + 1, entry->field, length) == 0) {
+        if (entry->field &&
+            ((strlen (entry->field) == length && strncmp (field + 1, entry->field, length) == 0) ||
+             (entry->kind == OPT_ONE_OR_MORE && strlen (entry->field) + 1 == length &&
+              strncmp (field + 1, entry->field, length - 1) == 0 && field[length] == 's'))) {
             snprintf (option, size, "--%s", entry->name);
             return option;
         }

@@ -3,6 +3,7 @@
 #include "notifier_delivery.h"
 #include "notifier_mail.h"
 #include "notifier_store.h"
+#include "notifier_template.h"
 
 #include <sys/stat.h>
 
@@ -15,7 +16,7 @@ typedef struct {
     const char *base_url;      //  web/base_url, borrowed from the configuration
 } notifier_t;
 
-#define LINKS_MAX 8 //  links one notice may carry
+#define LINKS_MAX 20 //  links one notice may carry (one a session of a request, and more)
 
 //  --------------------------------------------------------------------------
 //  Commands
@@ -39,10 +40,11 @@ s_sign_links (schalt_call_t *call, notifier_t *self, json_t *variables)
         snprintf (field, sizeof (field), "/links/%.80s", name);
         bool valid_name = strlen (name) > 0 && strlen (name) <= 32;
         for (const char *cursor = name; *cursor; cursor++)
-            valid_name &= (*cursor >= 'a' && *cursor <= 'z') || *cursor == '_';
+            valid_name &= (*cursor >= 'a' && *cursor <= 'z') ||
+                          (*cursor >= '0' && *cursor <= '9') || *cursor == '_';
         if (!valid_name || json_object_get (variables, name)) {
             schalt_call_fail (call, 400, "invalid", field,
-                              "a link's name must be 1 to 32 of a-z and _, and no variable's");
+                              "a link's name must be 1 to 32 of a-z, 0-9 and _, and no variable's");
             return -1;
         }
         time_t expires;
@@ -165,6 +167,16 @@ s_settings (schalt_config_t *config, notifier_settings_t *settings)
         schalt_log_error ("notifier: notifier/templates is not a folder path=%s",
                           settings->templates);
         rc = -1;
+    } else {
+        //  A template the office broke is named now; its notices fail (with
+        //  the reason) until it is fixed, the others are sent
+        notifier_template_config_t templates = {settings->templates, settings->timezone,
+                                                settings->office_contact};
+        int problems = notifier_template_check (&templates);
+        if (problems > 0)
+            schalt_log_warning ("notifier: %d problem%s in the templates (above): their notices "
+                                "will fail until the files are fixed",
+                                problems, problems == 1 ? "" : "s");
     }
     const char *auth_file = schalt_config_string (config, "notifier/smtp/auth_file");
     if (!streq (auth_file, "none")) {

@@ -22,7 +22,7 @@ typedef struct {
     char *list; //  {{session_list}} once made (freed with the context)
 } context_t;
 
-#define SESSION_LIST_MAX 50 //  sessions one notice may list
+#define SESSION_LIST_MAX 200 //  sessions one notice may list
 
 //  --------------------------------------------------------------------------
 //  Reading the file
@@ -192,16 +192,44 @@ s_session_list (context_t *context)
                       "session %zu of the notice lacks its title or room", index + 1);
             break;
         }
-        char date[64], line[1024], status[96] = "";
+        //  Each part appended as it is: a title may be 800 octets of UTF-8
+        char date[64], times[64], status[96] = "";
         s_long_date (start, context->request->language, date, sizeof (date));
         if (streq (json_string_value (json_object_get (item, "status")) ?: "", "waitlisted"))
             snprintf (status, sizeof (status),
-                      english ? " (waiting list, number %s)" : " (Warteliste, Platz %s)",
+                      english ? " (waiting list, number %.8s)" : " (Warteliste, Platz %.8s)",
                       json_string_value (json_object_get (item, "position")) ?: "?");
-        snprintf (line, sizeof (line), "%s  %s, %02d:%02d–%02d:%02d%s: %s, %s %s%s",
-                  index ? "\n" : "", date, start.hour, start.minute, end.hour, end.minute,
-                  english ? "" : " Uhr", title, english ? "room" : "Raum", room, status);
-        zchunk_extend (out, line, strlen (line));
+        snprintf (times, sizeof (times), ", %02d:%02d–%02d:%02d%s: ", start.hour, start.minute,
+                  end.hour, end.minute, english ? "" : " Uhr");
+        const char *parts[] = {index ? "\n  " : "  ",           date, times, title,
+                               english ? ", room " : ", Raum ", room, status};
+        for (size_t part = 0; part < sizeof (parts) / sizeof (parts[0]); part++)
+            zchunk_extend (out, parts[part], strlen (parts[part]));
+        //  Under it, its check-in code and its link (a variable: a signed URL)
+        const char *code = json_string_value (json_object_get (item, "code"));
+        if (code) {
+            const char *label = english ? "\n    Check-in code: " : "\n    Code für den Einlass: ";
+            zchunk_extend (out, label, strlen (label));
+            zchunk_extend (out, code, strlen (code));
+        }
+        const char *link = json_string_value (json_object_get (item, "link"));
+        if (link) {
+            const char *url =
+                json_string_value (json_object_get (context->request->variables, link));
+            if (!url) {
+                snprintf (context->reason, context->size,
+                          "session %zu of the notice names the link %s, which the notice lacks",
+                          index + 1, link);
+                break;
+            }
+            bool leave = strstr (url, "/registration/decline?") != NULL;
+            zchunk_extend (out, "\n    ", 5);
+            const char *label =
+                leave ? (english ? "Leave the waiting list: " : "Warteliste verlassen: ")
+                      : (english ? "Cancel: " : "Absagen: ");
+            zchunk_extend (out, label, strlen (label));
+            zchunk_extend (out, url, strlen (url));
+        }
     }
     if (index == json_array_size (sessions))
         context->list = strndup ((const char *)zchunk_data (out), zchunk_size (out));
@@ -407,6 +435,84 @@ notifier_template_render (const notifier_template_config_t *config,
 }
 
 //  --------------------------------------------------------------------------
+//  What each notice carries, for the check at start
+
+//  Every placeholder a notice of every kind can fill
+static const char *s_common_placeholders[] = {
+    "recipient_name", "office_contact", "event_title", "session_title", "room",
+    "place",          "date",           "start_time",  "end_time",      NULL};
+
+//  The placeholders each kind of notice adds, as the registry sends them
+static const struct {
+    const char *name;
+    const char *placeholders[10];
+} s_notices[] = {{"registration-confirmed", {"cancel_url", "code", NULL}},
+                 {"registration-waitlisted", {"leave_url", "position", NULL}},
+                 {"registration-promoted", {"cancel_url", "code", NULL}},
+                 {"registration-cancelled", {"reason", NULL}},
+                 {"registration-left", {"reason", NULL}},
+                 {"registrations-made", {"session_list", NULL}},
+                 {"session-moved",
+                  {"old_date", "old_start_time", "old_end_time", "old_room", "old_place",
+                   "position", "cancel_url", "leave_url", NULL}},
+                 {"session-cancelled", {"reason", NULL}},
+                 {"event-cancelled", {"session_list", "reason", NULL}},
+                 {NULL, {NULL}}};
+
+static bool
+s_listed (const char *const *names, const char *name)
+{
+    for (; *names; names++)
+        if (streq (*names, name))
+            return true;
+    return false;
+}
+
+int
+notifier_template_check (const notifier_template_config_t *config)
+{
+    int problems = 0;
+    const char *languages[] = {"de", "en"};
+    for (int language = 0; language < 2; language++)
+        for (int kind = 0; s_notices[kind].name; kind++) {
+            char file[160], reason[512];
+            snprintf (file, sizeof (file), "%s/%s.txt", languages[language], s_notices[kind].name);
+            context_t context = {config, NULL, file, "", reason, sizeof (reason), NULL};
+            char *path = zsys_sprintf ("%s/%s", config->folder, file);
+            char *text = s_read (path, &context);
+            zstr_free (&path);
+            if (!text) {
+                schalt_log_error ("notifier: %s", reason);
+                problems++;
+                continue;
+            }
+            //  Every {{name}} and {{?name}} must be one its notices carry
+            for (const char *open = strstr (text, "{{"); open; open = strstr (open + 2, "{{")) {
+                const char *start = open + 2 + (open[2] == '?');
+                const char *close = strstr (start, "}}");
+                char name[NAME_MAX_LENGTH + 1] = "";
+                if (close && (size_t)(close - start) <= NAME_MAX_LENGTH) {
+                    memcpy (name, start, (size_t)(close - start));
+                    name[close - start] = 0;
+                }
+                //  (spaces around a name are allowed, as in rendering)
+                char *trimmed = name + strspn (name, " ");
+                for (char *end = trimmed + strlen (trimmed); end > trimmed && end[-1] == ' ';)
+                    *--end = 0;
+                if (!s_listed (s_common_placeholders, trimmed) &&
+                    !s_listed (s_notices[kind].placeholders, trimmed)) {
+                    schalt_log_error ("notifier: the template %s/%s uses {{%.64s}}, which its "
+                                      "notices never carry (see templates/README.md)",
+                                      config->folder, file, trimmed);
+                    problems++;
+                }
+            }
+            free (text);
+        }
+    return problems;
+}
+
+//  --------------------------------------------------------------------------
 //  Self test
 
 #ifndef SCHALT_TEMPLATE_DIR
@@ -555,6 +661,32 @@ notifier_template_test (bool verbose)
     assert (strstr (body, "room B2 (waiting list, number 4)"));
     free (subject);
     free (body);
+    //  With codes and links under the lines
+    const char *linked =
+        "{\"cancel_1\":\"http://x/registration/cancel?token=a\",\"leave_2\":"
+        "\"http://x/registration/decline?token=b\",\"sessions\":[{\"title\":\"Eins\",\"room\":"
+        "\"A1\",\"start\":\"2027-03-13T09:00:00Z\",\"end\":\"2027-03-13T10:30:00Z\",\"code\":"
+        "\"ABC-DEF\",\"link\":\"cancel_1\"},{\"title\":\"Zwei\",\"room\":\"B2\",\"start\":"
+        "\"2027-03-13T11:00:00Z\",\"end\":\"2027-03-13T12:00:00Z\",\"status\":\"waitlisted\","
+        "\"position\":\"1\",\"link\":\"leave_2\"}]}";
+    assert (s_test_render (&config, "moved", "en", linked, &subject, &body, reason) == 0);
+    assert (streq (body, "  Saturday, 13 March 2027, 10:00–11:30: Eins, room A1\n"
+                         "    Check-in code: ABC-DEF\n"
+                         "    Cancel: http://x/registration/cancel?token=a\n"
+                         "  Saturday, 13 March 2027, 12:00–13:00: Zwei, room B2 (waiting list, "
+                         "number 1)\n"
+                         "    Leave the waiting list: http://x/registration/decline?token=b"));
+    free (subject);
+    free (body);
+    assert (s_test_render (&config, "moved", "en",
+                           "{\"sessions\":[{\"title\":\"t\",\"room\":\"r\",\"start\":"
+                           "\"2027-03-13T11:00:00Z\",\"end\":\"2027-03-13T12:00:00Z\",\"link\":"
+                           "\"nope\"}]}",
+                           &subject, &body, reason) == -1);
+    assert (strstr (reason, "names the link nope"));
+    assert (s_test_render (&config, "moved", "en", moved, &subject, &body, reason) == 0);
+    free (subject);
+    free (body);
     assert (s_test_render (&config, "moved", "de", "{\"start\":\"2027-03-13T12:00:00Z\"}", &subject,
                            &body, reason) == -1);
     assert (strstr (reason, "no variable old_start"));
@@ -586,6 +718,13 @@ notifier_template_test (bool verbose)
     assert (strstr (reason, "malformed condition"));
     schalt_test_write (dir, "de/if.txt", "Subject: x\n\n{{?reason\n}}\n");
     assert (s_test_render (&config, "if", "de", "{}", &subject, &body, reason) == -1);
+    //  The check at start: the shipped templates are whole; a typo is named
+    config.folder = SCHALT_TEMPLATE_DIR;
+    assert (notifier_template_check (&config) == 0);
+    config.folder = dir;
+    schalt_test_write (dir, "de/registration-confirmed.txt",
+                       "Subject: x {{ room_nr }}\n\n{{?cod}}\n");
+    assert (notifier_template_check (&config) >= 3); //  the typo, the condition, missing files
     schalt_test_rmtree (dir);
     zstr_free (&dir);
     printf ("OK\n");

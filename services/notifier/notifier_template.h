@@ -50,6 +50,13 @@ int notifier_template_render (const notifier_template_config_t *config,
                               const notifier_template_request_t *request, char **subject_p,
                               char **body_p, char *reason, size_t size);
 
+//  Checks every template of every notice the registry sends, in both
+//  languages: it must be readable, and name only placeholders those notices
+//  carry. Logs each problem (the file and the placeholder) and returns how
+//  many there are; the notifier runs it at start, so that a typo is found
+//  then and not with the first e-mail that fails.
+int notifier_template_check (const notifier_template_config_t *config);
+
 //  Self test: the shipped templates and every kind of failure.
 void notifier_template_test (bool verbose);
 

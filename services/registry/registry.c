@@ -49,38 +49,103 @@ s_session_facts (schalt_call_t *call, void *service)
 //  --------------------------------------------------------------------------
 //  Registrations
 
-//  registration.create: the new registration as JSON (ARGV[5]) and the id of
-//  its notice (ARGV[6]).
+//  The sessions of a registration.create: [session] or its sessions (the
+//  schema allows one of the two; here: exactly one, each session once, all
+//  of one event). Returns the list (borrowed or new: the caller decrefs), or
+//  NULL after answering the call.
+static json_t *
+s_sessions_of (schalt_call_t *call)
+{
+    json_t *body = schalt_call_body (call);
+    json_t *session = json_object_get (body, "session");
+    json_t *sessions = json_object_get (body, "sessions");
+    if ((session != NULL) == (sessions != NULL)) {
+        schalt_call_fail (call, 400, "invalid", session ? "/sessions" : "/session",
+                          "give the session, or a list of sessions, not %s",
+                          session ? "both" : "neither");
+        return NULL;
+    }
+    if (session)
+        return json_pack ("[O]", session);
+    char first[16], event[16];
+    schalt_id_event_of (json_string_value (json_array_get (sessions, 0)), first, sizeof (first));
+    size_t index, other;
+    json_t *id;
+    json_array_foreach (sessions, index, id)
+    {
+        char field[32];
+        snprintf (field, sizeof (field), "/sessions/%zu", index);
+        for (other = 0; other < index; other++)
+            if (json_equal (id, json_array_get (sessions, other))) {
+                schalt_call_fail (call, 400, "invalid", field, "sessions names %s twice",
+                                  json_string_value (id));
+                return NULL;
+            }
+        schalt_id_event_of (json_string_value (id), event, sizeof (event));
+        if (!streq (event, first)) {
+            schalt_call_fail (call, 400, "invalid", field,
+                              "%s is of another event than %s: book each event's sessions in a "
+                              "request of their own",
+                              json_string_value (id),
+                              json_string_value (json_array_get (sessions, 0)));
+            return NULL;
+        }
+    }
+    return json_incref (sessions);
+}
+
+//  registration.create: ARGV[5] the new registrations as a JSON list, one
+//  for each session asked for, in that order (id, session, name, email,
+//  institution, language, created, code), and ARGV[6] the id of the notice
+//  that tells of them.
 static int
 s_registration_create (schalt_call_t *call, void *service)
 {
     (void)service;
     json_t *body = schalt_call_body (call);
-    const char *session_id = json_string_value (json_object_get (body, "session"));
-
-    //  reg-<the event's ten characters>-<ten random ones>: its keys are found
-    //  from its id; 50 random bits make a collision within one event
-    //  practically impossible, and the script refuses one anyway (500,
-    //  retried with a new id)
-    char event[16], id[48], notice[64], created[32];
-    schalt_id_make_in_event ("reg", schalt_id_event_of (session_id, event, sizeof (event)), id,
-                             sizeof (id));
-    snprintf (notice, sizeof (notice), "ntc-%s-registered", id + 4);
+    json_t *sessions = s_sessions_of (call);
+    if (!sessions)
+        return -1;
+    char created[32];
     schalt_time_format_instant (schalt_clock_now (), created);
-
     json_t *language = json_object_get (body, "language");
     json_t *institution = json_object_get (body, "institution");
-    json_t *registration =
-        json_pack ("{s:s, s:s, s:O, s:O, s:s, s:s, s:s}", "id", id, "session", session_id, "name",
-                   json_object_get (body, "name"), "email", json_object_get (body, "email"),
-                   "institution", institution ? json_string_value (institution) : "", "language",
-                   language ? json_string_value (language) : "de", "created", created);
-    assert (registration); //  every value is the schema-checked body's or ours
-    char *text = json_dumps (registration, JSON_COMPACT);
+    json_t *registrations = json_array ();
+    size_t index;
+    json_t *session;
+    json_array_foreach (sessions, index, session)
+    {
+        //  reg-<the event's ten characters>-<ten random ones>: its keys are
+        //  found from its id; 50 random bits make a collision within one
+        //  event practically impossible, and the script refuses one anyway
+        //  (500, retried with a new id)
+        char event[16], id[48];
+        schalt_id_make_in_event (
+            "reg", schalt_id_event_of (json_string_value (session), event, sizeof (event)), id,
+            sizeof (id));
+        //  The check-in code: the id's first six random characters, as
+        //  "ABC-DEF" (the script takes the last six if a session has it)
+        char code[8];
+        snprintf (code, sizeof (code), "%.3s-%.3s", id + 15, id + 18);
+        for (char *cursor = code; *cursor; cursor++)
+            *cursor = (char)toupper ((unsigned char)*cursor);
+        json_t *registration = json_pack (
+            "{s:s, s:O, s:O, s:O, s:s, s:s, s:s, s:s}", "id", id, "session", session, "name",
+            json_object_get (body, "name"), "email", json_object_get (body, "email"), "institution",
+            institution ? json_string_value (institution) : "", "language",
+            language ? json_string_value (language) : "de", "created", created, "code", code);
+        assert (registration); //  every value is the schema-checked body's or ours
+        json_array_append_new (registrations, registration);
+    }
+    char notice[64];
+    snprintf (notice, sizeof (notice), "ntc-%s-registered",
+              json_string_value (json_object_get (json_array_get (registrations, 0), "id")) + 4);
+    char *text = json_dumps (registrations, JSON_COMPACT);
     schalt_call_arg (call, text);
     schalt_call_arg (call, notice);
     free (text);
-    json_decref (registration);
+    json_decref (registrations);
+    json_decref (sessions);
     return 0;
 }
 
@@ -89,17 +154,22 @@ s_registration_create (schalt_call_t *call, void *service)
 //  token of a link in their e-mail)
 
 //  Checks the body's token for action at the clock's time and writes the
-//  registration it names into id[size]. Returns 0, or -1 after answering
-//  the call with an error that names /token.
+//  registration it names into id[size]. A token that is not this office's
+//  is answered here (-1). One that is, but has expired or is for another
+//  action, names its registration all the same: its refusal goes into
+//  refusal[size] as JSON for the script, which answers a retry of a request
+//  that once succeeded from its replay record first (rule 5), and this one
+//  with the refusal. Returns 0, or -1 after answering the call.
 static int
-s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *id, size_t size)
+s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *id, size_t size,
+              char *refusal, size_t refusal_size)
 {
     const char *token = json_string_value (json_object_get (schalt_call_body (call), "token"));
     char found[SCHALT_TOKEN_ACTION_MAX + 1], subject[SCHALT_TOKEN_SUBJECT_MAX + 1], event[16];
     schalt_token_result_t result =
         schalt_token_check (self->keys, token, schalt_clock_now (), found, subject);
     if (result == SCHALT_TOKEN_MALFORMED ||
-        (result == SCHALT_TOKEN_VALID && !schalt_id_event_of (subject, event, sizeof (event)))) {
+        (result != SCHALT_TOKEN_FORGED && !schalt_id_event_of (subject, event, sizeof (event)))) {
         schalt_call_fail (call, 400, "invalid", "/token",
                           "token is not a link of this office (cut off or changed?); open the "
                           "link in the e-mail again, or copy it whole");
@@ -111,15 +181,22 @@ s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *i
                           "that is no longer in use)");
         return -1;
     }
-    if (result == SCHALT_TOKEN_EXPIRED) {
-        schalt_call_fail (call, 410, "token_expired", "/token",
-                          "token has expired: the session it was for is over");
-        return -1;
+    json_t *error = NULL;
+    if (result == SCHALT_TOKEN_EXPIRED)
+        error = json_pack ("{s:i, s:s, s:s}", "status", 410, "code", "token_expired", "message",
+                           "token has expired: the session it was for is over");
+    else if (!streq (found, action)) {
+        char message[96];
+        snprintf (message, sizeof (message), "token is a link to %s, not to %s", found, action);
+        error = json_pack ("{s:i, s:s, s:s}", "status", 403, "code", "token_wrong_action",
+                           "message", message);
     }
-    if (!streq (found, action)) {
-        schalt_call_fail (call, 403, "token_wrong_action", "/token",
-                          "token is a link to %s, not to %s", found, action);
-        return -1;
+    refusal[0] = 0;
+    if (error) {
+        char *text = json_dumps (error, JSON_COMPACT);
+        snprintf (refusal, refusal_size, "%s", text);
+        free (text);
+        json_decref (error);
     }
     snprintf (id, size, "%s", subject);
     schalt_call_tag (call, event);
@@ -128,7 +205,8 @@ s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *i
 
 //  registration.cancel and registration.decline: ARGV[5] the registration
 //  id, ARGV[6] who ends it (organiser, participant), ARGV[7] what (cancel,
-//  decline).
+//  decline), ARGV[8] the token's refusal as JSON ({status, code, message})
+//  or "".
 static int
 s_registration_end (schalt_call_t *call, registry_t *self, const char *action)
 {
@@ -142,14 +220,21 @@ s_registration_end (schalt_call_t *call, registry_t *self, const char *action)
                           id ? "both" : "neither");
         return -1;
     }
-    char registration[SCHALT_TOKEN_SUBJECT_MAX + 1];
+    if (token && json_object_get (body, "reason")) {
+        schalt_call_fail (call, 400, "invalid", "/reason",
+                          "a reason is the office's note to the person; a link gives none");
+        return -1;
+    }
+    char registration[SCHALT_TOKEN_SUBJECT_MAX + 1], refusal[256] = "";
     if (id)
         snprintf (registration, sizeof (registration), "%s", json_string_value (id));
-    else if (s_take_token (call, self, action, registration, sizeof (registration)) != 0)
+    else if (s_take_token (call, self, action, registration, sizeof (registration), refusal,
+                           sizeof (refusal)) != 0)
         return -1;
     schalt_call_arg (call, registration);
     schalt_call_arg (call, id ? "organiser" : "participant");
     schalt_call_arg (call, action);
+    schalt_call_arg (call, refusal);
     return 0;
 }
 
@@ -166,12 +251,47 @@ s_registration_decline (schalt_call_t *call, void *service)
 }
 
 //  --------------------------------------------------------------------------
+//  Check-in
+
+//  registration.checkin: ARGV[5] the registration id or "", ARGV[6] the
+//  check-in code, normalised ("k7mq2x" is "K7M-Q2X"), or "".
+static int
+s_registration_checkin (schalt_call_t *call, void *service)
+{
+    (void)service;
+    json_t *body = schalt_call_body (call);
+    json_t *id = json_object_get (body, "id");
+    const char *code = json_string_value (json_object_get (body, "code"));
+    if ((id != NULL) == (code != NULL)) {
+        schalt_call_fail (call, 400, "invalid", id ? "/code" : "/id",
+                          "give the registration's id or its check-in code, not %s",
+                          id ? "both" : "neither");
+        return -1;
+    }
+    char normal[8] = "";
+    if (code) {
+        //  The schema let through six letters and digits, with or without the dash
+        size_t out = 0;
+        for (const char *cursor = code; *cursor && out < 7; cursor++)
+            if (*cursor != '-') {
+                if (out == 3)
+                    normal[out++] = '-';
+                normal[out++] = (char)toupper ((unsigned char)*cursor);
+            }
+        normal[out] = 0;
+    }
+    schalt_call_arg (call, id ? json_string_value (id) : "");
+    schalt_call_arg (call, normal);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  The service
 
 //  Every key of an event's sessions has the event's id as its hash tag (see
 //  lua/common.lua), and every id the registry is given carries it: the
-//  body's session (an id, or the facts' session object), else its
-//  registration id (the schemas guarantee one of these).
+//  body's session (an id, or the facts' session object), else the first of
+//  its sessions, else its registration id.
 static int
 s_tag (schalt_call_t *call, char *tag, size_t size)
 {
@@ -179,6 +299,8 @@ s_tag (schalt_call_t *call, char *tag, size_t size)
     json_t *id = json_object_get (body, "session");
     if (json_is_object (id))
         id = json_object_get (id, "id");
+    if (!json_is_string (id))
+        id = json_array_get (json_object_get (body, "sessions"), 0);
     if (!json_is_string (id))
         id = json_object_get (body, "id");
     char event[16];
@@ -223,6 +345,8 @@ static const schalt_command_t s_commands[] = {
     {"registration.create", "registration_create", SCHALT_CHANGES, s_registration_create},
     {"registration.cancel", "registration_end", SCHALT_CHANGES, s_registration_cancel},
     {"registration.decline", "registration_end", SCHALT_CHANGES, s_registration_decline},
+    {"registration.checkin", "registration_checkin", SCHALT_CHANGES, s_registration_checkin},
+    {"registration.attendance", "registration_attendance", SCHALT_READS, NULL},
     {"registration.get", "registration_get", SCHALT_READS, NULL},
     {"registration.list", "registration_list", SCHALT_READS, NULL},
     {NULL, NULL, SCHALT_READS, NULL}};

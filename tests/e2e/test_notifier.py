@@ -276,7 +276,7 @@ class DeliveryTest(NotifierCase):
              "/links/x/subject"),
             ({"links": {"x": dict(LINKS["cancel_url"], expires="0000-01-01T00:00:00Z")}},
              "/links/x"),
-            ({"links": {"x%d" % n: LINKS["cancel_url"] for n in range(9)}}, "/links"),
+            ({"links": {"x%d" % n: LINKS["cancel_url"] for n in range(21)}}, "/links"),
             ({"sessions": [{"title": "t", "room": "r", "start": FACTS["start"],
                             "end": FACTS["end"]}],
               "variables": dict(FACTS, sessions="x")}, "/variables/sessions"),
@@ -365,6 +365,33 @@ class StartRefusedTest(NotifierCase):
         harness.write_token_keys(readable, [(1, os.urandom(32))])
         os.chmod(readable, 0o644)
         self.assertIn("chmod 600", self.start_with(SCHALT_SCHALTSTELLE_TOKEN_KEYS=readable))
+
+
+class TemplateCheckTest(NotifierCase):
+    """A template that names a placeholder its notices never carry is
+    reported when the notifier starts, not when its first e-mail fails."""
+
+    def test_typo_reported_at_start(self):
+        folder = os.path.join(self.workdir, "templates")
+        shutil.copytree(os.path.join(harness.SOURCE, "templates"), folder)
+        path = os.path.join(folder, "de", "session-moved.txt")
+        with open(path, encoding="utf-8") as source:
+            text = source.read()
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text.replace("{{old_room}}", "{{alter_raum}}"))
+        notifier = Notifier(self.workdir, self.redis, self.mail,
+                            {"SCHALT_NOTIFIER_TEMPLATES": folder})
+        notifier.log = os.path.join(self.workdir, "notifier-check.log")
+        notifier.start(self.context)
+        try:
+            log = notifier.log_text()
+            self.assertIn("the template %s/de/session-moved.txt uses {{alter_raum}}, which its "
+                          "notices never carry" % folder, log)
+            self.assertIn("1 problem in the templates", log)
+        finally:
+            notifier.stop()
+        # the shipped templates have none
+        self.assertNotIn("problem", self.notifier.log_text())
 
 
 class BrokenNoticeTest(NotifierCase):

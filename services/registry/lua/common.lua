@@ -17,9 +17,14 @@
 --   registry:{evt-X}:session:<ses-id>:confirmed   zset: confirmed registration ids by arrival
 --   registry:{evt-X}:session:<ses-id>:waitlist    zset: waitlisted ids by arrival
 --   registry:{evt-X}:session:<ses-id>:emails      hash: lower-cased address -> registration id
+--                                                 (while it holds a seat or waitlist place)
+--   registry:{evt-X}:session:<ses-id>:all         zset: every registration ever made, by arrival
+--   registry:{evt-X}:session:<ses-id>:codes       hash: check-in code -> registration id
 --   registry:{evt-X}:sessions                     zset: the event's session ids by start
 --   registry:{evt-X}:registration:<reg-id>        hash: one person's registration for one
 --                                                 session (forever)
+--   registry:{evt-X}:person:<address>             set: the registrations (seat or waitlist)
+--                                                 that a lower-cased address holds in the event
 --   registry:{evt-X}:arrivals                     counter: the arrival order
 --   registry:{evt-X}:outbox:notifier              list: notices for the notifier, until
 --                                                 it acknowledges them
@@ -32,13 +37,14 @@ function registry.session_key(id) return schalt.prefix .. 'session:' .. id end
 -- A session's confirmed or waitlist zset, or its e-mail index (name).
 function registry.session_list_key(id, name) return schalt.prefix .. 'session:' .. id .. ':' .. name end
 function registry.registration_key(id) return schalt.prefix .. 'registration:' .. id end
+function registry.person_key(address) return schalt.prefix .. 'person:' .. address end
 registry.sessions_key = schalt.prefix .. 'sessions'
 registry.arrivals_key = schalt.prefix .. 'arrivals'
 registry.notifier_outbox = schalt.prefix .. 'outbox:notifier'
 
 -- Fields of a registration as clients see them, in order.
 local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'language', 'status',
-    'created', 'promoted', 'ended', 'ended_by', 'reason'}
+    'created', 'code', 'promoted', 'checked_in', 'ended', 'ended_by', 'reason'}
 
 -- A registration as clients see it, with its waitlist position if waitlisted
 -- (position, when the caller knows it, saves looking it up).
@@ -66,13 +72,19 @@ registry.ended = {cancelled = true, left = true}
 -- the waitlist (the notifier signs them, schalt_token.h). A link works until
 -- the session's end; whether its action is still allowed is for the script
 -- it calls to decide.
-local function links(registration, session)
+function registry.link(registration, session)
     if registration.status == 'confirmed' then
-        return {cancel_url = {action = 'cancel', subject = registration.id, expires = session['end']}}
+        return {action = 'cancel', subject = registration.id, expires = session['end']}
     elseif registration.status == 'waitlisted' then
-        return {leave_url = {action = 'decline', subject = registration.id, expires = session['end']}}
+        return {action = 'decline', subject = registration.id, expires = session['end']}
     end
     return nil
+end
+
+local function links(registration, session)
+    local link = registry.link(registration, session)
+    if not link then return nil end
+    return link.action == 'cancel' and {cancel_url = link} or {leave_url = link}
 end
 
 -- Sends the notice id (unique for what it tells: made from the registration
@@ -80,8 +92,9 @@ end
 -- outbox in this same step: the session's facts, the person's name, the
 -- links their status calls for, and extra variables (a table, may be nil).
 -- sessions (may be nil) lists what the notice is about, for
--- {{session_list}}: {title, room, start, end, [status, position]} each.
-function registry.notify(notice_id, template, registration, session, extra, sessions)
+-- {{session_list}}: {title, room, start, end, [status, position, link]} each;
+-- own_links (may be nil) replaces the registration's links.
+function registry.notify(notice_id, template, registration, session, extra, sessions, own_links)
     local variables = {event_title = session.event_title, session_title = session.title,
         room = session.room, place = session.place, start = session.start,
         ['end'] = session['end'], recipient_name = registration.name}
@@ -89,7 +102,47 @@ function registry.notify(notice_id, template, registration, session, extra, sess
     schalt.outbox(registry.notifier_outbox, notice_id, 'notice.send', cjson.encode({
         template = template, language = registration.language,
         recipient = {name = registration.name, email = registration.email},
-        variables = variables, links = links(registration, session), sessions = sessions}))
+        variables = variables, links = own_links or links(registration, session),
+        sessions = sessions}))
+end
+
+-- The seats of the session that are taken (confirmed registrations).
+function registry.seats_taken(session)
+    return redis.call('ZCARD', registry.session_list_key(session.id, 'confirmed'))
+end
+
+-- Stores a new registration (its status decided) in its session's seats
+-- or waitlist, at the end of the arrival order, with its check-in code (the
+-- one it brings, or, if the session has that already, the last six
+-- characters of its id).
+function registry.add(registration, session)
+    local order = redis.call('INCR', registry.arrivals_key)
+    registration.arrival = order
+    local codes = registry.session_list_key(session.id, 'codes')
+    if redis.call('HSETNX', codes, registration.code, registration.id) == 0 then
+        local rest = string.upper(string.sub(registration.id, 20))
+        registration.code = string.sub(rest, 1, 3) .. '-' .. string.sub(rest, 4, 6)
+        if redis.call('HSETNX', codes, registration.code, registration.id) == 0 then
+            registration.code = ''
+        end
+    end
+    schalt.store(registry.registration_key(registration.id), registration)
+    local list = registration.status == 'confirmed' and 'confirmed' or 'waitlist'
+    redis.call('ZADD', registry.session_list_key(session.id, list), order, registration.id)
+    redis.call('ZADD', registry.session_list_key(session.id, 'all'), order, registration.id)
+    redis.call('HSET', registry.session_list_key(session.id, 'emails'),
+        string.lower(registration.email), registration.id)
+    redis.call('SADD', registry.person_key(string.lower(registration.email)), registration.id)
+end
+
+-- Takes an ended registration out of the indexes of what people hold.
+function registry.release(registration)
+    local address = string.lower(registration.email)
+    local emails = registry.session_list_key(registration.session, 'emails')
+    if redis.call('HGET', emails, address) == registration.id then
+        redis.call('HDEL', emails, address)
+    end
+    redis.call('SREM', registry.person_key(address), registration.id)
 end
 
 -- A notice id made from a registration id and what happened: ntc-<the id
@@ -117,7 +170,7 @@ function registry.fill(session, now, stamp)
     if session.status ~= 'scheduled' or tonumber(session.start_ts) <= now then return promoted end
     local confirmed = registry.session_list_key(session.id, 'confirmed')
     local waitlist = registry.session_list_key(session.id, 'waitlist')
-    local free = tonumber(session.capacity) - redis.call('ZCARD', confirmed)
+    local free = tonumber(session.capacity) - registry.seats_taken(session)
     while free > 0 do
         local first = redis.call('ZRANGE', waitlist, 0, 0, 'WITHSCORES')
         if #first == 0 then break end
@@ -128,7 +181,7 @@ function registry.fill(session, now, stamp)
         redis.call('HSET', key, 'status', 'confirmed', 'promoted', stamp)
         local registration = schalt.load(key)
         registry.notify(registry.notice_id(id, 'promoted'), 'registration-promoted', registration,
-            session)
+            session, {code = registration.code})
         promoted[#promoted + 1] = id
         free = free - 1
     end
@@ -141,19 +194,19 @@ end
 -- Returns what ended, in order: {registration, was (status), position}.
 function registry.end_all(session, reason, stamp)
     local ended = {}
-    local emails = registry.session_list_key(session.id, 'emails')
     for _, list in ipairs({'confirmed', 'waitlist'}) do
         local key = registry.session_list_key(session.id, list)
         for index, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
             local registration = schalt.load(registry.registration_key(id))
+            if registration then
             local was = registration.status
             registration.status = list == 'confirmed' and 'cancelled' or 'left'
             redis.call('HSET', registry.registration_key(id), 'status', registration.status,
                 'ended', stamp, 'ended_by', 'session_cancelled', 'reason', reason, 'late', '0')
-            local address = string.lower(registration.email)
-            if redis.call('HGET', emails, address) == id then redis.call('HDEL', emails, address) end
+            registry.release(registration)
             ended[#ended + 1] = {registration = registration, was = was,
                 position = list == 'waitlist' and index or nil}
+            end
         end
         redis.call('DEL', key)
     end
@@ -168,19 +221,22 @@ function registry.moved(old, session)
 end
 
 -- Tells everyone registered (seats and waitlist) that the session moved
--- from old: session-moved, one notice per registration and revision.
--- Returns how many were told.
-function registry.tell_moved(old, session)
+-- from old: session-moved, one notice per registration and revision; not
+-- those in skip (a set of ids: promoted in this step, their e-mail has the
+-- new facts already). Returns how many were told.
+function registry.tell_moved(old, session, skip)
     local told = 0
     for _, list in ipairs({'confirmed', 'waitlist'}) do
         local key = registry.session_list_key(session.id, list)
         for index, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
             local registration = schalt.load(registry.registration_key(id))
+            if registration and not skip[id] then
             registry.notify(registry.notice_id(id, 'moved-' .. session.revision), 'session-moved',
                 registration, session, {old_start = old.start, old_end = old['end'],
                 old_room = old.room, old_place = old.place,
                 position = list == 'waitlist' and tostring(index) or nil})
             told = told + 1
+            end
         end
     end
     return told
@@ -200,9 +256,12 @@ end
 -- The event was cancelled: every session of it that the registry still
 -- holds as scheduled ends now (the facts of the others follow and find
 -- them cancelled), and each person gets one e-mail listing every session of
--- theirs (event-cancelled), its id made from their first registration.
+-- theirs (event-cancelled, at most SESSION_LIST_MAX of them), its id made
+-- from their first registration. A session that is over by now is marked
+-- cancelled, and its registrations stay as they were: nobody is told.
 -- Returns how many people were told.
-function registry.cancel_event(first, reason, stamp)
+local SESSION_LIST_MAX = 200
+function registry.cancel_event(first, reason, stamp, now)
     local people, order = {}, {}
     for _, id in ipairs(redis.call('ZRANGE', registry.sessions_key, 0, -1)) do
         local session = id == first.id and first or schalt.load(registry.session_key(id))
@@ -211,7 +270,9 @@ function registry.cancel_event(first, reason, stamp)
                 redis.call('HSET', registry.session_key(id), 'status', 'cancelled',
                     'event_status', 'cancelled')
             end
-            for _, item in ipairs(registry.end_all(session, reason, stamp)) do
+            local ended = {}
+            if tonumber(session.end_ts) > now then ended = registry.end_all(session, reason, stamp) end
+            for _, item in ipairs(ended) do
                 local address = string.lower(item.registration.email)
                 local person = people[address]
                 if not person then
@@ -219,9 +280,11 @@ function registry.cancel_event(first, reason, stamp)
                     people[address] = person
                     order[#order + 1] = address
                 end
+                if #person.sessions < SESSION_LIST_MAX then
                 person.sessions[#person.sessions + 1] = {title = session.title, room = session.room,
                     start = session.start, ['end'] = session['end'], status = item.was,
                     position = item.position and tostring(item.position) or nil}
+                end
             end
         end
     end

@@ -3,7 +3,7 @@
 -- ARGV[5] the registration id, ARGV[6] who ends it (organiser: by its id;
 -- participant: by the token of a link, checked by the prepare function),
 -- ARGV[7] what (cancel: give a seat back or leave the waitlist; decline:
--- leave the waitlist).
+-- leave the waitlist), ARGV[8] why the token is refused ("" if it is not).
 --
 -- Refused, changing nothing: a registration that already ended (409), one
 -- whose session has begun (409), a person's cancellation of a seat after
@@ -13,6 +13,11 @@ local seen = schalt.replay()
 if seen then return seen end
 local id, by, action, stamp = ARGV[5], ARGV[6], ARGV[7], schalt.now()
 local field = by == 'organiser' and '/id' or '/token'
+-- A token of this office, but expired or for another action (ARGV[8])
+if ARGV[8] ~= '' then
+    local refusal = cjson.decode(ARGV[8])
+    return schalt.fail(refusal.status, refusal.code, field, refusal.message)
+end
 local now = tonumber(ARGV[3])
 local key = registry.registration_key(id)
 local registration = schalt.load(key)
@@ -50,9 +55,7 @@ registration.late = late and '1' or '0'
 redis.call('ZREM', registry.session_list_key(session.id, holds_seat and 'confirmed' or 'waitlist'),
     id)
 -- The address may register again (as a newcomer, at the end of the line)
-local emails = registry.session_list_key(session.id, 'emails')
-local address = string.lower(registration.email)
-if redis.call('HGET', emails, address) == id then redis.call('HDEL', emails, address) end
+registry.release(registration)
 registry.notify(registry.notice_id(id, registration.status), 'registration-' .. registration.status,
     registration, session, {reason = reason})
 

@@ -32,16 +32,19 @@ redis.call('ZADD', registry.sessions_key, ARGV[5], session.id)
 local now, stamp = tonumber(ARGV[3]), schalt.now()
 local current = schalt.load(key)
 
+-- Seats first: who is promoted now learns the new facts from that e-mail
+local promoted = registry.fill(current, now, stamp)
+local skip = {}
+for _, id in ipairs(promoted) do skip[id] = true end
 local told = 0
 if old and old.status == 'scheduled' and tonumber(current.end_ts) > now then
     if event.status == 'cancelled' and old.event_status ~= 'cancelled' then
-        told = registry.cancel_event(current, event.reason or '', stamp)
+        told = registry.cancel_event(current, event.reason or '', stamp, now)
     elseif session.status == 'cancelled' then
         told = registry.cancel_session(current, session.reason or '', stamp)
     elseif registry.moved(old, current) then
-        told = registry.tell_moved(old, current)
+        told = registry.tell_moved(old, current, skip)
     end
 end
-local promoted = registry.fill(current, now, stamp)
 return schalt.answer(200, cjson.encode({applied = true, revision = facts.revision, told = told,
     promoted = #promoted}))
