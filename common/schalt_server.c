@@ -30,12 +30,15 @@ struct _schalt_server_t {
     void *state; //  what the service's create returned
     schalt_redis_t *redis;
     schalt_schema_set_t *schemas;
-    zhashx_t *commands; //  command -> schalt_command_t (borrowed)
-    zlist_t *queued;    //  calls waiting for their script's reply, in order
-    zlist_t *outboxes;  //  schalt_outbox_t, one per peer
-    int redis_fd;       //  the Redis socket the loop watches, or -1
-    bool relay_due;     //  a script wrote to an outbox in this batch
-    int64_t started;    //  zclock_time at start
+    zhashx_t *commands;          //  command -> schalt_command_t (borrowed)
+    schalt_answer_fn *on_answer; //  the service's, for the answers to its internal calls
+    schalt_touch_fn *on_touch;   //  the service's, for keys its scripts name that are no outbox
+    zlist_t *timers;             //  the service's timers (s_timer_t), freed at the end
+    zlist_t *queued;             //  calls waiting for their script's reply, in order
+    zlist_t *outboxes;           //  schalt_outbox_t, one per peer
+    int redis_fd;                //  the Redis socket the loop watches, or -1
+    bool relay_due;              //  a script wrote to an outbox in this batch
+    int64_t started;             //  zclock_time at start
     long request_ttl;
     size_t max_message_size; //  octets a request's four frames may hold together
     uint64_t log_sequence;
@@ -112,10 +115,16 @@ s_send (schalt_server_t *self, zframe_t *routing, const char *command, int statu
         const char *json)
 {
     s_log_answer (command, id, status, json);
-    zmsg_t *reply = schalt_envelope_reply (status, id, json);
-    zframe_t *identity = zframe_dup (routing);
-    zmsg_prepend (reply, &identity);
-    zmsg_send (&reply, self->router);
+    if (zframe_size (routing) == 0) {
+        //  An internal call's answer (no ROUTER peer has an empty identity)
+        if (self->on_answer)
+            self->on_answer (self->state, command, status, id, json);
+    } else {
+        zmsg_t *reply = schalt_envelope_reply (status, id, json);
+        zframe_t *identity = zframe_dup (routing);
+        zmsg_prepend (reply, &identity);
+        zmsg_send (&reply, self->router);
+    }
     if (status < 400)
         self->counters.ok++;
     else if (status < 500)
@@ -300,12 +309,16 @@ s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *re
     for (size_t index = 4; index < reply->elements; index++) {
         if (reply->element[index]->type != REDIS_REPLY_STRING)
             continue;
+        bool owned = false;
         for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
              outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
             if (schalt_outbox_owns (outbox, reply->element[index]->str)) {
                 schalt_outbox_touch (outbox, reply->element[index]->str);
                 self->relay_due = true;
+                owned = true;
             }
+        if (!owned && self->on_touch)
+            self->on_touch (self->state, reply->element[index]->str);
     }
 }
 
@@ -458,6 +471,57 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
     }
     schalt_envelope_destroy (&envelope);
     zframe_destroy (&routing);
+}
+
+//  --------------------------------------------------------------------------
+//  What a service adds: internal calls, timers, touched keys
+
+void
+schalt_server_call (schalt_server_t *self, const char *command, const char *id, const char *json)
+{
+    zmsg_t *msg = schalt_envelope_request (command, id, json);
+    zmsg_pushmem (msg, NULL, 0); //  the empty identity: an internal call
+    s_handle_request (self, msg);
+}
+
+void
+schalt_server_on_answer (schalt_server_t *self, schalt_answer_fn *fn)
+{
+    self->on_answer = fn;
+}
+
+void
+schalt_server_on_touch (schalt_server_t *self, schalt_touch_fn *fn)
+{
+    self->on_touch = fn;
+}
+
+typedef struct {
+    schalt_server_t *server;
+    schalt_timer_fn *fn;
+} s_timer_t;
+
+static int
+s_on_service_timer (zloop_t *loop, int timer_id, void *argument)
+{
+    (void)loop;
+    (void)timer_id;
+    s_timer_t *timer = (s_timer_t *)argument;
+    if (timer->server->state)
+        timer->fn (timer->server->state);
+    return 0;
+}
+
+void
+schalt_server_every (schalt_server_t *self, size_t interval_ms, schalt_timer_fn *fn)
+{
+    s_timer_t *timer = (s_timer_t *)zmalloc (sizeof (s_timer_t));
+    assert (timer);
+    timer->server = self;
+    timer->fn = fn;
+    zlist_append (self->timers, timer);
+    zlist_freefn (self->timers, timer, free, true);
+    zloop_timer (self->loop, interval_ms, 0, s_on_service_timer, timer);
 }
 
 //  Sends what is due from every outbox.
@@ -768,6 +832,7 @@ s_server_destroy (schalt_server_t **self_p)
     if (self->state && self->service->destroy)
         self->service->destroy (&self->state);
     zloop_destroy (&self->loop);
+    zlist_destroy (&self->timers);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->logs);
@@ -868,13 +933,14 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         s_server_destroy (&self);
         return NULL;
     }
+    self->loop = zloop_new ();
+    self->timers = zlist_new ();
     self->state = self->service->create ? self->service->create (self) : self;
     if (!self->state) {
         schalt_log_error ("server: service did not start service=%s", name);
         s_server_destroy (&self);
         return NULL;
     }
-    self->loop = zloop_new ();
     zloop_set_nonstop (self->loop, true); //  stop on $TERM only, after the batch in hand
     zloop_reader (self->loop, pipe, s_on_pipe, self);
     zloop_reader (self->loop, self->router, s_on_router, self);

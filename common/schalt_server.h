@@ -123,6 +123,25 @@ int schalt_scripts_register (schalt_redis_t *redis, const char *common,
 //  strict order). Returns 0 or -1.
 int schalt_server_outbox (schalt_server_t *self, const char *peer, size_t window);
 
+//  Internal calls: a service sends a command to itself (a timer's work,
+//  such as expiring offers), and it runs exactly as a request from outside
+//  (schema, prepare, hash tag, replay record, script), without a socket.
+//  The answers go to the function set with schalt_server_on_answer.
+typedef void (schalt_answer_fn) (void *service, const char *command, int status, const char *id,
+                                 const char *json);
+void schalt_server_call (schalt_server_t *self, const char *command, const char *id,
+                         const char *json);
+void schalt_server_on_answer (schalt_server_t *self, schalt_answer_fn *fn);
+
+//  A key a script named in its reply that is no outbox list's (a due-time
+//  index it wrote, say) goes to this function.
+typedef void (schalt_touch_fn) (void *service, const char *key);
+void schalt_server_on_touch (schalt_server_t *self, schalt_touch_fn *fn);
+
+//  Calls fn with the service's state every interval_ms, from the loop.
+typedef void (schalt_timer_fn) (void *service);
+void schalt_server_every (schalt_server_t *self, size_t interval_ms, schalt_timer_fn *fn);
+
 //  Publish an event [topic, id, json] on the PUB socket (for observers).
 void schalt_server_publish (schalt_server_t *self, const char *topic, const char *id,
                             const char *json);

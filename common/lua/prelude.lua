@@ -85,6 +85,16 @@ function schalt.outbox(key, id, command, body)
     end
 end
 
+-- Names a key in the reply for the service (schalt_server_on_touch): a
+-- due-time index the script wrote, say. Outbox lists are named by
+-- schalt.outbox.
+function schalt.touch(key)
+    if not schalt.touched_set[key] then
+        schalt.touched_set[key] = true
+        schalt.touched[#schalt.touched + 1] = key
+    end
+end
+
 -- An error reply that is not remembered (for scripts that only read).
 function schalt.error(status, code, field, message)
     return {status, cjson.encode({error = {code = code, field = field, message = message}})}

@@ -40,6 +40,7 @@ cli_status (cli_t *cli)
                             "REQUESTS", "ERRORS", "OUTBOX", "LAST ERROR"};
     cli_table_row (table, header);
     int rc = CLI_DONE;
+    char overfull[512] = ""; //  the registry's over-full sessions, said under the table
     for (const char **service = cli_services; *service; service++) {
         json_t *empty = json_object ();
         const char *endpoint = cli_service_setting (cli, *service, "endpoint");
@@ -83,13 +84,21 @@ cli_status (cli_t *cli)
             outboxes,
             json_is_object (last) ? json_string_value (json_object_get (last, "message")) : ""};
         cli_table_row (table, row);
+        size_t index;
+        json_t *session;
+        json_array_foreach (json_object_get (status, "over_full"), index, session)
+            snprintf (overfull + strlen (overfull), sizeof (overfull) - strlen (overfull), "%s%s",
+                      index ? ", " : "", json_string_value (session));
         json_array_append (all, status);
         schalt_envelope_destroy (&reply);
     }
     if (cli->json)
         cli_print_json (all);
-    else
+    else {
         cli_table_print (table, stdout);
+        if (overfull[0])
+            printf ("over-full (a capacity lowered below the seats taken): %s\n", overfull);
+    }
     cli_table_destroy (&table);
     json_decref (all);
     return rc;

@@ -21,6 +21,13 @@ s_print_event (cli_t *cli, json_t *event)
         stdout, "End:",
         cli_local_time (json_string_value (json_object_get (event, "end")), cli->zone, end));
     cli_print_field (stdout, "Place:", json_string_value (json_object_get (event, "place")));
+    const char *organiser = json_string_value (json_object_get (event, "organiser_email"));
+    if (organiser) {
+        char line[512];
+        snprintf (line, sizeof (line), "%s <%s>",
+                  json_string_value (json_object_get (event, "organiser_name")) ?: "", organiser);
+        cli_print_field (stdout, "Organiser:", line);
+    }
     cli_print_field (stdout,
                      "Description:", json_string_value (json_object_get (event, "description")));
     cli_print_field (stdout, "Reason:", json_string_value (json_object_get (event, "reason")));
@@ -79,6 +86,11 @@ static const cli_option_t s_event_create_options[] = {
     {"end", "end", OPT_TIME, true, "when it ends, YYYY-MM-DDTHH:MM local time"},
     {"place", "place", OPT_TEXT, true, "where it takes place"},
     {"description", "description", OPT_TEXT, false, "free text"},
+    {"organiser-name", "organiser_name", OPT_TEXT, false, "who organises it (capacity alerts)"},
+    {"organiser-email", "organiser_email", OPT_TEXT, false,
+     "where capacity alerts go (80 %, 100 %, a long waitlist)"},
+    {"waitlist-alert", "waitlist_alert", OPT_INTEGER, false,
+     "alert when a waitlist grows past this length (default 10)"},
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_event_update_options[] = {
     {"kind", "kind", OPT_TEXT, false, KINDS},
@@ -87,6 +99,11 @@ static const cli_option_t s_event_update_options[] = {
     {"end", "end", OPT_TIME, false, "when it ends, YYYY-MM-DDTHH:MM local time"},
     {"place", "place", OPT_TEXT, false, "where it takes place"},
     {"description", "description", OPT_TEXT, false, "free text"},
+    {"organiser-name", "organiser_name", OPT_TEXT, false, "who organises it (capacity alerts)"},
+    {"organiser-email", "organiser_email", OPT_TEXT, false,
+     "where capacity alerts go (80 %, 100 %, a long waitlist)"},
+    {"waitlist-alert", "waitlist_alert", OPT_INTEGER, false,
+     "alert when a waitlist grows past this length (default 10)"},
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_event_list_options[] = {
     {"from", "from", OPT_TIME, false, "only events that end after this"},

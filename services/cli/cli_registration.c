@@ -47,6 +47,7 @@ s_show_registrations (cli_t *cli, json_t *body)
 {
     if (cli->id_only) {
         cli_print_ids (json_object_get (body, "confirmed"));
+        cli_print_ids (json_object_get (body, "offered"));
         return cli_print_ids (json_object_get (body, "waitlist"));
     }
     if (cli->json)
@@ -61,9 +62,9 @@ s_show_registrations (cli_t *cli, json_t *body)
             cli_csv_cell (stdout, header[column], column == columns - 1);
     else
         cli_table_row (table, header);
-    const char *lists[] = {"confirmed", "waitlist"};
+    const char *lists[] = {"confirmed", "offered", "waitlist"};
     size_t count = 0;
-    for (int list = 0; list < 2; list++) {
+    for (int list = 0; list < 3; list++) {
         size_t index;
         json_t *registration;
         json_array_foreach (json_object_get (body, lists[list]), index, registration)
@@ -89,11 +90,21 @@ s_show_registrations (cli_t *cli, json_t *body)
     }
     if (!cli->csv) {
         json_t *session = json_object_get (body, "session");
-        printf ("%s: %zu of %lld seats taken, %zu waiting\n",
+        size_t offered = json_array_size (json_object_get (body, "offered"));
+        char held[64] = "";
+        if (offered)
+            snprintf (held, sizeof (held), " (%zu of them offered, not yet taken)", offered);
+        printf ("%s: %zu of %lld seats taken%s, %zu waiting\n",
                 json_string_value (json_object_get (session, "title")),
-                json_array_size (json_object_get (body, "confirmed")),
-                (long long)json_integer_value (json_object_get (session, "capacity")),
+                json_array_size (json_object_get (body, "confirmed")) + offered,
+                (long long)json_integer_value (json_object_get (session, "capacity")), held,
                 json_array_size (json_object_get (body, "waitlist")));
+        json_int_t over = json_integer_value (json_object_get (session, "over_capacity"));
+        if (over > 0)
+            printf ("over-full by %lld: the capacity was lowered; nobody new gets a seat until "
+                    "fewer than %lld hold one\n",
+                    (long long)over,
+                    (long long)json_integer_value (json_object_get (session, "capacity")));
         if (count > 0)
             cli_table_print (table, stdout);
     }
@@ -116,6 +127,17 @@ s_show_ended (cli_t *cli, json_t *body)
     json_t *promoted;
     json_array_foreach (json_object_get (body, "promoted"), index, promoted)
         printf ("promoted from the waitlist: %s\n", json_string_value (promoted));
+    return CLI_DONE;
+}
+
+//  An offer taken: the registration holds its seat now.
+static int
+s_show_accepted (cli_t *cli, json_t *body)
+{
+    json_t *registration = json_object_get (body, "registration");
+    if (cli_print_for_scripts (cli, registration))
+        return CLI_DONE;
+    s_print_registration (registration, "");
     return CLI_DONE;
 }
 
@@ -257,6 +279,8 @@ const cli_command_t cli_registration_commands[] = {
      s_show_ended},
     {"registration", "decline", "registry", "registration.decline", NULL, s_decline_options,
      "leave the waitlist, as the link in the person's e-mail does", s_show_ended},
+    {"registration", "accept", "registry", "registration.accept", NULL, s_decline_options,
+     "take an offered seat, as the accept link in the person's e-mail does", s_show_accepted},
     {"checkin", "", "registry", "registration.checkin", "id", s_checkin_options,
      "mark a confirmed person present (by ID or --code; twice is once)", s_show_checkin},
     {"attendance", "", "registry", "registration.attendance", NULL, s_attendance_options,

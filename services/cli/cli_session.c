@@ -24,6 +24,13 @@ s_print_session (cli_t *cli, json_t *session)
     snprintf (capacity, sizeof (capacity), "%lld",
               (long long)json_integer_value (json_object_get (session, "capacity")));
     cli_print_field (stdout, "Capacity:", capacity);
+    json_t *promotion = json_object_get (session, "promotion");
+    if (promotion && streq (json_string_value (promotion), "offer")) {
+        char offer[64];
+        snprintf (offer, sizeof (offer), "offered, held %lld h",
+                  (long long)json_integer_value (json_object_get (session, "hold_hours")));
+        cli_print_field (stdout, "Free seats:", offer);
+    }
     json_t *deadline = json_object_get (session, "cancel_until");
     if (deadline)
         cli_print_field (stdout, "Cancel until:",
@@ -93,6 +100,10 @@ static const cli_option_t s_session_create_options[] = {
     {"topic", "topics", OPT_LIST, false, "a topic, repeatable: " TOPICS},
     {"cancel-until", "cancel_until", OPT_TIME, false,
      "until when people may cancel themselves (default: the start)"},
+    {"promotion", "promotion", OPT_TEXT, false,
+     "a freed seat goes to the first waiting: auto (at once, default) or offer (to accept)"},
+    {"hold-hours", "hold_hours", OPT_INTEGER, false,
+     "hours an offered seat is held for its person (default 48, never past the start)"},
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_session_update_options[] = {
     {"title", "title", OPT_TEXT, false, "the session's title"},
@@ -102,6 +113,8 @@ static const cli_option_t s_session_update_options[] = {
     {"capacity", "capacity", OPT_INTEGER, false, "number of seats"},
     {"topic", "topics", OPT_LIST, false, "a topic, repeatable (replaces the list): " TOPICS},
     {"cancel-until", "cancel_until", OPT_TIME, false, "until when people may cancel themselves"},
+    {"promotion", "promotion", OPT_TEXT, false, "auto or offer (how a freed seat is given)"},
+    {"hold-hours", "hold_hours", OPT_INTEGER, false, "hours an offered seat is held"},
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_session_list_options[] = {
     {"event", "event", OPT_TEXT, true, "the event's id"},

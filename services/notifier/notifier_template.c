@@ -249,6 +249,16 @@ s_value (context_t *context, const char *name)
         return context->config->office_contact;
     if (streq (name, "session_list"))
         return s_session_list (context);
+    //  offer_date and offer_time: until when an offered seat is held
+    if (streq (name, "offer_date") || streq (name, "offer_time")) {
+        if (s_local_time (context, "offer_until", name, &wall))
+            return NULL;
+        if (streq (name, "offer_date"))
+            s_long_date (wall, request->language, context->value, sizeof (context->value));
+        else
+            snprintf (context->value, sizeof (context->value), "%02d:%02d", wall.hour, wall.minute);
+        return context->value;
+    }
     //  date, start_time and end_time; old_date... for the times before a move
     const char *base = strncmp (name, "old_", 4) == 0 ? name + 4 : name;
     char variable[16];
@@ -446,18 +456,23 @@ static const char *s_common_placeholders[] = {
 static const struct {
     const char *name;
     const char *placeholders[10];
-} s_notices[] = {{"registration-confirmed", {"cancel_url", "code", NULL}},
-                 {"registration-waitlisted", {"leave_url", "position", NULL}},
-                 {"registration-promoted", {"cancel_url", "code", NULL}},
-                 {"registration-cancelled", {"reason", NULL}},
-                 {"registration-left", {"reason", NULL}},
-                 {"registrations-made", {"session_list", NULL}},
-                 {"session-moved",
-                  {"old_date", "old_start_time", "old_end_time", "old_room", "old_place",
-                   "position", "cancel_url", "leave_url", NULL}},
-                 {"session-cancelled", {"reason", NULL}},
-                 {"event-cancelled", {"session_list", "reason", NULL}},
-                 {NULL, {NULL}}};
+} s_notices[] = {
+    {"registration-confirmed", {"cancel_url", "code", NULL}},
+    {"registration-waitlisted", {"leave_url", "position", NULL}},
+    {"registration-promoted", {"cancel_url", "code", NULL}},
+    {"registration-offered", {"accept_url", "decline_url", "offer_date", "offer_time", NULL}},
+    {"offer-expired", {"offer_date", "offer_time", NULL}},
+    {"capacity-alert",
+     {"taken", "capacity", "waiting", "limit", "eighty", "full", "long_waitlist", NULL}},
+    {"registration-cancelled", {"reason", NULL}},
+    {"registration-left", {"reason", NULL}},
+    {"registrations-made", {"session_list", NULL}},
+    {"session-moved",
+     {"old_date", "old_start_time", "old_end_time", "old_room", "old_place", "position",
+      "cancel_url", "leave_url", NULL}},
+    {"session-cancelled", {"reason", NULL}},
+    {"event-cancelled", {"session_list", "reason", NULL}},
+    {NULL, {NULL}}};
 
 static bool
 s_listed (const char *const *names, const char *name)

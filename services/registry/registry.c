@@ -7,8 +7,20 @@ extern const char registry_lua_common[];
 extern const schalt_script_t registry_lua_scripts[];
 
 typedef struct {
+    schalt_server_t *server;
     schalt_token_keys_t *keys; //  check the tokens of the links in e-mails
+    //  The due-time indexes of offers (registry:{evt-X}:due -> when the
+    //  first offer runs out, UTC seconds, or 0: to be asked), learnt from a
+    //  SCAN at start and from the scripts that write them
+    zhashx_t *due;
+    zhashx_t *asked;      //  the same keys while an offers.expire is out
+    zhashx_t *overfull;   //  the events' sets of over-full sessions (for status)
+    schalt_redis_t *scan; //  a connection of its own for that SCAN and status
+    bool scanned;
+    unsigned calls; //  internal calls made, for their request ids
 } registry_t;
+
+#define OFFERS_TICK 1000 //  ms between looks at the due-time indexes
 
 //  --------------------------------------------------------------------------
 //  Session facts, from the scheduler
@@ -250,6 +262,141 @@ s_registration_decline (schalt_call_t *call, void *service)
     return s_registration_end (call, (registry_t *)service, "decline");
 }
 
+//  registration.accept: ARGV[5] the registration id, ARGV[6] the token's
+//  refusal as JSON or "" (see s_take_token).
+static int
+s_registration_accept (schalt_call_t *call, void *service)
+{
+    char registration[SCHALT_TOKEN_SUBJECT_MAX + 1], refusal[256] = "";
+    if (s_take_token (call, (registry_t *)service, "accept", registration, sizeof (registration),
+                      refusal, sizeof (refusal)) != 0)
+        return -1;
+    schalt_call_arg (call, registration);
+    schalt_call_arg (call, refusal);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Offers that run out: the timer asks each event whose first offer is due
+
+//  The event of a due-time index key, registry:{evt-X}:due, into event.
+static bool
+s_due_event (const char *key, char *event, size_t size)
+{
+    const char *open = strchr (key, '{');
+    const char *close = open ? strchr (open, '}') : NULL;
+    if (!close || strcmp (close, "}:due") != 0 || (size_t)(close - open - 1) >= size)
+        return false;
+    snprintf (event, size, "%.*s", (int)(close - open - 1), open + 1);
+    return true;
+}
+
+//  A script wrote a due-time index: look at it at the next tick; or a set of
+//  over-full sessions: show it in status.
+static void
+s_on_touch (void *service, const char *key)
+{
+    registry_t *self = (registry_t *)service;
+    char event[32];
+    size_t length = strlen (key);
+    if (s_due_event (key, event, sizeof (event)))
+        zhashx_update (self->due, key, (void *)(intptr_t)1);
+    else if (length > 10 && streq (key + length - 10, "}:overfull"))
+        zhashx_update (self->overfull, key, (void *)1);
+}
+
+//  status: the sessions over their capacity, from the sets the scripts named.
+static void
+s_status (void *service, json_t *status)
+{
+    registry_t *self = (registry_t *)service;
+    json_t *sessions = json_array ();
+    for (void *item = zhashx_first (self->overfull); item; item = zhashx_next (self->overfull)) {
+        const char *argv[] = {"SMEMBERS", (const char *)zhashx_cursor (self->overfull)};
+        redisReply *reply = schalt_redis_connected (self->scan)
+                                ? schalt_redis_command (self->scan, 2, argv, NULL)
+                                : NULL;
+        for (size_t index = 0; reply && reply->type == REDIS_REPLY_ARRAY && index < reply->elements;
+             index++)
+            json_array_append_new (sessions, json_string (reply->element[index]->str));
+        if (reply)
+            freeReplyObject (reply);
+    }
+    json_object_set_new (status, "over_full", sessions);
+}
+
+//  The answer to an offers.expire: when the event's next offer runs out.
+static void
+s_on_answer (void *service, const char *command, int status, const char *id, const char *json)
+{
+    registry_t *self = (registry_t *)service;
+    (void)id;
+    if (!streq (command, "offers.expire"))
+        return;
+    json_t *body = json_loads (json, 0, NULL);
+    const char *key = json_string_value (json_object_get (body, "key"));
+    if (status == 200 && key) {
+        json_t *next = json_object_get (body, "next_due");
+        zhashx_delete (self->asked, key);
+        if (json_is_integer (next))
+            zhashx_update (self->due, key, (void *)(intptr_t)json_integer_value (next));
+        else
+            zhashx_delete (self->due, key);
+    } else if (key)
+        zhashx_delete (self->asked, key); //  asked again at the next tick
+    json_decref (body);
+}
+
+//  Every tick: find the indexes left from before a start (once), then ask
+//  each event whose first offer is due by the registry's clock.
+static void
+s_on_tick (void *service)
+{
+    registry_t *self = (registry_t *)service;
+    const char *patterns[] = {"registry:{*}:due", "registry:{*}:overfull"};
+    for (int pattern = 0; pattern < 2 && !self->scanned && schalt_redis_connected (self->scan);
+         pattern++) {
+        const char *argv[] = {"SCAN", "0", "MATCH", patterns[pattern], "COUNT", "1000"};
+        char cursor[32] = "0";
+        do {
+            argv[1] = cursor;
+            redisReply *reply = schalt_redis_command (self->scan, 6, argv, NULL);
+            if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+                if (reply)
+                    freeReplyObject (reply);
+                return; //  again at the next tick
+            }
+            snprintf (cursor, sizeof (cursor), "%s", reply->element[0]->str);
+            for (size_t index = 0; index < reply->element[1]->elements; index++)
+                s_on_touch (self, reply->element[1]->element[index]->str);
+            freeReplyObject (reply);
+        } while (!streq (cursor, "0"));
+        self->scanned = pattern == 1;
+    }
+    if (!schalt_redis_connected (self->scan))
+        schalt_redis_reconnect (self->scan);
+
+    //  The keys first: an answer may come at once (Redis down) and change the table
+    int64_t now = (int64_t)schalt_clock_now ();
+    zlist_t *ready = zlist_new ();
+    zlist_autofree (ready);
+    for (void *due = zhashx_first (self->due); due; due = zhashx_next (self->due)) {
+        const char *key = (const char *)zhashx_cursor (self->due);
+        if ((int64_t)(intptr_t)due <= now && !zhashx_lookup (self->asked, key))
+            zlist_append (ready, (void *)key);
+    }
+    for (char *key = (char *)zlist_first (ready); key; key = (char *)zlist_next (ready)) {
+        char event[32], id[64], body[96];
+        if (!s_due_event (key, event, sizeof (event)))
+            continue;
+        snprintf (id, sizeof (id), "ox-%s-%lld-%u", event, (long long)now, self->calls++);
+        snprintf (body, sizeof (body), "{\"event\":\"%s\"}", event);
+        zhashx_update (self->asked, key, (void *)1);
+        schalt_server_call (self->server, "offers.expire", id, body);
+    }
+    zlist_destroy (&ready);
+}
+
 //  --------------------------------------------------------------------------
 //  Check-in
 
@@ -303,6 +450,11 @@ s_tag (schalt_call_t *call, char *tag, size_t size)
         id = json_array_get (json_object_get (body, "sessions"), 0);
     if (!json_is_string (id))
         id = json_object_get (body, "id");
+    json_t *event_id = json_object_get (body, "event");
+    if (json_is_string (event_id)) {
+        snprintf (tag, size, "%s", json_string_value (event_id));
+        return 0;
+    }
     char event[16];
     if (!schalt_id_event_of (json_string_value (id), event, sizeof (event))) {
         schalt_call_fail (call, 400, "invalid", "", "the request names no session or registration");
@@ -318,6 +470,10 @@ s_destroy (void **self_p)
     registry_t *self = (registry_t *)*self_p;
     if (self) {
         schalt_token_keys_destroy (&self->keys);
+        zhashx_destroy (&self->due);
+        zhashx_destroy (&self->asked);
+        zhashx_destroy (&self->overfull);
+        schalt_redis_destroy (&self->scan);
         free (self);
         *self_p = NULL;
     }
@@ -328,7 +484,18 @@ s_create (schalt_server_t *server)
 {
     registry_t *self = (registry_t *)zmalloc (sizeof (registry_t));
     assert (self);
-    self->keys = schalt_token_keys_configured (schalt_server_config (server));
+    schalt_config_t *config = schalt_server_config (server);
+    self->server = server;
+    self->keys = schalt_token_keys_configured (config);
+    self->due = zhashx_new ();
+    self->asked = zhashx_new ();
+    self->overfull = zhashx_new ();
+    self->scan = schalt_redis_new (schalt_config_string (config, "registry/redis/host"),
+                                   (int)schalt_config_integer (config, "registry/redis/port"),
+                                   (int)schalt_config_integer (config, "registry/redis/timeout"));
+    schalt_server_on_touch (server, s_on_touch);
+    schalt_server_on_answer (server, s_on_answer);
+    schalt_server_every (server, OFFERS_TICK, s_on_tick);
     //  Notices to the notifier; their order across people does not matter
     if (!self->keys || schalt_server_outbox (server, "notifier", 64) != 0) {
         void *state = self;
@@ -345,6 +512,8 @@ static const schalt_command_t s_commands[] = {
     {"registration.create", "registration_create", SCHALT_CHANGES, s_registration_create},
     {"registration.cancel", "registration_end", SCHALT_CHANGES, s_registration_cancel},
     {"registration.decline", "registration_end", SCHALT_CHANGES, s_registration_decline},
+    {"registration.accept", "registration_accept", SCHALT_CHANGES, s_registration_accept},
+    {"offers.expire", "offers_expire", SCHALT_CHANGES, NULL},
     {"registration.checkin", "registration_checkin", SCHALT_CHANGES, s_registration_checkin},
     {"registration.attendance", "registration_attendance", SCHALT_READS, NULL},
     {"registration.get", "registration_get", SCHALT_READS, NULL},
@@ -353,4 +522,4 @@ static const schalt_command_t s_commands[] = {
 
 const schalt_service_t registry_service = {"registry",          s_commands, registry_lua_scripts,
                                            registry_lua_common, s_tag,      s_create,
-                                           s_destroy,           NULL};
+                                           s_destroy,           s_status};

@@ -126,7 +126,8 @@ s_arg_now (schalt_call_t *call)
     return 0;
 }
 
-static const char *s_event_strings[] = {"kind", "title", "description", "place", NULL};
+static const char *s_event_strings[] = {"kind",           "title",           "description", "place",
+                                        "organiser_name", "organiser_email", NULL};
 static const char *s_session_strings[] = {"title", "room", NULL};
 
 //  --------------------------------------------------------------------------
@@ -151,6 +152,9 @@ s_event_create (schalt_call_t *call, void *service)
     json_object_set_new (event, "id", json_string (id));
     json_object_set_new (event, "description", json_string (""));
     s_copy_strings (body, event, s_event_strings);
+    json_t *alert = json_object_get (body, "waitlist_alert");
+    json_object_set_new (event, "waitlist_alert",
+                         json_integer (alert ? json_integer_value (alert) : 10));
     json_object_set_new (event, "status", json_string ("scheduled"));
     s_stamp (event, "created");
     s_stamp (event, "updated");
@@ -196,6 +200,9 @@ s_event_update (schalt_call_t *call, void *service)
         return -1;
     }
     s_copy_strings (body, changes, s_event_strings);
+    json_t *alert = json_object_get (body, "waitlist_alert");
+    if (alert)
+        json_object_set (changes, "waitlist_alert", alert);
     s_stamp (changes, "updated");
     return s_arg_record (call, changes);
 }
@@ -237,6 +244,12 @@ s_session_create (schalt_call_t *call, void *service)
     json_object_set (session, "event", json_object_get (body, "event"));
     s_copy_strings (body, session, s_session_strings);
     json_object_set (session, "capacity", json_object_get (body, "capacity"));
+    json_t *promotion = json_object_get (body, "promotion");
+    json_t *hold = json_object_get (body, "hold_hours");
+    json_object_set_new (session, "promotion",
+                         json_string (promotion ? json_string_value (promotion) : "auto"));
+    json_object_set_new (session, "hold_hours",
+                         json_integer (hold ? json_integer_value (hold) : 48));
     json_object_set_new (session, "status", json_string ("scheduled"));
     s_stamp (session, "created");
     s_stamp (session, "updated");
@@ -263,9 +276,12 @@ s_session_update (schalt_call_t *call, void *service)
         return -1;
     }
     s_copy_strings (body, changes, s_session_strings);
-    json_t *capacity = json_object_get (body, "capacity");
-    if (capacity)
-        json_object_set (changes, "capacity", capacity);
+    const char *copied[] = {"capacity", "hold_hours", "promotion"};
+    for (size_t index = 0; index < 3; index++) {
+        json_t *value = json_object_get (body, copied[index]);
+        if (value)
+            json_object_set (changes, copied[index], value);
+    }
     s_stamp (changes, "updated");
     return s_arg_record (call, changes);
 }

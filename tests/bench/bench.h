@@ -49,13 +49,17 @@ char *bench_redis_settings (redisContext *redis, char *buffer, size_t size);
 //  "evalsha 2000 x 60 us, lrange 310 x 12 us" in buffer; returns buffer.
 char *bench_redis_commandstats (redisContext *redis, char *buffer, size_t size);
 
+#define BENCH_SESSIONS_MAX 10 //  sessions one redis-benchmark request books
+
 //  Redis's own limit for registration.create: loads the script the registry
 //  runs for it (prelude, common, script, joined as the server joins them),
-//  copies the facts of session under another hash tag and runs
+//  copies the facts of session under another hash tag, sessions times (each
+//  two hours after the last, so that none overlaps), and runs
 //  redis-benchmark with clients connections and count calls, each on new
-//  keys (__rand_int__), its output in dir. Returns requests per second, or -1.
-double bench_redis_script_rate (redisContext *redis, int port, const char *session, int clients,
-                                int count, const char *dir);
+//  keys (__rand_int__) and booking all the copies at once, its output in
+//  dir. Returns requests per second, or -1.
+double bench_redis_script_rate (redisContext *redis, int port, const char *session, int sessions,
+                                int clients, int count, const char *dir);
 
 //  Wait until something accepts TCP connections on 127.0.0.1:port while the
 //  child pid runs. Returns 0, or -1 on timeout or if the child ended.

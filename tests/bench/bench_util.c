@@ -433,12 +433,17 @@ s_registered (redisContext *redis, const char *tag, const char *session)
 }
 
 double
-bench_redis_script_rate (redisContext *redis, int port, const char *session, int clients, int count,
-                         const char *dir)
+bench_redis_script_rate (redisContext *redis, int port, const char *session, int sessions,
+                         int clients, int count, const char *dir)
 {
-    //  A session of its own, in an event tag of its own
+    //  Sessions of their own, in an event tag of their own, each two hours
+    //  after the one before (so that a request for all of them overlaps none)
     const char *tag = "evt-rbench0000";
-    const char *copy = "ses-rbench0000-0000000000";
+    char copies[BENCH_SESSIONS_MAX][40];
+    assert (sessions >= 1 && sessions <= BENCH_SESSIONS_MAX);
+    for (int index = 0; index < sessions; index++)
+        snprintf (copies[index], sizeof (copies[index]), "ses-rbench0000-%010d", index);
+    const char *copy = copies[0];
     char *source = zsys_sprintf ("%s\n%s\n%s", schalt_lua_prelude, registry_lua_common,
                                  registry_lua_registration_create);
     redisReply *reply = redisCommand (redis, "SCRIPT LOAD %s", source);
@@ -449,20 +454,32 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
     freeReplyObject (reply);
 
     //  The session's facts as the registry stores them, copied under the new tag
-    char key[128], session_key[128], event[16];
+    char key[128], session_key[512], event[16];
     snprintf (key, sizeof (key), "registry:{%s}:session:%s",
               schalt_id_event_of (session, event, sizeof (event)), session);
-    snprintf (session_key, sizeof (session_key), "registry:{%s}:session:%s", tag, copy);
     reply = redisCommand (redis, "HGETALL %s", key);
-    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+    for (int index = 0;
+         index < sessions && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0;
+         index++) {
+        snprintf (session_key, sizeof (session_key), "registry:{%s}:session:%s", tag,
+                  copies[index]);
         const char **argv = (const char **)zmalloc ((reply->elements + 2) * sizeof (char *));
+        char shifted[2][24];
         argv[0] = "HSET";
         argv[1] = session_key;
-        for (size_t index = 0; index < reply->elements; index++)
-            argv[index + 2] = reply->element[index]->str;
-        for (size_t index = 0; index + 1 < reply->elements; index += 2)
-            if (streq (reply->element[index]->str, "id"))
-                argv[index + 3] = copy;
+        for (size_t field = 0; field < reply->elements; field++)
+            argv[field + 2] = reply->element[field]->str;
+        for (size_t field = 0; field + 1 < reply->elements; field += 2) {
+            const char *name = reply->element[field]->str;
+            if (streq (name, "id"))
+                argv[field + 3] = copies[index];
+            int which = streq (name, "start_ts") ? 0 : streq (name, "end_ts") ? 1 : -1;
+            if (which >= 0) {
+                snprintf (shifted[which], sizeof (shifted[which]), "%lld",
+                          atoll (reply->element[field + 1]->str) + 7200LL * index);
+                argv[field + 3] = shifted[which];
+            }
+        }
         freeReplyObject (redisCommandArgv (redis, (int)reply->elements + 2, argv, NULL));
         free (argv);
     }
@@ -480,16 +497,37 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
     schalt_time_format_instant (time (NULL), created);
     snprintf (request_key, sizeof (request_key), "registry:{%s}:request:rb%u-__rand_int__", tag,
               run);
-    char *registration = zsys_sprintf (
-        "{\"id\":\"reg-rbench0000-%u-__rand_int__\",\"session\":\"%s\",\"name\":\"Person "
-        "__rand_int__\",\"email\":\"person-%u-__rand_int__@example.org\",\"institution\":\"\","
-        "\"language\":\"de\",\"created\":\"%s\"}",
-        run, copy, run, created);
+    //  ARGV[5]: one registration for each session, as the prepare function makes them
+    zchunk_t *list = zchunk_new ("[", 1);
+    zchunk_t *names = zchunk_new ("", 0);
+    for (int index = 0; index < sessions; index++) {
+        char *item = zsys_sprintf (
+            "%s{\"id\":\"reg-rbench0000-%u-%d-__rand_int__\",\"session\":\"%s\",\"name\":"
+            "\"Person __rand_int__\",\"email\":\"person-%u-__rand_int__@example.org\","
+            "\"institution\":\"\",\"language\":\"de\",\"created\":\"%s\",\"code\":"
+            "\"B%02d-__rand_int__\"}",
+            index ? "," : "", run, index, copies[index], run, created, index);
+        zchunk_extend (list, item, strlen (item));
+        zstr_free (&item);
+        item = zsys_sprintf ("%s\"%s\"", index ? "," : "", copies[index]);
+        zchunk_extend (names, item, strlen (item));
+        zstr_free (&item);
+    }
+    zchunk_extend (list, "]", 1);
+    char *registration = strndup ((char *)zchunk_data (list), zchunk_size (list));
+    char *session_names = strndup ((char *)zchunk_data (names), zchunk_size (names));
+    zchunk_destroy (&list);
+    zchunk_destroy (&names);
     //  The body as the server passes it (canonical: keys sorted), then what
     //  the registration's prepare function adds
-    char *body = zsys_sprintf ("{\"email\":\"person-%u-__rand_int__@example.org\",\"name\":"
-                               "\"Person __rand_int__\",\"session\":\"%s\"}",
-                               run, copy);
+    char *body = sessions == 1
+                     ? zsys_sprintf ("{\"email\":\"person-%u-__rand_int__@example.org\",\"name\":"
+                                     "\"Person __rand_int__\",\"session\":\"%s\"}",
+                                     run, copy)
+                     : zsys_sprintf ("{\"email\":\"person-%u-__rand_int__@example.org\",\"name\":"
+                                     "\"Person __rand_int__\",\"sessions\":[%s]}",
+                                     run, session_names);
+    free (session_names);
     const char *digest = "0123456789abcdef0123456789abcdef01234567";
     snprintf (notice, sizeof (notice), "ntc-rbench0000-%u-__rand_int__-registered", run);
 
@@ -563,7 +601,7 @@ bench_redis_script_rate (redisContext *redis, int port, const char *session, int
             rate = -1;
         }
     }
-    zstr_free (&registration);
+    free (registration);
     zstr_free (&body);
     return rate;
 }

@@ -25,6 +25,8 @@
 */
 #include "bench.h"
 
+#include <sodium.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <getopt.h>
@@ -78,6 +80,7 @@ typedef struct {
     pid_t pid[P_COUNT];
     char endpoint[P_COUNT][64];
     char session[48];
+    char event[32];
     //  The burst
     result_t *results;
     pthread_barrier_t barrier;
@@ -158,6 +161,22 @@ s_env_new (burst_t *self)
             env[count++] = strdup (environ[index]);
     env[count++] = strdup ("SCHALT_CONFIG=");
     s_env_add (env, &count, "schaltstelle/log_level", "warning");
+    //  The keys that sign the links in e-mails: one of this run's, mode 600
+    char *keys = zsys_sprintf ("%s/token.keys", self->dir);
+    FILE *file = fopen (keys, "w");
+    if (file) {
+        unsigned char secret[32];
+        randombytes_buf (secret, sizeof (secret));
+        fprintf (file, "1 ");
+        for (size_t index = 0; index < sizeof (secret); index++)
+            fprintf (file, "%02x", secret[index]);
+        fprintf (file, "\n");
+        fclose (file);
+        chmod (keys, 0600);
+    }
+    if (s_setting_known ("schaltstelle/token_keys", keys))
+        s_env_add (env, &count, "schaltstelle/token_keys", keys);
+    zstr_free (&keys);
     //  Each daemon reads every section: all get the same settings
     for (int which = P_SCHEDULER; which <= P_NOTIFIER; which++) {
         char path[64], value[64];
@@ -414,6 +433,7 @@ s_create_session (burst_t *self)
                         "\"end\":\"2027-03-13T16:00:00+01:00\"}",
                         &body);
     const char *event = json_string_value (json_object_get (json_object_get (body, "event"), "id"));
+    snprintf (self->event, sizeof (self->event), "%s", event ? event : "");
     char request[512];
     snprintf (request, sizeof (request),
               "{\"event\":\"%s\",\"title\":\"Burst\",\"room\":\"A101\","
@@ -571,6 +591,194 @@ s_burst (burst_t *self)
               sysconf (_SC_NPROCESSORS_ONLN));
     free (latency);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Phases after the burst: cancellations that promote, several sessions at once
+
+static void s_wrong (burst_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  One phase: count requests of one command, bodies made beforehand, sent
+//  by the burst's number of clients, each a closed loop over its own DEALER.
+typedef struct {
+    burst_t *burst;
+    const char *command, *prefix; //  "registration.cancel", request ids "pc-<n>"
+    char **bodies;
+    int count;
+    int *statuses;
+    json_t **replies;
+    double *sent, *replied;
+    atomic_int next;
+} phase_t;
+
+static void *
+s_phase_client (void *args)
+{
+    phase_t *phase = (phase_t *)args;
+    zsock_t *dealer = zsock_new_dealer (phase->burst->endpoint[P_REGISTRY]);
+    for (int n;
+         dealer && !zsys_interrupted && (n = atomic_fetch_add (&phase->next, 1)) < phase->count;) {
+        char id[32];
+        snprintf (id, sizeof (id), "%s-%d", phase->prefix, n);
+        phase->sent[n] = bench_mono ();
+        phase->statuses[n] = bench_request (dealer, phase->command, id, phase->bodies[n],
+                                            REQUEST_TIMEOUT, 3, &phase->replies[n]);
+        phase->replied[n] = bench_mono ();
+    }
+    zsock_destroy (&dealer);
+    return NULL;
+}
+
+//  Runs the phase; returns its requests per second (and how many got
+//  expected as their status in *right).
+static double
+s_phase_run (phase_t *phase, int expected, int *right)
+{
+    phase->statuses = (int *)zmalloc ((size_t)phase->count * sizeof (int));
+    phase->replies = (json_t **)zmalloc ((size_t)phase->count * sizeof (json_t *));
+    phase->sent = (double *)zmalloc ((size_t)phase->count * sizeof (double));
+    phase->replied = (double *)zmalloc ((size_t)phase->count * sizeof (double));
+    int clients = phase->burst->clients;
+    pthread_t *threads = (pthread_t *)zmalloc ((size_t)clients * sizeof (pthread_t));
+    for (int index = 0; index < clients; index++) {
+        int rc = pthread_create (&threads[index], NULL, s_phase_client, phase);
+        assert (rc == 0);
+    }
+    for (int index = 0; index < clients; index++)
+        pthread_join (threads[index], NULL);
+    free (threads);
+    double first = 0, last = 0;
+    *right = 0;
+    for (int n = 0; n < phase->count; n++) {
+        first = n == 0 || phase->sent[n] < first ? phase->sent[n] : first;
+        last = phase->replied[n] > last ? phase->replied[n] : last;
+        *right += phase->statuses[n] == expected;
+    }
+    return last > first ? phase->count / (last - first) : 0;
+}
+
+static void
+s_phase_destroy (phase_t *phase)
+{
+    for (int n = 0; n < phase->count; n++) {
+        free (phase->bodies[n]);
+        json_decref (phase->replies[n]);
+    }
+    free (phase->bodies);
+    free (phase->statuses);
+    free (phase->replies);
+    free (phase->sent);
+    free (phase->replied);
+}
+
+//  The first confirmed registrations cancel, from every client at once: each
+//  frees a seat that goes to the first waiting in the same step. Checks that
+//  the promoted are exactly the first waiting, in order, and that the seats
+//  are all taken again.
+static void
+s_phase_cancel (burst_t *self)
+{
+    int waiting = 0;
+    for (int n = 0; n < self->count; n++)
+        waiting += self->results[n].status == 201 && !self->results[n].confirmed;
+    phase_t phase = {.burst = self, .command = "registration.cancel", .prefix = "pc"};
+    phase.bodies = (char **)zmalloc ((size_t)self->capacity * sizeof (char *));
+    for (int n = 0; n < self->count && phase.count < self->capacity && phase.count < waiting; n++)
+        if (self->results[n].confirmed)
+            phase.bodies[phase.count++] = zsys_sprintf ("{\"id\":\"%s\"}", self->results[n].id);
+    if (phase.count == 0) {
+        s_figure (self, "cancellations/s", "not measured (nobody waits to be promoted)");
+        free (phase.bodies);
+        return;
+    }
+    int right = 0;
+    double rate = s_phase_run (&phase, 200, &right);
+    //  Who was promoted: exactly the first count waiting, by position
+    zhashx_t *promoted = zhashx_new ();
+    for (int n = 0; n < phase.count; n++) {
+        size_t index;
+        json_t *id;
+        json_array_foreach (json_object_get (phase.replies[n], "promoted"), index, id)
+            zhashx_insert (promoted, json_string_value (id), (void *)1);
+    }
+    int expected = 0;
+    for (int n = 0; n < self->count; n++)
+        if (self->results[n].position >= 1 && self->results[n].position <= phase.count) {
+            expected++;
+            if (!zhashx_lookup (promoted, self->results[n].id))
+                s_wrong (self, "%s (waiting at %d) was not promoted", self->results[n].id,
+                         self->results[n].position);
+        }
+    if ((int)zhashx_size (promoted) != phase.count || expected != phase.count)
+        s_wrong (self, "%zu promoted for %d cancellations", zhashx_size (promoted), phase.count);
+    if (right != phase.count)
+        s_wrong (self, "%d of %d cancellations answered 200", right, phase.count);
+    zhashx_destroy (&promoted);
+    s_figure (self, "cancellations/s", "%.0f   (%d, each promoting the first waiting)", rate,
+              phase.count);
+    s_phase_destroy (&phase);
+}
+
+//  Three more sessions in the event, one after the other; half as many
+//  people as in the burst book all three in one request each. Checks that
+//  each got 201 and no session is over its capacity. Returns the rate, or 0.
+static double
+s_phase_multi (burst_t *self, char sessions[3][48])
+{
+    for (int index = 0; index < 3; index++) {
+        char request[512];
+        json_t *body = NULL;
+        snprintf (
+            request, sizeof (request),
+            "{\"event\":\"%s\",\"title\":\"Forum %d\",\"room\":\"F%d\","
+            "\"start\":\"2027-03-13T%02d:00:00+01:00\",\"end\":\"2027-03-13T%02d:50:00+01:00\","
+            "\"capacity\":%d}",
+            self->event, index + 1, index + 1, 12 + index, 12 + index, self->capacity);
+        int status = s_ask (self, P_SCHEDULER, "session.create", request, &body);
+        const char *id =
+            json_string_value (json_object_get (json_object_get (body, "session"), "id"));
+        snprintf (sessions[index], 48, "%s", id ? id : "");
+        json_decref (body);
+        if (status != 201 || !id) {
+            s_figure (self, "3-session requests/s", "not measured (session.create %d)", status);
+            return 0;
+        }
+        snprintf (request, sizeof (request), "{\"session\":\"%s\"}", sessions[index]);
+        int attempt = 0;
+        while (s_ask (self, P_REGISTRY, "registration.list", request, NULL) != 200 &&
+               attempt++ < 150)
+            zclock_sleep (100);
+    }
+    phase_t phase = {.burst = self, .command = "registration.create", .prefix = "pm"};
+    phase.count = self->count / 2 > 0 ? self->count / 2 : 1;
+    phase.bodies = (char **)zmalloc ((size_t)phase.count * sizeof (char *));
+    for (int n = 0; n < phase.count; n++)
+        phase.bodies[n] =
+            zsys_sprintf ("{\"sessions\":[\"%s\",\"%s\",\"%s\"],\"name\":\"Gast %d\",\"email\":"
+                          "\"gast-%d@example.org\"}",
+                          sessions[0], sessions[1], sessions[2], n, n);
+    int right = 0;
+    double rate = s_phase_run (&phase, 201, &right);
+    if (right != phase.count)
+        s_wrong (self, "%d of %d 3-session requests answered 201", right, phase.count);
+    for (int index = 0; index < 3; index++) {
+        char request[128];
+        json_t *list = NULL;
+        snprintf (request, sizeof (request), "{\"session\":\"%.47s\"}", sessions[index]);
+        s_ask (self, P_REGISTRY, "registration.list", request, &list);
+        size_t confirmed = json_array_size (json_object_get (list, "confirmed"));
+        size_t waiting = json_array_size (json_object_get (list, "waitlist"));
+        if ((int)confirmed != (phase.count < self->capacity ? phase.count : self->capacity) ||
+            (int)(confirmed + waiting) != phase.count)
+            s_wrong (self, "session %s: %zu confirmed, %zu waiting after %d requests",
+                     sessions[index], confirmed, waiting, phase.count);
+        json_decref (list);
+    }
+    s_figure (self, "3-session requests/s", "%.0f   (%d people, 3 sessions each)", rate,
+              phase.count);
+    s_phase_destroy (&phase);
+    return rate;
 }
 
 //  --------------------------------------------------------------------------
@@ -832,6 +1040,11 @@ s_run (burst_t *self, redisContext *redis)
     else
         s_figure (self, "mail ack->SMTP ms", "not measured (%s)", self->no_mail);
 
+    //  The lifecycle: cancellations with promotion, then several sessions at once
+    s_phase_cancel (self);
+    char sessions[3][48];
+    double multi = s_phase_multi (self, sessions);
+
     //  Redis's memory peak from our run, then its own limit on the same server
     char peak[32] = "?";
     bench_redis_info (redis, "used_memory_peak_human", peak, sizeof (peak));
@@ -840,7 +1053,7 @@ s_run (burst_t *self, redisContext *redis)
     //  by half on a small machine (the time of an fsync varies that much)
     double rates[BENCHMARK_RUNS];
     for (int run = 0; run < BENCHMARK_RUNS; run++)
-        rates[run] = bench_redis_script_rate (redis, self->port[P_REDIS], self->session,
+        rates[run] = bench_redis_script_rate (redis, self->port[P_REDIS], self->session, 1,
                                               self->clients, self->count, self->dir);
     bench_sort (rates, BENCHMARK_RUNS);
     double rate = rates[BENCHMARK_RUNS / 2];
@@ -851,6 +1064,20 @@ s_run (burst_t *self, redisContext *redis)
                   rate, rates[0], rates[1], rates[2], self->rate / rate);
     else
         s_figure (self, "redis-benchmark", "failed");
+    if (multi > 0) {
+        for (int run = 0; run < BENCHMARK_RUNS; run++)
+            rates[run] = bench_redis_script_rate (redis, self->port[P_REDIS], sessions[0], 3,
+                                                  self->clients, self->count / 2, self->dir);
+        bench_sort (rates, BENCHMARK_RUNS);
+        rate = rates[BENCHMARK_RUNS / 2];
+        if (rates[0] > 0)
+            s_figure (self, "redis-benchmark 3",
+                      "EVALSHA same script, 3 sessions: %.0f req/s (median of %.0f, %.0f, %.0f)"
+                      "   ratio ours/redis %.2f",
+                      rate, rates[0], rates[1], rates[2], multi / rate);
+        else
+            s_figure (self, "redis-benchmark 3", "failed");
+    }
     //  Peak memory of each daemon over the whole run
     char rss[256] = "";
     for (int which = P_SCHEDULER; which < P_COUNT; which++)

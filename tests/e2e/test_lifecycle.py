@@ -224,10 +224,20 @@ class CapacityTest(LifecycleCase):
         # gets one until the count is below it
         self.assertEqual(self.schalt("session", "update", session["id"], "--capacity", "1")[0], 0)
         self.wait_for_facts(session["id"], lambda listed: listed["session"]["capacity"] == 1)
+        code, out, err = self.schalt("registrations", "--session", session["id"])
+        self.assertIn("Mehr Plätze: 3 of 1 seats taken, 1 waiting\nover-full by 2", out)
+        code, out, err = self.schalt("status")
+        self.assertIn("over-full (a capacity lowered below the seats taken): %s" % session["id"],
+                      out)
         self.assertEqual(self.cancel(kai["id"])[0], 0)
         self.assertEqual(self.listed(session["id"]),
                          (["lea@cap.example", "max@cap.example"], [("nia@cap.example", 1)]))
         self.assertEqual(self.count_to("nia@cap.example"), 1)
+        # down to the capacity: no longer over-full
+        self.assertEqual(self.cancel(lea["id"])[0], 0)
+        self.assertNotIn("over-full", self.schalt("status")[1])
+        self.assertEqual(self.listed(session["id"]),
+                         (["max@cap.example"], [("nia@cap.example", 1)]))
 
     def test_no_promotion_once_the_session_began(self):
         session = self.open_session("Begonnen", capacity=1)
@@ -304,6 +314,175 @@ class TokenTest(LifecycleCase):
         self.assertEqual((fresh.status, fresh.error["code"]), (410, "token_expired"), fresh)
 
 
+class OfferTest(LifecycleCase):
+    """Promotion by offer: a freed seat is held for the first waiting, who
+    accepts or declines with a link; the registry's own timer moves an
+    offer that runs out along the waitlist."""
+
+    def offer_session(self, title, hold_hours=48, capacity=1, start="2027-03-13T10:00",
+                      end="2027-03-13T11:30"):
+        return self.open_session(title, capacity=capacity, start=start, end=end,
+                                 more=["--promotion", "offer", "--hold-hours", str(hold_hours)])
+
+    def offer_links(self, address, count):
+        message = self.mail_of(address, "Ein Platz für Sie", count)
+        return message, self.links(message)
+
+    def wait_status(self, session_id, address, status):
+        def found():
+            for registration in self.stored(session_id).values():
+                if registration["email"] == address and registration["status"] == status:
+                    return registration
+            return None
+        self.assertTrue(harness.wait_until(found, 10, interval=0.05),
+                        (address, status, self.stored(session_id), self.registry.log_text()))
+        return found()
+
+    def test_offer_expires_and_moves_along_then_accepted(self):
+        session = self.offer_session("Angebot", hold_hours=48)
+        self.assertEqual(session["promotion"], "offer")
+        people = [("Ana", "ana@offer.example"), ("Bob", "bob@offer.example"),
+                  ("Cleo", "cleo@offer.example"), ("Dirk", "dirk@offer.example")]
+        ana, bob, cleo, dirk = self.register_all(session["id"], people)
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 1, 9, 0, tzinfo=BERLIN))
+        self.assertEqual(self.cancel(ana["id"])[0], 0)
+        # Bob is offered the seat until 3 March, 09:00 (48 h); nobody else moves
+        message, links = self.offer_links("bob@offer.example", 2)
+        self.assertEqual(sorted(links), ["accept", "decline"])
+        self.assertIn("bis Mittwoch, 3. März 2027, 09:00 Uhr", message.get_content())
+        self.assertEqual(self.wait_status(session["id"], "bob@offer.example", "offered")
+                         ["offer_until"], "2027-03-03T08:00:00Z")
+        self.assertEqual(self.listed(session["id"]),
+                         ([], [("cleo@offer.example", 1), ("dirk@offer.example", 2)]))
+        # A newcomer waits behind them: the offered seat is taken
+        self.assertEqual(self.register_json(session["id"], "Emil", "emil@offer.example")
+                         ["status"], "waitlisted")
+
+        # 49 hours later the registry's timer ends Bob's offer; Cleo is offered
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 3, 10, 0, tzinfo=BERLIN))
+        self.wait_status(session["id"], "bob@offer.example", "expired")
+        self.mail_of("bob@offer.example", "Angebot verfallen", 3)
+        cleo_message, cleo_links = self.offer_links("cleo@offer.example", 2)
+        self.assertIn("bis Freitag, 5. März 2027, 10:00 Uhr", cleo_message.get_content())
+        # Bob's link is too late; Cleo takes the seat, once
+        result = self.schalt("registration", "accept", "--token", links["accept"])
+        self.assertRefused(result, 409, "offer_expired", "/token", "--token")
+        code, out, err = self.schalt("registration", "accept", "--token", cleo_links["accept"])
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"^confirmed \(registration reg-\S+\)\n$")
+        before = self.registry_state(session["id"])
+        result = self.schalt("registration", "accept", "--token", cleo_links["accept"])
+        self.assertRefused(result, 409, "already_accepted", "/token", "--token")
+        self.assertEqual(self.registry_state(session["id"]), before)
+        confirmed = self.mail_of("cleo@offer.example", "Anmeldebestätigung", 3)
+        self.assertEqual(list(self.links(confirmed)), ["cancel"])
+        self.assertEqual(self.listed(session["id"]),
+                         (["cleo@offer.example"], [("dirk@offer.example", 1),
+                                                   ("emil@offer.example", 2)]))
+        # Dirk, still waiting, cannot take a seat nobody offered him
+        dirk_links = self.links(self.mail_of("dirk@offer.example", "Warteliste", 1))
+        dirk_token = harness.make_token(1, self.scheduler.token_secret, "accept", dirk["id"],
+                                        4102444800)
+        result = self.schalt("registration", "accept", "--token", dirk_token)
+        self.assertRefused(result, 409, "not_offered", "/token", "--token")
+        self.assertEqual(list(dirk_links), ["decline"])
+
+    def test_declined_offer_goes_to_the_next_at_once(self):
+        session = self.offer_session("Abgelehnt")
+        fred, gina, hans = self.register_all(session["id"], [
+            ("Fred", "fred@offer.example"), ("Gina", "gina@offer.example"),
+            ("Hans", "hans@offer.example")])
+        self.assertEqual(self.cancel(fred["id"])[0], 0)
+        links = self.offer_links("gina@offer.example", 2)[1]
+        code, out, err = self.schalt("registration", "decline", "--token", links["decline"])
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"^declined \(registration reg-\S+\)\npromoted from the waitlist: ")
+        self.offer_links("hans@offer.example", 2)
+        self.mail_of("gina@offer.example", "Von der Warteliste genommen", 3)
+        result = self.schalt("registration", "accept", "--token", links["accept"])
+        self.assertRefused(result, 409, "already_ended", "/token", "--token")
+
+    def test_no_offer_once_the_session_began_and_none_past_its_start(self):
+        session = self.offer_session("Bald", hold_hours=48)
+        ines, jo, kim = self.register_all(session["id"], [
+            ("Ines", "ines@offer.example"), ("Jo", "jo@offer.example"),
+            ("Kim", "kim@offer.example")])
+        # ten hours before the start: the offer is held until the start, not 48 h
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 13, 0, 0, tzinfo=BERLIN))
+        self.assertEqual(self.cancel(ines["id"])[0], 0)
+        self.assertEqual(self.wait_status(session["id"], "jo@offer.example", "offered")
+                         ["offer_until"], "2027-03-13T09:00:00Z")
+        # the session begins: Jo's offer runs out, and no new one is made
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 13, 10, 1, tzinfo=BERLIN))
+        self.wait_status(session["id"], "jo@offer.example", "expired")
+        self.settle()
+        self.assertEqual(self.listed(session["id"]), ([], [("kim@offer.example", 1)]))
+        self.assertEqual(self.count_to("kim@offer.example"), 1)
+
+    def test_offers_survive_a_registry_restart(self):
+        session = self.offer_session("Neustart", hold_hours=1)
+        lena, mo, nils = self.register_all(session["id"], [
+            ("Lena", "lena@offer.example"), ("Mo", "mo@offer.example"),
+            ("Nils", "nils@offer.example")])
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 10, 12, 0, tzinfo=BERLIN))
+        self.assertEqual(self.cancel(lena["id"])[0], 0)
+        self.wait_status(session["id"], "mo@offer.example", "offered")
+        # a new registry process finds the due index by itself (and its clock, set again)
+        self.registry.kill()
+        self.registry.start()
+        self.set_clock(self.registry, datetime.datetime(2027, 3, 10, 13, 30, tzinfo=BERLIN))
+        self.wait_status(session["id"], "mo@offer.example", "expired")
+        self.wait_status(session["id"], "nils@offer.example", "offered")
+
+
+class AlertTest(LifecycleCase):
+
+    def test_organiser_alerted_once_per_threshold_crossed(self):
+        code, event, err = self.schalt_json(
+            "event", "create", "--kind", "day-of-education", "--title", "Fachtag Alarm",
+            "--start", "2027-03-13T09:00", "--end", "2027-03-13T17:00", "--place", "Rathaus",
+            "--organiser-name", "Olga Organisatorin", "--organiser-email", "olga@office.example",
+            "--waitlist-alert", "2")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(event["organiser_email"], "olga@office.example")
+        session = self.create_session(event["id"], "Beliebt", "B 1", "2027-03-13T10:00",
+                                      "2027-03-13T11:00", 5)
+        self.wait_for_facts(session["id"], lambda listed: True)
+
+        def register(n):
+            return self.register_json(session["id"], "Gast %d" % n, "g%d@alert.example" % n)
+
+        def alerts():
+            self.settle()
+            return [str(m.parse()["Subject"]) for m in self.mail.received()
+                    if m.rcpt_tos == ["olga@office.example"]]
+        people = [register(n) for n in range(3)]
+        self.assertEqual(alerts(), [])
+        people.append(register(3))  # 4 of 5: 80 %
+        self.assertEqual(len(alerts()), 1)
+        people.append(register(4))  # 5 of 5: full
+        got = self.mails_to("olga@office.example", 2)
+        full = [m.parse() for m in got][-1]
+        self.assertIn("Alle Plätze sind vergeben", full.get_content())
+        self.assertIn("Belegt:        5 von 5 Plätzen", full.get_content())
+        self.assertNotIn("Vier Fünftel", full.get_content())
+        people += [register(n) for n in (5, 6)]  # waitlist 2: not past 2
+        self.assertEqual(len(alerts()), 2)
+        people.append(register(7))  # waitlist 3
+        self.assertEqual(len(alerts()), 3)
+        self.assertIn("Die Warteliste ist länger als 2",
+                      [m.parse() for m in self.mail.received()
+                       if m.rcpt_tos == ["olga@office.example"]][-1].get_content())
+        people.append(register(8))  # still past it: no new alert
+        self.assertEqual(len(alerts()), 3)
+        # The waitlist shrinks below the limit (two leave), then grows past it again
+        for n in (5, 6):
+            leave = self.links(self.mail_of("g%d@alert.example" % n, "Warteliste", 1))["decline"]
+            self.assertEqual(self.schalt("registration", "decline", "--token", leave)[0], 0)
+        people += [register(n) for n in (9, 10)]
+        self.assertEqual(len(alerts()), 4)
+
+
 class ChangesTest(LifecycleCase):
     """Session facts that move or cancel a session reach everyone in it, once."""
 
@@ -342,10 +521,10 @@ class ChangesTest(LifecycleCase):
         again = {"revision": revision,
                  "session": {"id": session["id"], "title": stored["title"], "room": "B 7",
                              "start": stored["start"], "end": stored["end"], "capacity": 2,
-                             "status": "scheduled"},
+                             "status": "scheduled", "promotion": "auto", "hold_hours": 48},
                  "event": {"id": stored["event"], "kind": stored["event_kind"],
                            "title": stored["event_title"], "place": stored["place"],
-                           "status": "scheduled"}}
+                           "status": "scheduled", "waitlist_alert": 10}}
         reply = self.registry_request("session.facts", again,
                                       "sf-%s-%d" % (session["id"], revision))
         self.assertEqual(reply.status, 200, reply)
@@ -683,6 +862,37 @@ class CheckinTest(LifecycleCase):
 def harness_made_session(session_id, number):
     """A session id of the same event as session_id that nobody made."""
     return "%s-%s" % (session_id[:14], ("zz%08d" % number)[-10:])
+
+
+class KeyRotationTest(LifecycleCase):
+    """Two keys at once: the registry knows a new key and the old one; links
+    the notifier still signs with the old key keep working."""
+
+    new_secret = os.urandom(32)
+
+    def test_old_and_new_key_are_both_accepted(self):
+        session = self.open_session("Schlüsselwechsel", capacity=2)
+        (tim, ute) = self.register_all(session["id"], [("Tim", "tim@keys.example"),
+                                                       ("Ute", "ute@keys.example")])
+        old_link = self.links(self.mail_of("tim@keys.example", "Anmeldebestätigung", 1))["cancel"]
+        # the registry restarts with [new key, old key]: the new one signs, both verify
+        rotated = os.path.join(self.workdir, "rotated.keys")
+        harness.write_token_keys(rotated, [(2, self.new_secret), (1, self.scheduler.token_secret)])
+        self.registry.stop()
+        self.registry.extra["SCHALT_SCHALTSTELLE_TOKEN_KEYS"] = rotated
+        self.registry.start()
+        self.set_clock(self.registry, datetime.datetime.now(datetime.timezone.utc))
+        self.assertEqual(self.cancel("--token", old_link)[0], 0)
+        new_link = harness.make_token(2, self.new_secret, "cancel", ute["id"], 4102444800)
+        self.assertEqual(self.cancel("--token", new_link)[0], 0)
+        # and once the old key is retired, its links are refused
+        retired = os.path.join(self.workdir, "retired.keys")
+        harness.write_token_keys(retired, [(2, self.new_secret)])
+        self.registry.stop()
+        self.registry.extra["SCHALT_SCHALTSTELLE_TOKEN_KEYS"] = retired
+        self.registry.start()
+        result = self.cancel("--token", old_link)
+        self.assertRefused(result, 403, "token_invalid", "/token", "--token")
 
 
 class ClockTest(harness.E2ETestCase):

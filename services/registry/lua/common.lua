@@ -16,15 +16,24 @@
 --                                                 place) (forever)
 --   registry:{evt-X}:session:<ses-id>:confirmed   zset: confirmed registration ids by arrival
 --   registry:{evt-X}:session:<ses-id>:waitlist    zset: waitlisted ids by arrival
+--   registry:{evt-X}:session:<ses-id>:offered     zset: ids holding an offered seat, by arrival
 --   registry:{evt-X}:session:<ses-id>:emails      hash: lower-cased address -> registration id
 --                                                 (while it holds a seat or waitlist place)
 --   registry:{evt-X}:session:<ses-id>:all         zset: every registration ever made, by arrival
 --   registry:{evt-X}:session:<ses-id>:codes       hash: check-in code -> registration id
+--   registry:{evt-X}:session:<ses-id>:alerts      hash: for each capacity alert (80, 100,
+--                                                 waitlist) whether it stands (1/0) and
+--                                                 how often it was crossed (<kind>_count)
 --   registry:{evt-X}:sessions                     zset: the event's session ids by start
 --   registry:{evt-X}:registration:<reg-id>        hash: one person's registration for one
 --                                                 session (forever)
 --   registry:{evt-X}:person:<address>             set: the registrations (seat or waitlist)
 --                                                 that a lower-cased address holds in the event
+--   registry:{evt-X}:due                          zset: offered ids by the time (UTC
+--                                                 seconds) their offer runs out; the
+--                                                 registry's timer expires them
+--   registry:{evt-X}:overfull                     set: the event's sessions holding more seats
+--                                                 than their (lowered) capacity
 --   registry:{evt-X}:arrivals                     counter: the arrival order
 --   registry:{evt-X}:outbox:notifier              list: notices for the notifier, until
 --                                                 it acknowledges them
@@ -40,11 +49,12 @@ function registry.registration_key(id) return schalt.prefix .. 'registration:' .
 function registry.person_key(address) return schalt.prefix .. 'person:' .. address end
 registry.sessions_key = schalt.prefix .. 'sessions'
 registry.arrivals_key = schalt.prefix .. 'arrivals'
+registry.due_key = schalt.prefix .. 'due'
 registry.notifier_outbox = schalt.prefix .. 'outbox:notifier'
 
 -- Fields of a registration as clients see them, in order.
 local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'language', 'status',
-    'created', 'code', 'promoted', 'checked_in', 'ended', 'ended_by', 'reason'}
+    'created', 'code', 'offer_until', 'promoted', 'checked_in', 'ended', 'ended_by', 'reason'}
 
 -- A registration as clients see it, with its waitlist position if waitlisted
 -- (position, when the caller knows it, saves looking it up).
@@ -64,9 +74,13 @@ function registry.view(registration, position)
     return view
 end
 
--- A registration's statuses: confirmed (holds a seat), waitlisted; and the
--- ends: cancelled (gave a seat back), left (left the waitlist).
-registry.ended = {cancelled = true, left = true}
+-- A registration's statuses: confirmed (holds a seat), waitlisted, offered
+-- (a seat is held for it to accept); and the ends: cancelled (gave a seat
+-- back), left (left the waitlist), declined (an offer), expired (an offer
+-- not taken in time).
+registry.ended = {cancelled = true, left = true, declined = true, expired = true}
+registry.ended_words = {cancelled = 'cancelled', left = 'taken off the waitlist',
+    declined = 'declined (the offered seat)', expired = 'offered a seat that was not taken in time'}
 
 -- The links a registration's e-mails carry: to cancel a seat, or to leave
 -- the waitlist (the notifier signs them, schalt_token.h). A link works until
@@ -75,7 +89,7 @@ registry.ended = {cancelled = true, left = true}
 function registry.link(registration, session)
     if registration.status == 'confirmed' then
         return {action = 'cancel', subject = registration.id, expires = session['end']}
-    elseif registration.status == 'waitlisted' then
+    elseif registration.status == 'waitlisted' or registration.status == 'offered' then
         return {action = 'decline', subject = registration.id, expires = session['end']}
     end
     return nil
@@ -84,6 +98,12 @@ end
 local function links(registration, session)
     local link = registry.link(registration, session)
     if not link then return nil end
+    if registration.status == 'offered' then
+        -- (the accept link lasts as long as the others: the script says
+        -- when the offer ran out, which is more than "expired")
+        return {decline_url = link, accept_url = {action = 'accept', subject = registration.id,
+            expires = session['end']}}
+    end
     return link.action == 'cancel' and {cancel_url = link} or {leave_url = link}
 end
 
@@ -106,9 +126,10 @@ function registry.notify(notice_id, template, registration, session, extra, sess
         sessions = sessions}))
 end
 
--- The seats of the session that are taken (confirmed registrations).
+-- The seats of the session that are taken: confirmed, and held for an offer.
 function registry.seats_taken(session)
     return redis.call('ZCARD', registry.session_list_key(session.id, 'confirmed'))
+        + redis.call('ZCARD', registry.session_list_key(session.id, 'offered'))
 end
 
 -- Stores a new registration (its status decided) in its session's seats
@@ -161,31 +182,48 @@ function registry.deadline(session)
 end
 
 -- Gives the session's free seats to the first on its waitlist, in order,
--- each told by e-mail (registration-promoted), as long as the session is
--- scheduled and has not begun at now (UTC seconds). A capacity lowered below
--- the number confirmed frees no seat until enough have cancelled. Returns
--- the ids promoted, in order.
+-- as long as the session is scheduled and has not begun at now (UTC
+-- seconds). With promotion auto a seat is theirs at once
+-- (registration-promoted); with offer it is held for them until
+-- hold_hours from now, never past the start (registration-offered, with
+-- accept and decline links), and goes into the due index. A capacity
+-- lowered below the seats taken frees none until enough have ended.
+-- Returns the ids promoted or offered, in order.
 function registry.fill(session, now, stamp)
-    local promoted = {}
-    if session.status ~= 'scheduled' or tonumber(session.start_ts) <= now then return promoted end
-    local confirmed = registry.session_list_key(session.id, 'confirmed')
+    local given = {}
+    if session.status ~= 'scheduled' or tonumber(session.start_ts) <= now then return given end
     local waitlist = registry.session_list_key(session.id, 'waitlist')
+    local offer = session.promotion == 'offer'
     local free = tonumber(session.capacity) - registry.seats_taken(session)
     while free > 0 do
         local first = redis.call('ZRANGE', waitlist, 0, 0, 'WITHSCORES')
         if #first == 0 then break end
         local id = first[1]
-        redis.call('ZREM', waitlist, id)
-        redis.call('ZADD', confirmed, first[2], id)
         local key = registry.registration_key(id)
-        redis.call('HSET', key, 'status', 'confirmed', 'promoted', stamp)
-        local registration = schalt.load(key)
-        registry.notify(registry.notice_id(id, 'promoted'), 'registration-promoted', registration,
-            session, {code = registration.code})
-        promoted[#promoted + 1] = id
+        redis.call('ZREM', waitlist, id)
+        if offer then
+            local until_ts = math.min(now + 3600 * (tonumber(session.hold_hours) or 48),
+                tonumber(session.start_ts))
+            redis.call('ZADD', registry.session_list_key(session.id, 'offered'), first[2], id)
+            redis.call('ZADD', registry.due_key, until_ts, id)
+            schalt.touch(registry.due_key)
+            redis.call('HSET', key, 'status', 'offered', 'offered', stamp, 'offer_until',
+                schalt.instant(until_ts), 'offer_until_ts', until_ts)
+            local registration = schalt.load(key)
+            registry.notify(registry.notice_id(id, 'offered-' .. until_ts),
+                'registration-offered', registration, session,
+                {offer_until = registration.offer_until})
+        else
+            redis.call('ZADD', registry.session_list_key(session.id, 'confirmed'), first[2], id)
+            redis.call('HSET', key, 'status', 'confirmed', 'promoted', stamp)
+            local registration = schalt.load(key)
+            registry.notify(registry.notice_id(id, 'promoted'), 'registration-promoted',
+                registration, session, {code = registration.code})
+        end
+        given[#given + 1] = id
         free = free - 1
     end
-    return promoted
+    return given
 end
 
 -- Ends every registration of the session (its seats, then its waitlist),
@@ -194,13 +232,15 @@ end
 -- Returns what ended, in order: {registration, was (status), position}.
 function registry.end_all(session, reason, stamp)
     local ended = {}
-    for _, list in ipairs({'confirmed', 'waitlist'}) do
+    for _, list in ipairs({'confirmed', 'offered', 'waitlist'}) do
         local key = registry.session_list_key(session.id, list)
         for index, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
             local registration = schalt.load(registry.registration_key(id))
+            if list == 'offered' then redis.call('ZREM', registry.due_key, id) end
             if registration then
             local was = registration.status
             registration.status = list == 'confirmed' and 'cancelled' or 'left'
+            if list == 'offered' then registration.status = 'declined' end
             redis.call('HSET', registry.registration_key(id), 'status', registration.status,
                 'ended', stamp, 'ended_by', 'session_cancelled', 'reason', reason, 'late', '0')
             registry.release(registration)
@@ -226,7 +266,7 @@ end
 -- new facts already). Returns how many were told.
 function registry.tell_moved(old, session, skip)
     local told = 0
-    for _, list in ipairs({'confirmed', 'waitlist'}) do
+    for _, list in ipairs({'confirmed', 'offered', 'waitlist'}) do
         local key = registry.session_list_key(session.id, list)
         for index, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
             local registration = schalt.load(registry.registration_key(id))
@@ -295,4 +335,51 @@ function registry.cancel_event(first, reason, stamp, now)
             person.sessions)
     end
     return #order
+end
+
+-- Capacity alerts: when a session's seats taken reach 80 % or 100 % of its
+-- capacity, or its waitlist grows past the event's waitlist_alert, the
+-- event's organiser (if it has one) gets one e-mail per threshold crossed
+-- (capacity-alert); the alert stands until the count falls below the
+-- threshold again, and is sent again only when it is crossed again. Its
+-- notice id counts the crossings: ntc-<session without ses->-alert-<kind>-<n>.
+function registry.alert(session)
+    if not session or session.status ~= 'scheduled' then return end
+    local key = registry.session_list_key(session.id, 'alerts')
+    local capacity = tonumber(session.capacity)
+    local taken = registry.seats_taken(session)
+    local waiting = redis.call('ZCARD', registry.session_list_key(session.id, 'waitlist'))
+    local limit = tonumber(session.waitlist_alert) or 10
+    local kinds = {
+        {'80', taken * 5 >= capacity * 4},
+        {'100', taken >= capacity},
+        {'waitlist', waiting > limit}}
+    -- Over-full (a lowered capacity): listed for the registry's status
+    local overfull = schalt.prefix .. 'overfull'
+    if taken > capacity then
+        if redis.call('SADD', overfull, session.id) == 1 then schalt.touch(overfull) end
+    else
+        redis.call('SREM', overfull, session.id)
+    end
+    local stood = schalt.hash(redis.call('HGETALL', key))
+    for _, kind in ipairs(kinds) do
+        local name, now_over = kind[1], kind[2]
+        if now_over and stood[name] ~= '1' then
+            local count = redis.call('HINCRBY', key, name .. '_count', 1)
+            redis.call('HSET', key, name, '1')
+            if session.organiser_email and session.organiser_email ~= '' then
+                local organiser = {name = session.organiser_name ~= '' and session.organiser_name
+                    or session.organiser_email, email = session.organiser_email, language = 'de'}
+                registry.notify('ntc-' .. string.sub(session.id, 5) .. '-alert-' .. name .. '-'
+                    .. count, 'capacity-alert', {name = organiser.name, email = organiser.email,
+                    language = 'de', status = 'organiser'}, session,
+                    {taken = tostring(taken), capacity = tostring(capacity),
+                    waiting = tostring(waiting), limit = tostring(limit),
+                    eighty = name == '80' and '1' or '', full = name == '100' and '1' or '',
+                    long_waitlist = name == 'waitlist' and '1' or ''})
+            end
+        elseif not now_over and stood[name] == '1' then
+            redis.call('HSET', key, name, '0')
+        end
+    end
 end

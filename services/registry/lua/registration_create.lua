@@ -134,6 +134,7 @@ if not many then
 else
     registry.notify(ARGV[6], 'registrations-made', first, sessions[1], nil, items, links)
 end
+for _, session in ipairs(sessions) do registry.alert(session) end
 -- Observers learn that registrations happened, not who registered
 local published = {}
 for index, view in ipairs(views) do

@@ -8,7 +8,9 @@
 -- Refused, changing nothing: a registration that already ended (409), one
 -- whose session has begun (409), a person's cancellation of a seat after
 -- the session's deadline (409; the organiser may still cancel it, counted
--- as late), and declining a seat (409: declining is for the waitlisted).
+-- as late), and declining a seat (409: declining is for the waitlisted and
+-- for offers). An offered seat declined (or cancelled) goes to the next
+-- waiting at once.
 local seen = schalt.replay()
 if seen then return seen end
 local id, by, action, stamp = ARGV[5], ARGV[6], ARGV[7], schalt.now()
@@ -26,8 +28,8 @@ if not registration then
 end
 if registry.ended[registration.status] then
     return schalt.fail(409, 'already_ended', field, 'the registration ' .. id .. ' was already '
-        .. (registration.status == 'left' and 'taken off the waitlist' or 'cancelled') .. ' ('
-        .. registration.ended .. ')')
+        .. (registry.ended_words[registration.status] or 'cancelled') .. ' (' .. registration.ended
+        .. ')')
 end
 local session = schalt.load(registry.session_key(registration.session))
 if tonumber(session.start_ts) <= now then
@@ -45,21 +47,26 @@ if late and by == 'participant' then
         .. (session.cancel_until or session.start) .. '; please contact the office')
 end
 
--- The end, kept with who and when, and the seat or waitlist place freed
+-- The end, kept with who and when, and the seat, offered seat or waitlist
+-- place freed
 local reason = schalt.body().reason or ''
-registration.status = holds_seat and 'cancelled' or 'left'
+local offered = registration.status == 'offered'
+local list = holds_seat and 'confirmed' or offered and 'offered' or 'waitlist'
+registration.status = holds_seat and 'cancelled' or offered and 'declined' or 'left'
 redis.call('HSET', key, 'status', registration.status, 'ended', stamp, 'ended_by', by,
     'reason', reason, 'late', late and '1' or '0')
 registration.ended, registration.ended_by, registration.reason = stamp, by, reason
 registration.late = late and '1' or '0'
-redis.call('ZREM', registry.session_list_key(session.id, holds_seat and 'confirmed' or 'waitlist'),
-    id)
+redis.call('ZREM', registry.session_list_key(session.id, list), id)
+if offered then redis.call('ZREM', registry.due_key, id) end
 -- The address may register again (as a newcomer, at the end of the line)
 registry.release(registration)
-registry.notify(registry.notice_id(id, registration.status), 'registration-' .. registration.status,
-    registration, session, {reason = reason})
+registry.notify(registry.notice_id(id, registration.status),
+    'registration-' .. (offered and 'left' or registration.status), registration, session,
+    {reason = reason})
 
-local promoted = holds_seat and registry.fill(session, now, stamp) or {}
+local promoted = (holds_seat or offered) and registry.fill(session, now, stamp) or {}
+registry.alert(session)
 local view = registry.view(registration)
 local body = schalt.encode({registration = view, promoted = promoted}, {'promoted'})
 local event = schalt.encode({registration = {id = id, session = session.id,

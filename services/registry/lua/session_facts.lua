@@ -26,8 +26,11 @@ schalt.store(key, {revision = facts.revision, id = session.id, title = session.t
     room = session.room, start = session.start, ['end'] = session['end'],
     start_ts = ARGV[5], end_ts = ARGV[6], cancel_until = session.cancel_until or '',
     cancel_until_ts = ARGV[7], capacity = session.capacity, status = session.status,
+    promotion = session.promotion or 'auto', hold_hours = session.hold_hours or 48,
     reason = session.reason or '', event = event.id, event_kind = event.kind,
-    event_title = event.title, place = event.place, event_status = event.status})
+    event_title = event.title, place = event.place, event_status = event.status,
+    organiser_name = event.organiser_name or '', organiser_email = event.organiser_email or '',
+    waitlist_alert = event.waitlist_alert or 10})
 redis.call('ZADD', registry.sessions_key, ARGV[5], session.id)
 local now, stamp = tonumber(ARGV[3]), schalt.now()
 local current = schalt.load(key)
@@ -46,5 +49,6 @@ if old and old.status == 'scheduled' and tonumber(current.end_ts) > now then
         told = registry.tell_moved(old, current, skip)
     end
 end
+registry.alert(schalt.load(key))
 return schalt.answer(200, cjson.encode({applied = true, revision = facts.revision, told = told,
     promoted = #promoted}))

@@ -27,10 +27,10 @@ function scheduler.session_key(id) return scheduler.prefix .. 'session:' .. id e
 scheduler.registry_outbox = scheduler.prefix .. 'outbox:registry'
 
 -- Fields shown to clients, in the order of the reply schemas.
-local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'end', 'status',
-    'reason', 'created', 'updated'}
+local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'end',
+    'organiser_name', 'organiser_email', 'waitlist_alert', 'status', 'reason', 'created', 'updated'}
 local session_fields = {'id', 'event', 'title', 'room', 'start', 'end', 'cancel_until', 'capacity',
-    'topics', 'status', 'reason', 'created', 'updated'}
+    'promotion', 'hold_hours', 'topics', 'status', 'reason', 'created', 'updated'}
 
 -- A record as the JSON object clients see (numbers and lists restored).
 function scheduler.view(record, fields)
@@ -41,6 +41,8 @@ function scheduler.view(record, fields)
         end
     end
     if view.capacity then view.capacity = tonumber(view.capacity) end
+    if view.hold_hours then view.hold_hours = tonumber(view.hold_hours) end
+    if view.waitlist_alert then view.waitlist_alert = tonumber(view.waitlist_alert) end
     if view.topics then view.topics = cjson.decode(view.topics) end
     return view
 end
@@ -132,9 +134,12 @@ function scheduler.send_facts(session, event)
         session = {id = session.id, title = session.title, room = session.room,
             start = session.start, ['end'] = session['end'], cancel_until = session.cancel_until,
             capacity = tonumber(session.capacity), status = session.status,
+            promotion = session.promotion or 'auto', hold_hours = tonumber(session.hold_hours) or 48,
             reason = session.reason ~= '' and session.reason or nil},
         event = {id = event.id, kind = event.kind, title = event.title, place = event.place,
-            status = event.status, reason = event.reason ~= '' and event.reason or nil}}
+            status = event.status, reason = event.reason ~= '' and event.reason or nil,
+            organiser_name = event.organiser_name, organiser_email = event.organiser_email,
+            waitlist_alert = tonumber(event.waitlist_alert)}}
     schalt.outbox(scheduler.registry_outbox, 'sf-' .. session.id .. '-' .. session.revision,
         'session.facts', cjson.encode(facts))
 end
