@@ -476,12 +476,19 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
 //  --------------------------------------------------------------------------
 //  What a service adds: internal calls, timers, touched keys
 
+static void s_answer_ready (schalt_server_t *self);
+
 void
 schalt_server_call (schalt_server_t *self, const char *command, const char *id, const char *json)
 {
     zmsg_t *msg = schalt_envelope_request (command, id, json);
     zmsg_pushmem (msg, NULL, 0); //  the empty identity: an internal call
+    size_t in_flight = zlist_size (self->queued);
     s_handle_request (self, msg);
+    //  Sent now, not with the next batch of requests
+    if (zlist_size (self->queued) > in_flight)
+        schalt_redis_flush (self->redis);
+    s_answer_ready (self);
 }
 
 void
@@ -786,9 +793,7 @@ schalt_server_outbox (schalt_server_t *self, const char *peer, size_t window)
     if (!outbox)
         return -1;
     zlist_append (self->outboxes, outbox);
-    //  The loop may not exist yet (the service adds outboxes in create)
-    if (self->loop)
-        zloop_reader (self->loop, schalt_outbox_socket (outbox), s_on_outbox, self);
+    //  (its socket joins the loop when the server has made the service)
     return 0;
 }
 

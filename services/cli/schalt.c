@@ -71,11 +71,11 @@ s_usage (FILE *out)
         for (const cli_command_t *command = *table; command->noun; command++) {
             char words[64];
             snprintf (words, sizeof (words), "%s%s", s_name (command), s_id_word (command));
-            fprintf (out, "  %-20s %s\n", words, command->help);
+            fprintf (out, "  %-25s %s\n", words, command->help);
         }
-    fprintf (out, "  %-20s %s\n", "status", "show each daemon's state");
-    fprintf (out, "  %-20s %s\n", "settings", "print the reference of every setting (Markdown)");
-    fprintf (out, "  %-20s %s\n", "logs -f",
+    fprintf (out, "  %-25s %s\n", "status", "show each daemon's state");
+    fprintf (out, "  %-25s %s\n", "settings", "print the reference of every setting (Markdown)");
+    fprintf (out, "  %-25s %s\n", "logs -f",
              "follow the daemons' log lines live "
              "(--service NAME, --level LEVEL)");
     fprintf (out, "\nTimes are typed and shown in the installation's time zone.\n"
@@ -167,6 +167,10 @@ s_take_option (cli_t *cli, const cli_command_t *command, const cli_option_t *opt
             cli->csv = true; //  how to print, not what to ask
             break;
         default:
+            //  A whole link pasted for --token: its token is what counts
+            if (streq (option->field, "token") && strstr (value, "token=") &&
+                strncmp (value, "http", 4) == 0)
+                value = strstr (value, "token=") + 6;
             json_object_set_new (body, option->field, json_string (value));
             break;
     }

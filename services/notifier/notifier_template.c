@@ -195,7 +195,11 @@ s_session_list (context_t *context)
         //  Each part appended as it is: a title may be 800 octets of UTF-8
         char date[64], times[64], status[96] = "";
         s_long_date (start, context->request->language, date, sizeof (date));
-        if (streq (json_string_value (json_object_get (item, "status")) ?: "", "waitlisted"))
+        const char *state = json_string_value (json_object_get (item, "status")) ?: "";
+        if (streq (state, "confirmed"))
+            snprintf (status, sizeof (status),
+                      english ? " (place reserved)" : " (Platz reserviert)");
+        if (streq (state, "waitlisted"))
             snprintf (status, sizeof (status),
                       english ? " (waiting list, number %.8s)" : " (Warteliste, Platz %.8s)",
                       json_string_value (json_object_get (item, "position")) ?: "?");
@@ -465,8 +469,9 @@ static const struct {
     {"capacity-alert",
      {"taken", "capacity", "waiting", "limit", "eighty", "full", "long_waitlist", NULL}},
     {"registration-cancelled", {"reason", NULL}},
+    {"registration-cancelled-by-office", {"reason", NULL}},
     {"registration-left", {"reason", NULL}},
-    {"registrations-made", {"session_list", NULL}},
+    {"registrations-made", {"session_list", "some_waitlisted", NULL}},
     {"session-moved",
      {"old_date", "old_start_time", "old_end_time", "old_room", "old_place", "position",
       "cancel_url", "leave_url", NULL}},

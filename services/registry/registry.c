@@ -17,7 +17,7 @@ typedef struct {
     zhashx_t *overfull;   //  the events' sets of over-full sessions (for status)
     schalt_redis_t *scan; //  a connection of its own for that SCAN and status
     bool scanned;
-    unsigned calls; //  internal calls made, for their request ids
+    unsigned ticks; //  since the last SCAN: it runs again every minute
 } registry_t;
 
 #define OFFERS_TICK 1000 //  ms between looks at the due-time indexes
@@ -326,24 +326,25 @@ s_status (void *service, json_t *status)
 }
 
 //  The answer to an offers.expire: when the event's next offer runs out.
+//  Whatever it is, the event may be asked again: a failure (Redis down, a
+//  lost reply) leaves its due time as it was, so the next tick retries.
 static void
 s_on_answer (void *service, const char *command, int status, const char *id, const char *json)
 {
     registry_t *self = (registry_t *)service;
-    (void)id;
-    if (!streq (command, "offers.expire"))
+    if (!streq (command, "offers.expire") || strncmp (id, "ox-evt-", 7) != 0)
         return;
-    json_t *body = json_loads (json, 0, NULL);
-    const char *key = json_string_value (json_object_get (body, "key"));
-    if (status == 200 && key) {
+    char key[64];
+    snprintf (key, sizeof (key), "registry:{%.14s}:due", id + 3);
+    zhashx_delete (self->asked, key);
+    json_t *body = status == 200 ? json_loads (json, 0, NULL) : NULL;
+    if (body) {
         json_t *next = json_object_get (body, "next_due");
-        zhashx_delete (self->asked, key);
         if (json_is_integer (next))
             zhashx_update (self->due, key, (void *)(intptr_t)json_integer_value (next));
         else
             zhashx_delete (self->due, key);
-    } else if (key)
-        zhashx_delete (self->asked, key); //  asked again at the next tick
+    }
     json_decref (body);
 }
 
@@ -353,6 +354,12 @@ static void
 s_on_tick (void *service)
 {
     registry_t *self = (registry_t *)service;
+    //  Again every minute: a script whose reply was lost (a retry gets the
+    //  replay record, which names no keys) may have written an index
+    if (++self->ticks >= 60000 / OFFERS_TICK) {
+        self->ticks = 0;
+        self->scanned = false;
+    }
     const char *patterns[] = {"registry:{*}:due", "registry:{*}:overfull"};
     for (int pattern = 0; pattern < 2 && !self->scanned && schalt_redis_connected (self->scan);
          pattern++) {
@@ -386,10 +393,14 @@ s_on_tick (void *service)
             zlist_append (ready, (void *)key);
     }
     for (char *key = (char *)zlist_first (ready); key; key = (char *)zlist_next (ready)) {
-        char event[32], id[64], body[96];
+        char event[32], id[96], body[96];
         if (!s_due_event (key, event, sizeof (event)))
             continue;
-        snprintf (id, sizeof (id), "ox-%s-%lld-%u", event, (long long)now, self->calls++);
+        //  ox-<event>-<random>: a new request id each time, so that no old
+        //  answer is replayed (a clock set back, a restart)
+        char random[32];
+        schalt_id_make ("x", random, sizeof (random));
+        snprintf (id, sizeof (id), "ox-%s-%s", event, random + 2);
         snprintf (body, sizeof (body), "{\"event\":\"%s\"}", event);
         zhashx_update (self->asked, key, (void *)1);
         schalt_server_call (self->server, "offers.expire", id, body);

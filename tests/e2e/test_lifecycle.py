@@ -97,8 +97,9 @@ class CancelTest(LifecycleCase):
         waiting = self.mail_of("clara@cancel.example", "Warteliste", 1)
         self.assertEqual(list(self.links(waiting)), ["decline"])
 
-        # Anna clicks her link: her seat goes to Clara, the first waiting
-        code, out, err = self.cancel("--token", links["cancel"])
+        # Anna clicks her link (pasted whole): her seat goes to Clara, the first waiting
+        code, out, err = self.cancel(
+            "--token", "http://127.0.0.1:8080/registration/cancel?token=" + links["cancel"])
         self.assertEqual(code, 0, err)
         self.assertRegex(out, r"^cancelled \(registration reg-\S+\)\npromoted from the waitlist: "
                               r"reg-\S+\n$")
@@ -162,9 +163,9 @@ class CancelTest(LifecycleCase):
         code, got, err = self.schalt_json("registration", "cancel", frida["id"])
         self.assertEqual(code, 0, err)
         self.assertEqual(got["status"], "cancelled")  # Frida was promoted, then cancelled
-        message = self.mail_of("emil@late.example", "Abmeldung", 2)
-        self.assertIn("Anmerkung des Bildungsbüros: Kurs in der Nachbarstadt belegt",
-                      message.get_content())
+        message = self.mail_of("emil@late.example", "Ihre Anmeldung wurde storniert", 2)
+        self.assertIn("das Bildungsbüro hat Ihre Anmeldung", message.get_content())
+        self.assertIn("Grund: Kurs in der Nachbarstadt belegt", message.get_content())
         stored = {r["email"]: r for r in self.stored(session["id"]).values()}
         self.assertEqual((stored["emil@late.example"]["ended_by"],
                           stored["emil@late.example"]["late"]), ("organiser", "1"))
@@ -419,6 +420,20 @@ class OfferTest(LifecycleCase):
         self.assertEqual(self.listed(session["id"]), ([], [("kim@offer.example", 1)]))
         self.assertEqual(self.count_to("kim@offer.example"), 1)
 
+    def test_an_offer_in_a_cancelled_event_is_told_and_counted(self):
+        session = self.offer_session("Mit Angebot", capacity=1)
+        pia, quinn = self.register_all(session["id"], [("Pia", "pia@offer.example"),
+                                                       ("Quinn", "quinn@offer.example")])
+        self.assertEqual(self.cancel(pia["id"])[0], 0)
+        self.wait_status(session["id"], "quinn@offer.example", "offered")
+        code, got, err = self.schalt_json("attendance", "--session", session["id"])
+        self.assertEqual((got["counts"]["offered"], got["counts"]["cancelled"]), (1, 1))
+        self.assertEqual(self.schalt("event", "cancel", session["event"])[0], 0)
+        message = self.mail_of("quinn@offer.example", "Abgesagt", 3)
+        self.assertIn("Mit Angebot", message.get_content())
+        self.assertEqual(self.wait_status(session["id"], "quinn@offer.example", "declined")
+                         ["ended_by"], "session_cancelled")
+
     def test_offers_survive_a_registry_restart(self):
         session = self.offer_session("Neustart", hold_hours=1)
         lena, mo, nils = self.register_all(session["id"], [
@@ -483,12 +498,29 @@ class AlertTest(LifecycleCase):
         self.assertEqual(len(alerts()), 4)
 
 
+class SmallAlertTest(LifecycleCase):
+
+    def test_one_seat_full_at_once_is_one_alert(self):
+        code, event, err = self.schalt_json(
+            "event", "create", "--kind", "counselling", "--title", "Beratung",
+            "--start", "2027-03-13T09:00", "--end", "2027-03-13T17:00", "--place", "Rathaus",
+            "--organiser-email", "berater@office.example")
+        self.assertEqual(code, 0, err)
+        session = self.create_session(event["id"], "Termin", "Z 1", "2027-03-13T10:00",
+                                      "2027-03-13T10:45", 1)
+        self.wait_for_facts(session["id"], lambda listed: True)
+        self.register_json(session["id"], "Rita", "rita@small.example")
+        self.assertEqual(self.count_to("berater@office.example"), 1)
+        message = self.mail_of("berater@office.example", "Belegung", 1)
+        self.assertIn("Alle Plätze sind vergeben", message.get_content())
+
+
 class ChangesTest(LifecycleCase):
     """Session facts that move or cancel a session reach everyone in it, once."""
 
     def moved_mails(self, address, count):
         return [m.parse() for m in self.mails_to(address, count)
-                if "Geänderter Termin" in str(m.parse()["Subject"])
+                if "Geändert:" in str(m.parse()["Subject"])
                 or "Changed:" in str(m.parse()["Subject"])]
 
     def test_a_moved_session_reaches_everyone_once(self):
@@ -502,13 +534,14 @@ class ChangesTest(LifecycleCase):
                                      "--room", "B 7")
         self.assertEqual(code, 0, err)
         for name, address in people:
-            message = self.mail_of(address, "Geänderter Termin", 2)
+            message = self.mail_of(address, "Geändert:", 2)
             text = message.get_content().replace("\r\n", "\n")
             self.assertIn("Bisher:        Samstag, 13. März 2027, 10:00 bis 11:30 Uhr\n"
                           "                 Rathaus Pulheim, Raum A 101", text)
             self.assertIn("Neu:           Samstag, 13. März 2027, 14:00 bis 15:30 Uhr\n"
                           "                 Rathaus Pulheim, Raum B 7", text)
-            self.assertIn("14:00", str(message["Subject"]) + text)
+            self.assertEqual(str(message["Subject"]),
+                             "Geändert: Umzug – jetzt Samstag, 13. März 2027, 14:00 Uhr, Raum B 7")
             waiting = address == "uwe@move.example"
             self.assertEqual(list(self.links(message)), ["decline" if waiting else "cancel"])
             self.assertEqual("Warteliste, auf Platz 1" in text, waiting, text)
@@ -623,7 +656,7 @@ class ChangesTest(LifecycleCase):
         self.assertEqual(code, 0, err)
         promoted = self.mail_of("omar@both.example", "Platz frei geworden", 2)
         self.assertIn("12:00 bis 13:00 Uhr", promoted.get_content())  # the new time
-        self.mail_of("nele@both.example", "Geänderter Termin", 2)
+        self.mail_of("nele@both.example", "Geändert:", 2)
         self.assertEqual(self.count_to("omar@both.example"), 2)
 
 
@@ -642,7 +675,7 @@ class FanOutKillTest(LifecycleCase):
                 message = mail.parse()
                 self.assertCleanMail(message)
                 mail.subject = str(message["Subject"])
-            if "Geänderter Termin" in mail.subject:
+            if "Geändert:" in mail.subject:
                 counts[mail.rcpt_tos[0]] = counts.get(mail.rcpt_tos[0], 0) + 1
         return counts
 
@@ -717,7 +750,8 @@ class SeveralSessionsTest(LifecycleCase):
                          % (s["A"]["id"], s["D"]["id"]))
         message = self.mail_of("mia@many.example", "Ihre Anmeldungen", 1)
         text = message.get_content().replace("\r\n", "\n")
-        self.assertRegex(text, r"  Samstag, 13\. März 2027, 10:00–11:00 Uhr: Forum A, Raum A\n"
+        self.assertRegex(text, r"  Samstag, 13\. März 2027, 10:00–11:00 Uhr: Forum A, Raum A "
+                               r"\(Platz reserviert\)\n"
                                r"    Code für den Einlass: [0-9A-Z]{3}-[0-9A-Z]{3}\n"
                                r"    Absagen: http://127\.0\.0\.1:8080/registration/cancel\?token="
                                r"[A-Za-z0-9_-]+\n"
@@ -843,6 +877,7 @@ class CheckinTest(LifecycleCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(got["counts"], {"confirmed": 3, "present": 2, "cancelled": 2,
                                          "cancelled_late": 1, "left": 0, "waitlisted": 0,
+                                         "offered": 0, "declined": 0, "expired": 0,
                                          "no_shows": None})
         # after the end: Eva, who never came, is the one no-show
         self.set_clock(self.registry, datetime.datetime(2027, 3, 13, 12, 0, tzinfo=BERLIN))

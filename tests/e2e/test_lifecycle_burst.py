@@ -88,7 +88,7 @@ class CancelBurstTest(RegistrationCase):
         for n in range(200):
             address = "p%03d@story.example" % n
             if n < 100:
-                expected[address] = ["Anmeldebestätigung"] + (["Abmeldung bestätigt"]
+                expected[address] = ["Anmeldebestätigung"] + (["Ihre Anmeldung wurde storniert"]
                                                               if n in leaving else [])
             else:
                 expected[address] = ["Warteliste"] + (["Platz frei geworden"] if n < 160 else [])

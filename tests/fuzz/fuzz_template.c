@@ -9,7 +9,8 @@
 
     Asserts, besides "no crash, no leak, no undefined behaviour":
     the renderer agrees with a reference renderer written here from the
-    rules in notifier_template.h: it renders exactly when the reference does,
+    rules in notifier_template.h (conditional lines, the old_ and offer_
+    times included): it renders exactly when the reference does,
     with the same subject and body, and a refusal always has a reason. The
     reference computes {{date}}, {{start_time}} and {{end_time}} from
     schalt_time's wall-clock formatter and the civil calendar, not from the
@@ -101,8 +102,19 @@ s_reference_value (reference_t *self, const char *name)
         return self->request->recipient_name;
     if (streq (name, "office_contact"))
         return self->office_contact;
-    if (streq (name, "date")) {
-        if (!s_wall (self, "start", &year, &month, &day, &hour, &minute))
+    //  {{session_list}} needs a list of sessions; the variables here are text
+    if (streq (name, "session_list"))
+        return NULL;
+    //  The times before a move (old_...) and an offer's end (offer_...)
+    const char *base = strncmp (name, "old_", 4) == 0 ? name + 4 : name;
+    const char *start_variable = base == name ? "start" : "old_start";
+    const char *end_variable = base == name ? "end" : "old_end";
+    if (streq (name, "offer_date") || streq (name, "offer_time")) {
+        base = streq (name, "offer_date") ? "date" : "start_time";
+        start_variable = "offer_until";
+    }
+    if (streq (base, "date")) {
+        if (!s_wall (self, start_variable, &year, &month, &day, &hour, &minute))
             return NULL;
         //  1970-01-01 was a Thursday
         int64_t days = fuzz_days_from_civil (year, month, day);
@@ -113,9 +125,9 @@ s_reference_value (reference_t *self, const char *name)
                   english ? months_en[month - 1] : months_de[month - 1], year);
         return self->value;
     }
-    if (streq (name, "start_time") || streq (name, "end_time")) {
-        if (!s_wall (self, streq (name, "start_time") ? "start" : "end", &year, &month, &day, &hour,
-                     &minute))
+    if (streq (base, "start_time") || streq (base, "end_time")) {
+        if (!s_wall (self, streq (base, "start_time") ? start_variable : end_variable, &year,
+                     &month, &day, &hour, &minute))
             return NULL;
         snprintf (self->value, sizeof self->value, "%02d:%02d", hour, minute);
         return self->value;
@@ -163,6 +175,49 @@ s_reference_expand (reference_t *self, const char *text)
     return out;
 }
 
+//  Conditional lines of the body, as the rules say: a line that starts with
+//  {{?name}} (name: 1 to 64 of a-z, 0-9, _, closed on that line) is kept
+//  without the marker if the variable name is text that is not empty, else
+//  dropped with its line break. Returns a new string, or NULL if a marker is
+//  malformed.
+static char *
+s_reference_conditions (reference_t *self, const char *text)
+{
+    char *out = NULL;
+    size_t size = 0;
+    FILE *stream = open_memstream (&out, &size);
+    assert (stream);
+    bool ok = true;
+    for (const char *line = text; ok && *line;) {
+        const char *end = strchr (line, '\n');
+        size_t length = end ? (size_t)(end - line) + 1 : strlen (line);
+        if (strncmp (line, "{{?", 3) != 0) {
+            fwrite (line, 1, length, stream);
+            line += length;
+            continue;
+        }
+        const char *name = line + 3, *close = name;
+        while ((*close >= 'a' && *close <= 'z') || (*close >= '0' && *close <= '9') ||
+               *close == '_')
+            close++;
+        ok = close > name && close - name <= 64 && close[0] == '}' && close[1] == '}';
+        if (ok) {
+            char variable[65];
+            memcpy (variable, name, (size_t)(close - name));
+            variable[close - name] = 0;
+            const char *value =
+                json_string_value (json_object_get (self->request->variables, variable));
+            if (value && *value)
+                fwrite (close + 2, 1, length - (size_t)(close + 2 - line), stream);
+        }
+        line += length;
+    }
+    fclose (stream);
+    if (!ok)
+        zstr_free (&out);
+    return out;
+}
+
 //  Renders as the rules say: returns 0 and sets subject and body, or -1.
 static int
 s_reference (reference_t *self, const fuzz_field_t *file, char **subject_p, char **body_p)
@@ -187,8 +242,11 @@ s_reference (reference_t *self, const fuzz_field_t *file, char **subject_p, char
     int rc = -1;
     if (strncmp (text, "Subject:", 8) == 0 && newline && newline[1] == '\n') {
         *newline = '\0';
-        char *subject = s_reference_expand (self, text + 8 + strspn (text + 8, " \t"));
-        char *body = subject ? s_reference_expand (self, newline + 2) : NULL;
+        char *conditioned = s_reference_conditions (self, newline + 2);
+        char *subject =
+            conditioned ? s_reference_expand (self, text + 8 + strspn (text + 8, " \t")) : NULL;
+        char *body = subject ? s_reference_expand (self, conditioned) : NULL;
+        free (conditioned);
         if (body && strspn (subject, " \t\n") < strlen (subject)) {
             *subject_p = subject;
             *body_p = body;

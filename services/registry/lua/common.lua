@@ -232,6 +232,7 @@ end
 -- Returns what ended, in order: {registration, was (status), position}.
 function registry.end_all(session, reason, stamp)
     local ended = {}
+    redis.call('SREM', schalt.prefix .. 'overfull', session.id)
     for _, list in ipairs({'confirmed', 'offered', 'waitlist'}) do
         local key = registry.session_list_key(session.id, list)
         for index, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
@@ -322,7 +323,8 @@ function registry.cancel_event(first, reason, stamp, now)
                 end
                 if #person.sessions < SESSION_LIST_MAX then
                 person.sessions[#person.sessions + 1] = {title = session.title, room = session.room,
-                    start = session.start, ['end'] = session['end'], status = item.was,
+                    start = session.start, ['end'] = session['end'],
+                    status = item.was == 'waitlisted' and 'waitlisted' or nil,
                     position = item.position and tostring(item.position) or nil}
                 end
             end
@@ -344,7 +346,12 @@ end
 -- threshold again, and is sent again only when it is crossed again. Its
 -- notice id counts the crossings: ntc-<session without ses->-alert-<kind>-<n>.
 function registry.alert(session)
-    if not session or session.status ~= 'scheduled' then return end
+    if not session then return end
+    local overfull = schalt.prefix .. 'overfull'
+    if session.status ~= 'scheduled' then
+        redis.call('SREM', overfull, session.id)
+        return
+    end
     local key = registry.session_list_key(session.id, 'alerts')
     local capacity = tonumber(session.capacity)
     local taken = registry.seats_taken(session)
@@ -355,13 +362,17 @@ function registry.alert(session)
         {'100', taken >= capacity},
         {'waitlist', waiting > limit}}
     -- Over-full (a lowered capacity): listed for the registry's status
-    local overfull = schalt.prefix .. 'overfull'
     if taken > capacity then
         if redis.call('SADD', overfull, session.id) == 1 then schalt.touch(overfull) end
     else
         redis.call('SREM', overfull, session.id)
     end
     local stood = schalt.hash(redis.call('HGETALL', key))
+    -- 80 % and 100 % crossed in one step (a small session): one e-mail, the full one
+    if kinds[2][2] and stood['100'] ~= '1' and stood['80'] ~= '1' then
+        redis.call('HSET', key, '80', '1')
+        stood['80'] = '1'
+    end
     for _, kind in ipairs(kinds) do
         local name, now_over = kind[1], kind[2]
         if now_over and stood[name] ~= '1' then

@@ -8,12 +8,13 @@ local seen = schalt.replay()
 if seen then return seen end
 local now, stamp = tonumber(ARGV[3]), schalt.now()
 local due = redis.call('ZRANGEBYSCORE', registry.due_key, '-inf', now)
-local sessions, order = {}, {}
+local sessions, order, expired = {}, {}, 0
 for _, id in ipairs(due) do
     redis.call('ZREM', registry.due_key, id)
     local key = registry.registration_key(id)
     local registration = schalt.load(key)
     if registration and registration.status == 'offered' then
+        expired = expired + 1
         registration.status = 'expired'
         redis.call('HSET', key, 'status', 'expired', 'ended', stamp, 'ended_by', 'offer_expired',
             'reason', '', 'late', '0')
@@ -35,6 +36,6 @@ for _, session_id in ipairs(order) do
     registry.alert(sessions[session_id])
 end
 local next_due = redis.call('ZRANGE', registry.due_key, 0, 0, 'WITHSCORES')
-local body = cjson.encode({key = registry.due_key, expired = #due, offered = given,
+local body = cjson.encode({key = registry.due_key, expired = expired, offered = given,
     next_due = next_due[2] and tonumber(next_due[2]) or cjson.null})
 return schalt.answer(200, body)

@@ -2,8 +2,9 @@
 -- registration ever made for it, in arrival order, with what became of it,
 -- and the counts: confirmed (holding a seat now), present (checked in),
 -- cancelled (a seat given back; cancelled_late: after the deadline, by the
--- office), left (the waitlist), waitlisted, and no_shows (confirmed, not
--- checked in) once the session is over (null before).
+-- office), left (the waitlist), waitlisted, offered (a seat held for them),
+-- declined and expired (offers), and no_shows (confirmed, not checked in)
+-- once the session is over (null before).
 local session_id = schalt.body().session
 local session = schalt.load(registry.session_key(session_id))
 if not session then
@@ -11,7 +12,7 @@ if not session then
 end
 local over = tonumber(session.end_ts) <= tonumber(ARGV[3])
 local counts = {confirmed = 0, present = 0, cancelled = 0, cancelled_late = 0, left = 0,
-    waitlisted = 0, no_shows = 0}
+    waitlisted = 0, offered = 0, declined = 0, expired = 0, no_shows = 0}
 local rows = {}
 for _, id in ipairs(redis.call('ZRANGE', registry.session_list_key(session_id, 'all'), 0, -1)) do
     local registration = schalt.load(registry.registration_key(id))
@@ -34,8 +35,8 @@ for _, id in ipairs(redis.call('ZRANGE', registry.session_list_key(session_id, '
             counts.cancelled = counts.cancelled + 1
         elseif status == 'left' then
             counts.left = counts.left + 1
-        elseif status == 'waitlisted' then
-            counts.waitlisted = counts.waitlisted + 1
+        elseif counts[status] then
+            counts[status] = counts[status] + 1 -- waitlisted, offered, declined, expired
         end
         view.attendance = attendance
         rows[#rows + 1] = view

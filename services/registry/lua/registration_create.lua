@@ -132,7 +132,12 @@ if not many then
     registry.notify(ARGV[6], 'registration-' .. first.status, first, sessions[1],
         {position = views[1].position and tostring(views[1].position) or nil, code = first.code})
 else
-    registry.notify(ARGV[6], 'registrations-made', first, sessions[1], nil, items, links)
+    local some_waitlisted = ''
+    for _, item in ipairs(items) do
+        if item.status == 'waitlisted' then some_waitlisted = '1' end
+    end
+    registry.notify(ARGV[6], 'registrations-made', first, sessions[1],
+        {some_waitlisted = some_waitlisted}, items, links)
 end
 for _, session in ipairs(sessions) do registry.alert(session) end
 -- Observers learn that registrations happened, not who registered

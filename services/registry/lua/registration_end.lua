@@ -61,8 +61,12 @@ redis.call('ZREM', registry.session_list_key(session.id, list), id)
 if offered then redis.call('ZREM', registry.due_key, id) end
 -- The address may register again (as a newcomer, at the end of the line)
 registry.release(registration)
-registry.notify(registry.notice_id(id, registration.status),
-    'registration-' .. (offered and 'left' or registration.status), registration, session,
+-- (a seat the office cancelled is told in words of its own)
+local template = 'registration-' .. (offered and 'left' or registration.status)
+if template == 'registration-cancelled' and by == 'organiser' then
+    template = 'registration-cancelled-by-office'
+end
+registry.notify(registry.notice_id(id, registration.status), template, registration, session,
     {reason = reason})
 
 local promoted = (holds_seat or offered) and registry.fill(session, now, stamp) or {}

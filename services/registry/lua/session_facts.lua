@@ -35,6 +35,17 @@ redis.call('ZADD', registry.sessions_key, ARGV[5], session.id)
 local now, stamp = tonumber(ARGV[3]), schalt.now()
 local current = schalt.load(key)
 
+-- An offer never lasts past the start: a session moved earlier cuts them short
+local start_ts = tonumber(current.start_ts)
+for _, id in ipairs(redis.call('ZRANGE', registry.session_list_key(current.id, 'offered'), 0, -1)) do
+    local until_ts = tonumber(redis.call('HGET', registry.registration_key(id), 'offer_until_ts'))
+    if until_ts and until_ts > start_ts then
+        redis.call('HSET', registry.registration_key(id), 'offer_until_ts', start_ts,
+            'offer_until', current.start)
+        redis.call('ZADD', registry.due_key, start_ts, id)
+        schalt.touch(registry.due_key)
+    end
+end
 -- Seats first: who is promoted now learns the new facts from that e-mail
 local promoted = registry.fill(current, now, stamp)
 local skip = {}
