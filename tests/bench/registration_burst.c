@@ -10,8 +10,12 @@
     schalt-notifier). It creates an event and one session through the scheduler, waits
     until the registry has the session's facts, then fires K registrations from C
     client threads, each a closed loop over its own DEALER. It checks the outcome
-    (registration.list), waits for the K e-mails, measures Redis's own limit for the
-    same script with redis-benchmark, and prints the figures. Everything it started is
+    (registration.list), waits for the K e-mails, then runs two phases of a
+    registration's later life: the first confirmed (up to the capacity) cancel at
+    once, each promoting the first waiting (checked: exactly those), and K/2 people
+    book three new sessions each in one request (checked: all booked, none over
+    capacity). It measures Redis's own limit for the registration script, for one
+    session and for three, with redis-benchmark, and prints the figures. Everything it started is
     stopped by pid at the end, also after a failure, and the folders are removed.
 
     Run it by hand (it is not part of ctest; figures depend on the machine), best
