@@ -79,6 +79,16 @@ s_show_events (cli_t *cli, json_t *body)
 //  --------------------------------------------------------------------------
 //  The commands
 
+//  The options of create and update both: who gets the capacity alerts
+// clang-format off
+#define ORGANISER_OPTIONS \
+    {"organiser-name", "organiser_name", OPT_TEXT, false, "who organises it (capacity alerts)"}, \
+    {"organiser-email", "organiser_email", OPT_TEXT, false, \
+     "where capacity alerts go (80 %, 100 %, a long waitlist)"}, \
+    {"waitlist-alert", "waitlist_alert", OPT_INTEGER, false, \
+     "alert when a waitlist grows past this length (default 10)"}
+// clang-format on
+
 static const cli_option_t s_event_create_options[] = {
     {"kind", "kind", OPT_TEXT, true, KINDS},
     {"title", "title", OPT_TEXT, true, "the event's title"},
@@ -86,11 +96,7 @@ static const cli_option_t s_event_create_options[] = {
     {"end", "end", OPT_TIME, true, "when it ends, YYYY-MM-DDTHH:MM local time"},
     {"place", "place", OPT_TEXT, true, "where it takes place"},
     {"description", "description", OPT_TEXT, false, "free text"},
-    {"organiser-name", "organiser_name", OPT_TEXT, false, "who organises it (capacity alerts)"},
-    {"organiser-email", "organiser_email", OPT_TEXT, false,
-     "where capacity alerts go (80 %, 100 %, a long waitlist)"},
-    {"waitlist-alert", "waitlist_alert", OPT_INTEGER, false,
-     "alert when a waitlist grows past this length (default 10)"},
+    ORGANISER_OPTIONS,
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_event_update_options[] = {
     {"kind", "kind", OPT_TEXT, false, KINDS},
@@ -99,11 +105,7 @@ static const cli_option_t s_event_update_options[] = {
     {"end", "end", OPT_TIME, false, "when it ends, YYYY-MM-DDTHH:MM local time"},
     {"place", "place", OPT_TEXT, false, "where it takes place"},
     {"description", "description", OPT_TEXT, false, "free text"},
-    {"organiser-name", "organiser_name", OPT_TEXT, false, "who organises it (capacity alerts)"},
-    {"organiser-email", "organiser_email", OPT_TEXT, false,
-     "where capacity alerts go (80 %, 100 %, a long waitlist)"},
-    {"waitlist-alert", "waitlist_alert", OPT_INTEGER, false,
-     "alert when a waitlist grows past this length (default 10)"},
+    ORGANISER_OPTIONS,
     {NULL, NULL, 0, false, NULL}};
 static const cli_option_t s_event_list_options[] = {
     {"from", "from", OPT_TIME, false, "only events that end after this"},

@@ -94,7 +94,7 @@ s_command_usage (FILE *out, const cli_command_t *command)
                      : (option->required ? "VALUE" : " VALUE"));
     fprintf (out, "\n%s\n", command->help);
     for (const cli_option_t *option = command->options; option->name; option++)
-        fprintf (out, "  --%-13s %s\n", option->name, option->help);
+        fprintf (out, "  --%-16s %s\n", option->name, option->help);
 }
 
 //  --------------------------------------------------------------------------

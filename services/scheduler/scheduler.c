@@ -44,6 +44,19 @@ s_copy_strings (json_t *body, json_t *record, const char **names)
     }
 }
 
+//  Copies body/name to the record, or sets fallback there if the body has
+//  none (fallback is taken: a new reference).
+static void
+s_copy_or_default (json_t *body, json_t *record, const char *name, json_t *fallback)
+{
+    json_t *value = json_object_get (body, name);
+    if (value) {
+        json_object_set (record, name, value);
+        json_decref (fallback);
+    } else
+        json_object_set_new (record, name, fallback);
+}
+
 //  Copies topics (a list without repeats) into the record as JSON text, the
 //  way the store keeps it. Returns 0, or -1 after answering the call.
 static int
@@ -152,9 +165,7 @@ s_event_create (schalt_call_t *call, void *service)
     json_object_set_new (event, "id", json_string (id));
     json_object_set_new (event, "description", json_string (""));
     s_copy_strings (body, event, s_event_strings);
-    json_t *alert = json_object_get (body, "waitlist_alert");
-    json_object_set_new (event, "waitlist_alert",
-                         json_integer (alert ? json_integer_value (alert) : 10));
+    s_copy_or_default (body, event, "waitlist_alert", json_integer (10));
     json_object_set_new (event, "status", json_string ("scheduled"));
     s_stamp (event, "created");
     s_stamp (event, "updated");
@@ -244,12 +255,8 @@ s_session_create (schalt_call_t *call, void *service)
     json_object_set (session, "event", json_object_get (body, "event"));
     s_copy_strings (body, session, s_session_strings);
     json_object_set (session, "capacity", json_object_get (body, "capacity"));
-    json_t *promotion = json_object_get (body, "promotion");
-    json_t *hold = json_object_get (body, "hold_hours");
-    json_object_set_new (session, "promotion",
-                         json_string (promotion ? json_string_value (promotion) : "auto"));
-    json_object_set_new (session, "hold_hours",
-                         json_integer (hold ? json_integer_value (hold) : 48));
+    s_copy_or_default (body, session, "promotion", json_string ("auto"));
+    s_copy_or_default (body, session, "hold_hours", json_integer (48));
     json_object_set_new (session, "status", json_string ("scheduled"));
     s_stamp (session, "created");
     s_stamp (session, "updated");
