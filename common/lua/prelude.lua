@@ -79,15 +79,12 @@ function schalt.outbox(key, id, command, body)
     redis.call('RPUSH', key, '{"id":' .. cjson.encode(id) .. ',"command":' .. cjson.encode(command)
         .. ',"body":' .. body .. '}')
     -- each list once in the reply, however many messages went to it
-    if not schalt.touched_set[key] then
-        schalt.touched_set[key] = true
-        schalt.touched[#schalt.touched + 1] = key
-    end
+    schalt.touch(key)
 end
 
--- Names a key in the reply for the service (schalt_server_on_touch): a
--- due-time index the script wrote, say. Outbox lists are named by
--- schalt.outbox.
+-- Names a key in the reply, once however often it is named: the outbox
+-- lists schalt.outbox wrote (the relay sends from them), and any other key
+-- for the service (schalt_server_on_touch), a due-time index, say.
 function schalt.touch(key)
     if not schalt.touched_set[key] then
         schalt.touched_set[key] = true

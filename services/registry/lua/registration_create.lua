@@ -48,10 +48,13 @@ end
 -- sessions that it holds already
 local address = string.lower(registrations[1].email)
 local person = registry.person_key(address)
-local held, existing = {}, {}
+local held, held_sessions, existing = {}, {}, {}
 for _, id in ipairs(redis.call('SMEMBERS', person)) do
     local registration = schalt.load(registry.registration_key(id))
-    if registration then held[registration.session] = registration end
+    if registration then
+        held[registration.session] = registration
+        held_sessions[registration.session] = schalt.load(registry.session_key(registration.session))
+    end
 end
 for index, registration in ipairs(registrations) do
     existing[#existing + 1] = held[registration.session]
@@ -84,7 +87,7 @@ for index, session in ipairs(sessions) do
         end
     end
     for _, registration in pairs(held) do
-        local other = schalt.load(registry.session_key(registration.session))
+        local other = held_sessions[registration.session]
         if other and overlap(session, other) then
             return schalt.answer(409, cjson.encode({error = {code = 'sessions_overlap',
                 field = field(index), conflict = other.id, message = span(session)
