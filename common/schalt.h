@@ -14,6 +14,7 @@
 #include "schalt_envelope.h"
 #include "schalt_id.h"
 #include "schalt_log.h"
+#include "schalt_offsets.h"
 #include "schalt_outbox.h"
 #include "schalt_redis.h"
 #include "schalt_schema.h"
@@ -22,5 +23,6 @@
 #include "schalt_text.h"
 #include "schalt_time.h"
 #include "schalt_token.h"
+#include "schalt_worker.h"
 
 #endif

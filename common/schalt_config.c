@@ -447,7 +447,8 @@ s_print_cell (FILE *out, const char *text)
 void
 schalt_config_print_reference (FILE *out)
 {
-    static const char *types[] = {"string", "integer", "enum", "endpoint", "timezone", "path"};
+    static const char *types[] = {"string",   "integer", "enum",   "endpoint",
+                                  "timezone", "path",    "offsets"};
     char name[256], list[256];
     fprintf (out, "| setting | environment variable | type | default | range or choices | "
                   "meaning |\n|---|---|---|---|---|---|\n");
@@ -480,6 +481,10 @@ schalt_config_print_reference (FILE *out)
                 break;
             case SCHALT_SETTING_PATH:
                 fprintf (out, "not empty (existence not checked)");
+                break;
+            case SCHALT_SETTING_OFFSETS:
+                fprintf (out, "offsets such as `7d 1d`, `2h`, `30m` (each > 0, at most 60 days), "
+                              "or `none`");
                 break;
         }
         fprintf (out, " | ");

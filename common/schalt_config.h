@@ -21,7 +21,8 @@ typedef enum {
     SCHALT_SETTING_ENUM,     //  one of the '|'-separated words in choices
     SCHALT_SETTING_ENDPOINT, //  a ZeroMQ endpoint: tcp://host:port or ipc://path
     SCHALT_SETTING_TIMEZONE, //  an IANA zone name known to libical ("Europe/Berlin")
-    SCHALT_SETTING_PATH      //  a file or folder name (not checked for existence)
+    SCHALT_SETTING_PATH,     //  a file or folder name (not checked for existence)
+    SCHALT_SETTING_OFFSETS   //  reminder offsets ("7d 1d", "2h", "none"), as schalt_offsets reads
 } schalt_setting_type_t;
 
 typedef struct {

@@ -8,6 +8,7 @@
 */
 
 #include "schalt_config_internal.h"
+#include "schalt_offsets.h"
 #include "schalt_text.h"
 
 #include <czmq.h>
@@ -163,6 +164,15 @@ schalt_config_check (const schalt_setting_t *setting, const char *value, long *i
             return s_check_timezone (value);
         case SCHALT_SETTING_PATH:
             return NULL;
+        case SCHALT_SETTING_OFFSETS: {
+            schalt_offsets_t offsets;
+            char error[160];
+            return schalt_offsets_parse (value, &offsets, error, sizeof (error)) == 0
+                       ? NULL
+                       : "must be reminder offsets such as \"7d 1d\" or \"2h\" (whole numbers "
+                         "with d, h or m; each more than 0 and at most 60 days; none twice), or "
+                         "none";
+        }
     }
     return "has an unknown type"; //  not reached: the switch covers every type
 }
@@ -181,7 +191,8 @@ schalt_config_test_check (void)
         {.type = SCHALT_SETTING_ENUM, .choices = "error|info|debug"},
         {.type = SCHALT_SETTING_ENDPOINT},
         {.type = SCHALT_SETTING_TIMEZONE},
-        {.type = SCHALT_SETTING_PATH}};
+        {.type = SCHALT_SETTING_PATH},
+        {.type = SCHALT_SETTING_OFFSETS}};
     const char *cases[][16] = {
         {"+0", "+-5", "+100", "+42", "-101", "--6", "-12x", "- 12", "-+12", "-", "--", "-1e3",
          "-0x10", "-99999999999999999999999", NULL},
@@ -194,7 +205,8 @@ schalt_config_test_check (void)
         {"+Europe/Berlin", "+UTC", "+America/Argentina/Buenos_Aires", "+Etc/GMT+1",
          "-Europe/Nowhere", "-europe/berlin", "-../../etc/passwd", "-/etc/localtime",
          "-Europe/../Europe/Berlin", "-Europe/Berlin ", NULL},
-        {"+/usr/share/schaltstelle/schemas", "+schemas", "-", "-a\nb", NULL}};
+        {"+/usr/share/schaltstelle/schemas", "+schemas", "-", "-a\nb", NULL},
+        {"+7d 1d", "+2h", "+none", "+30m 1d", "-", "-0d", "-61d", "-1d 24h", "-7 d", "-1w", NULL}};
     char buffer[256];
     long integer = 0;
     for (size_t type = 0; type < sizeof settings / sizeof *settings; type++)

@@ -33,9 +33,11 @@ struct _schalt_server_t {
     zhashx_t *commands;          //  command -> schalt_command_t (borrowed)
     schalt_answer_fn *on_answer; //  the service's, for the answers to its internal calls
     schalt_touch_fn *on_touch;   //  the service's, for keys its scripts name that are no outbox
+    schalt_told_fn *on_told;     //  the service's, for what its workers tell it
     zlist_t *timers;             //  the service's timers (s_timer_t), freed at the end
     zlist_t *queued;             //  calls waiting for their script's reply, in order
     zlist_t *outboxes;           //  schalt_outbox_t, one per peer
+    zlist_t *workers;            //  schalt_worker_t, the service's timed work
     int redis_fd;                //  the Redis socket the loop watches, or -1
     bool relay_due;              //  a script wrote to an outbox in this batch
     int64_t started;             //  zclock_time at start
@@ -380,6 +382,11 @@ s_handle_status (schalt_server_t *self, schalt_call_t *call)
             schalt_outbox_status (outbox, outboxes);
         json_object_set_new (status, "outboxes", outboxes);
     }
+    //  What the workers last reported (each its own fields)
+    for (schalt_worker_t *worker = (schalt_worker_t *)zlist_first (self->workers); worker;
+         worker = (schalt_worker_t *)zlist_next (self->workers))
+        if (schalt_worker_figures (worker))
+            json_object_update (status, schalt_worker_figures (worker));
     if (self->service->status)
         self->service->status (self->state, status);
     schalt_call_reply (call, 200, &status);
@@ -529,6 +536,57 @@ schalt_server_every (schalt_server_t *self, size_t interval_ms, schalt_timer_fn 
     zlist_append (self->timers, timer);
     zlist_freefn (self->timers, timer, free, true);
     zloop_timer (self->loop, interval_ms, 0, s_on_service_timer, timer);
+}
+
+static const char *s_setting (schalt_server_t *self, const char *key);
+static long s_setting_integer (schalt_server_t *self, const char *key);
+
+//  A worker's messages: its calls run as internal calls, its figures are kept.
+static int
+s_on_worker (zloop_t *loop, zsock_t *reader, void *argument)
+{
+    (void)loop;
+    schalt_server_t *self = (schalt_server_t *)argument;
+    schalt_worker_t *worker = (schalt_worker_t *)zlist_first (self->workers);
+    while (worker && schalt_worker_socket (worker) != reader)
+        worker = (schalt_worker_t *)zlist_next (self->workers);
+    if (!worker)
+        return 0;
+    do {
+        zmsg_t *msg = NULL;
+        if (schalt_worker_take (worker, &msg) != 0)
+            break;
+        char *kind = msg ? zmsg_popstr (msg) : NULL;
+        if (kind && streq (kind, "CALL")) {
+            char *command = zmsg_popstr (msg), *id = zmsg_popstr (msg);
+            char *json = zmsg_popstr (msg);
+            schalt_server_call (self, command, id, json);
+            zstr_free (&command);
+            zstr_free (&id);
+            zstr_free (&json);
+        } else if (kind && self->on_told && self->state)
+            self->on_told (self->state, msg);
+        zstr_free (&kind);
+        zmsg_destroy (&msg);
+    } while (zsock_events (reader) & ZMQ_POLLIN);
+    return 0;
+}
+
+schalt_worker_t *
+schalt_server_worker (schalt_server_t *self, const schalt_job_t *job, const void *args,
+                      schalt_told_fn *told)
+{
+    if (told)
+        self->on_told = told;
+    schalt_worker_redis_t redis = {
+        s_setting (self, "redis/host"), (int)s_setting_integer (self, "redis/port"),
+        (int)s_setting_integer (self, "redis/timeout"), (int)s_setting_integer (self, "heartbeat")};
+    schalt_worker_t *worker = schalt_worker_new (job, args, &redis);
+    if (!worker)
+        return NULL;
+    zlist_append (self->workers, worker);
+    zloop_reader (self->loop, schalt_worker_socket (worker), s_on_worker, self);
+    return worker;
 }
 
 //  Sends what is due from every outbox.
@@ -834,6 +892,11 @@ s_server_destroy (schalt_server_t **self_p)
     schalt_server_t *self = *self_p;
     if (!self)
         return;
+    //  The workers first: each finishes its work in hand (schalt_worker_destroy)
+    schalt_worker_t *worker;
+    while (self->workers && (worker = (schalt_worker_t *)zlist_pop (self->workers)))
+        schalt_worker_destroy (&worker);
+    zlist_destroy (&self->workers);
     if (self->state && self->service->destroy)
         self->service->destroy (&self->state);
     zloop_destroy (&self->loop);
@@ -869,6 +932,7 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         (size_t)schalt_config_integer (self->config, "schaltstelle/max_message_size");
     self->queued = zlist_new ();
     self->outboxes = zlist_new ();
+    self->workers = zlist_new ();
     self->redis_fd = -1;
     self->commands = zhashx_new ();
     const char *name = self->service->name;
@@ -1029,8 +1093,45 @@ static const schalt_script_t s_test_scripts[] = {
 
 static const schalt_command_t s_test_commands[] = {{"thing.put", "put", SCHALT_CHANGES, s_test_put},
                                                    {NULL, NULL, SCHALT_READS, NULL}};
-static const schalt_service_t s_test_service = {
-    "scheduler", s_test_commands, s_test_scripts, NULL, s_test_tag, NULL, NULL, NULL};
+
+//  A worker that asks for one thing.put as an internal call and says so in
+//  its figures.
+static void *
+s_test_job_start (schalt_work_t *work, const void *args)
+{
+    (void)work;
+    (void)args;
+    return zmalloc (sizeof (bool));
+}
+
+static void
+s_test_job_tick (schalt_work_t *work, void *state)
+{
+    bool *called = (bool *)state;
+    if (!*called)
+        schalt_work_call (work, "thing.put", "w1", "{\"value\":\"w\"}");
+    *called = true;
+    schalt_work_figures (work, json_pack ("{s:{s:b}}", "worker", "called", 1));
+}
+
+static void
+s_test_job_destroy (void **state_p)
+{
+    free (*state_p);
+    *state_p = NULL;
+}
+
+static const schalt_job_t s_test_job = {"test", 50,   s_test_job_start,  s_test_job_tick,
+                                        NULL,   NULL, s_test_job_destroy};
+
+static void *
+s_test_create (schalt_server_t *server)
+{
+    return schalt_server_worker (server, &s_test_job, NULL, NULL) ? server : NULL;
+}
+
+static const schalt_service_t s_test_service = {"scheduler", s_test_commands, s_test_scripts, NULL,
+                                                s_test_tag,  s_test_create,   NULL,           NULL};
 
 //  Sends a request and returns the reply (the caller destroys it).
 static schalt_envelope_t *
@@ -1102,6 +1203,22 @@ schalt_server_test (bool verbose)
     json_t *body = schalt_envelope_body (reply);
     assert (streq (json_string_value (json_object_get (json_object_get (body, "redis"), "state")),
                    "up"));
+    schalt_envelope_destroy (&reply);
+
+    //  The worker's internal call ran as a request (its replay record
+    //  answers the same id), and its figures are in status
+    bool called = false;
+    for (int tries = 0; tries < 100 && !called; tries++) {
+        zclock_sleep (50);
+        reply = s_test_ask (client, "status", "s0", "{}");
+        body = schalt_envelope_body (reply);
+        called = json_is_true (json_object_get (json_object_get (body, "worker"), "called"));
+        schalt_envelope_destroy (&reply);
+    }
+    assert (called);
+    reply = s_test_ask (client, "thing.put", "w1", "{\"value\":\"w\"}");
+    assert (schalt_envelope_status (reply) == 201);
+    assert (json_integer_value (json_object_get (schalt_envelope_body (reply), "count")) == 1);
     schalt_envelope_destroy (&reply);
 
     //  A change, its replay (same reply, applied once), a reused id
@@ -1179,9 +1296,10 @@ schalt_server_test (bool verbose)
         zclock_sleep (100);
         reply = s_test_ask (client, "thing.put", "r5", "{\"value\":\"x\"}");
         status = schalt_envelope_status (reply);
-        if (status == 201) //  the counter survived the restart (AOF): 1 + 200 + this one
+        if (status ==
+            201) //  the counter survived the restart (AOF): the worker's, 1 + 200, this one
             assert (json_integer_value (json_object_get (schalt_envelope_body (reply), "count")) ==
-                    202);
+                    203);
         schalt_envelope_destroy (&reply);
     }
     assert (status == 201);

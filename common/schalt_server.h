@@ -33,6 +33,7 @@
 #include "schalt_envelope.h"
 #include "schalt_redis.h"
 #include "schalt_schema.h"
+#include "schalt_worker.h"
 #include <czmq.h>
 #include <jansson.h>
 
@@ -141,6 +142,16 @@ void schalt_server_on_touch (schalt_server_t *self, schalt_touch_fn *fn);
 //  Calls fn with the service's state every interval_ms, from the loop.
 typedef void (schalt_timer_fn) (void *service);
 void schalt_server_every (schalt_server_t *self, size_t interval_ms, schalt_timer_fn *fn);
+
+//  Starts a worker for job (schalt_worker), on a Redis connection of its
+//  own to the service's Redis: its calls run as internal calls, its figures
+//  are merged into the status reply, what it tells its owner goes to told
+//  (with the service's state and the frames after TELL; may be NULL), and
+//  it stops before the service does. Returns the worker (the server owns
+//  it; for schalt_worker_tell), or NULL if it could not start.
+typedef void (schalt_told_fn) (void *service, zmsg_t *msg);
+schalt_worker_t *schalt_server_worker (schalt_server_t *self, const schalt_job_t *job,
+                                       const void *args, schalt_told_fn *told);
 
 //  Publish an event [topic, id, json] on the PUB socket (for observers).
 void schalt_server_publish (schalt_server_t *self, const char *topic, const char *id,

@@ -96,6 +96,24 @@ const schalt_setting_t schalt_settings[] = {
      .min = 50,
      .max = 60000,
      .help = "milliseconds between Redis health checks (and reconnect attempts)"},
+    {.path = "scheduler/reminders/day_of_education",
+     .type = SCHALT_SETTING_OFFSETS,
+     .fallback = "7d 1d",
+     .help = "when before each session of a day-of-education event its reminders go out "
+             "(days keep the wall-clock time, hours are exact); an event may set its own"},
+    {.path = "scheduler/reminders/meeting",
+     .type = SCHALT_SETTING_OFFSETS,
+     .fallback = "2d",
+     .help = "when before a meeting its reminders go out"},
+    {.path = "scheduler/reminders/counselling",
+     .type = SCHALT_SETTING_OFFSETS,
+     .fallback = "1d 2h",
+     .help = "when before a counselling appointment its reminders go out"},
+    {.path = "scheduler/reminders/other",
+     .type = SCHALT_SETTING_OFFSETS,
+     .fallback = "none",
+     .help = "when before a session of an event of kind other its reminders go out "
+             "(none: such events have no reminders, and may not set any)"},
 
     //  The registry daemon (people, registrations, waitlists)
     {.path = "registry/endpoint",

@@ -11,7 +11,6 @@ extern const char notifier_lua_common[];
 extern const schalt_script_t notifier_lua_scripts[];
 
 typedef struct {
-    notifier_delivery_t *delivery;
     schalt_token_keys_t *keys; //  sign the links in notices
     const char *base_url;      //  web/base_url, borrowed from the configuration
 } notifier_t;
@@ -127,8 +126,6 @@ s_settings (schalt_config_t *config, notifier_settings_t *settings)
 {
     memset (settings, 0, sizeof (*settings));
     int rc = 0;
-    rc |=
-        s_copy (config, "notifier/redis/host", settings->redis_host, sizeof (settings->redis_host));
     rc |= s_copy (config, "notifier/templates", settings->templates, sizeof (settings->templates));
     rc |= s_copy (config, "schaltstelle/timezone", settings->timezone, sizeof (settings->timezone));
     rc |= s_copy (config, "notifier/from/address", settings->from_address,
@@ -139,9 +136,6 @@ s_settings (schalt_config_t *config, notifier_settings_t *settings)
     rc |= s_copy (config, "notifier/smtp/host", settings->smtp.host, sizeof (settings->smtp.host));
     rc |= s_copy (config, "notifier/from/address", settings->smtp.sender,
                   sizeof (settings->smtp.sender));
-    settings->redis_port = (int)schalt_config_integer (config, "notifier/redis/port");
-    settings->redis_timeout = (int)schalt_config_integer (config, "notifier/redis/timeout");
-    settings->heartbeat = (int)schalt_config_integer (config, "notifier/heartbeat");
     settings->batch = (int)schalt_config_integer (config, "notifier/batch");
     settings->retry_first = schalt_config_integer (config, "notifier/retry/first");
     settings->give_up = schalt_config_integer (config, "notifier/retry/give_up");
@@ -214,7 +208,6 @@ s_destroy (void **self_p)
 {
     notifier_t *self = (notifier_t *)*self_p;
     if (self) {
-        notifier_delivery_destroy (&self->delivery);
         schalt_token_keys_destroy (&self->keys);
         free (self);
         *self_p = NULL;
@@ -227,6 +220,7 @@ s_create (schalt_server_t *server)
     notifier_t *self = (notifier_t *)zmalloc (sizeof (notifier_t));
     assert (self);
     notifier_settings_t settings;
+    bool started = false;
     schalt_config_t *config = schalt_server_config (server);
     self->keys = schalt_token_keys_configured (config);
     self->base_url = schalt_config_string (config, "web/base_url");
@@ -236,21 +230,14 @@ s_create (schalt_server_t *server)
                           "https://bildung.example.org (it is %s)",
                           self->base_url);
     else if (self->keys && s_settings (config, &settings) == 0)
-        self->delivery = notifier_delivery_new (&settings);
+        started = notifier_delivery_start (server, &settings) == 0;
     explicit_bzero (settings.smtp.password, sizeof (settings.smtp.password));
-    if (!self->delivery) {
+    if (!started) {
         void *state = self;
         s_destroy (&state);
         return NULL;
     }
     return self;
-}
-
-static void
-s_status (void *service, json_t *status)
-{
-    notifier_t *self = (notifier_t *)service;
-    notifier_delivery_status (self->delivery, status);
 }
 
 //  Every notifier key has the one hash tag {notices} (see notifier_store.h).
@@ -272,4 +259,4 @@ static const schalt_command_t s_commands[] = {
 
 const schalt_service_t notifier_service = {"notifier",          s_commands, notifier_lua_scripts,
                                            notifier_lua_common, s_tag,      s_create,
-                                           s_destroy,           s_status};
+                                           s_destroy,           NULL};

@@ -6,27 +6,17 @@
 #include "notifier_store.h"
 #include "notifier_template.h"
 
-#include <pthread.h>
-
 #define TICK_MS 200         //  between claims
 #define BACKOFF_MAX 3600    //  seconds: the longest wait between two attempts
 #define DRAIN_EXTRA_MS 5000 //  beyond the SMTP timeouts, to wait for a batch at stop
 
-//  What the server's thread may read (status), under a lock.
+//  What status shows: reported to the server as figures (schalt_worker).
 typedef struct {
-    pthread_mutex_t lock;
     json_t *counts; //  notices per state at the last tick, or NULL
     const char *state;
-    size_t in_flight;
     uint64_t sent, deferred, failed, resent;
     char last_error[256];
 } stats_t;
-
-struct _notifier_delivery_t {
-    notifier_settings_t settings;
-    zactor_t *actor;
-    stats_t stats;
-};
 
 //  A result waiting to be recorded (all strings owned).
 typedef struct {
@@ -34,19 +24,19 @@ typedef struct {
     int64_t now_ms, next_ms;
 } pending_t;
 
-//  The loop's state, in the actor's thread only.
+//  The job's state, in the worker's thread only.
 typedef struct {
-    notifier_delivery_t *owner;
+    notifier_settings_t settings_copy;
     const notifier_settings_t *settings;
-    zloop_t *loop;
-    schalt_redis_t *redis;
+    schalt_work_t *work;
+    schalt_redis_t *redis; //  the worker's
+    stats_t stats;
     zactor_t *mailer;
     char token[160];     //  this process's claim on the delivery lock
     zhashx_t *in_flight; //  id -> its claim (json_t), for the batch at the mailer
     bool at_mailer;      //  a batch is at the mailer: until its RESULTS, even
                          //  when every message in it has been reported
     zlist_t *pending;    //  pending_t, in order
-    int64_t last_reconnect;
     bool standby;
     bool redis_down;
 } loop_t;
@@ -63,13 +53,12 @@ notifier_delivery_backoff (long first, int deferrals)
 //  --------------------------------------------------------------------------
 //  Counters for status
 
-//  Publishes to status, under the stats lock: the state (a string literal)
-//  unless NULL, the last error unless NULL, and the number in flight.
+//  Notes for status the state (a string literal) unless NULL, the last
+//  error unless NULL, and reports the figures.
 static void
 s_note (loop_t *self, const char *state, const char *error)
 {
-    stats_t *stats = &self->owner->stats;
-    pthread_mutex_lock (&stats->lock);
+    stats_t *stats = &self->stats;
     if (state)
         stats->state = state;
     if (error) {
@@ -78,23 +67,29 @@ s_note (loop_t *self, const char *state, const char *error)
                   schalt_time_format_instant (time (NULL), instant), error);
         schalt_text_utf8_repair (stats->last_error); //  status packs it into JSON
     }
-    stats->in_flight = zhashx_size (self->in_flight);
-    pthread_mutex_unlock (&stats->lock);
+    char smtp[300];
+    snprintf (smtp, sizeof (smtp), "%s:%d", self->settings->smtp.host, self->settings->smtp.port);
+    json_t *figures = json_pack (
+        "{s:O?, s:{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s?}}", "notices", stats->counts, "delivery",
+        "state", stats->state, "smtp", smtp, "in_flight", (json_int_t)zhashx_size (self->in_flight),
+        "sent", (json_int_t)stats->sent, "deferred", (json_int_t)stats->deferred, "failed",
+        (json_int_t)stats->failed, "resent_after_crash", (json_int_t)stats->resent, "last_error",
+        stats->last_error[0] ? stats->last_error : NULL);
+    assert (figures); //  every string is ours or repaired
+    schalt_work_figures (self->work, figures);
 }
 
 //  Counts one recorded result.
 static void
 s_count (loop_t *self, const char *state)
 {
-    stats_t *stats = &self->owner->stats;
-    pthread_mutex_lock (&stats->lock);
+    stats_t *stats = &self->stats;
     if (streq (state, "sent"))
         stats->sent++;
     else if (streq (state, "deferred"))
         stats->deferred++;
     else
         stats->failed++;
-    pthread_mutex_unlock (&stats->lock);
 }
 
 //  --------------------------------------------------------------------------
@@ -277,9 +272,7 @@ s_dispatch (loop_t *self, json_t *notices)
         const char *id = json_string_value (json_object_get (claim, "id"));
         if (json_is_true (json_object_get (claim, "resend"))) {
             schalt_log_warning ("notice: resending after crash id=%s", id);
-            pthread_mutex_lock (&self->owner->stats.lock);
-            self->owner->stats.resent++;
-            pthread_mutex_unlock (&self->owner->stats.lock);
+            self->stats.resent++;
         }
         char reason[320];
         char *message = s_render (self, claim, reason, sizeof (reason));
@@ -343,13 +336,7 @@ s_take_results (loop_t *self)
 static bool
 s_redis_up (loop_t *self)
 {
-    if (schalt_redis_connected (self->redis))
-        return true;
-    int64_t now = zclock_mono ();
-    if (now - self->last_reconnect < self->settings->heartbeat)
-        return false;
-    self->last_reconnect = now;
-    return schalt_redis_reconnect (self->redis) == 0;
+    return schalt_work_redis_up (self->work);
 }
 
 //  Notes what a claim says about the lock and the queue.
@@ -365,20 +352,16 @@ s_note_claim (loop_t *self, json_t *claimed)
     if (self->redis_down)
         schalt_log_info ("delivery: redis up again");
     self->redis_down = false;
-    stats_t *stats = &self->owner->stats;
-    pthread_mutex_lock (&stats->lock);
-    json_decref (stats->counts);
-    stats->counts = json_incref (json_object_get (claimed, "counts"));
-    pthread_mutex_unlock (&stats->lock);
+    json_decref (self->stats.counts);
+    self->stats.counts = json_incref (json_object_get (claimed, "counts"));
     s_note (self, standby ? "standby" : "delivering", NULL);
 }
 
-static int
-s_on_tick (zloop_t *loop, int timer_id, void *argument)
+static void
+s_on_tick (schalt_work_t *work, void *state)
 {
-    (void)loop;
-    (void)timer_id;
-    loop_t *self = (loop_t *)argument;
+    (void)work;
+    loop_t *self = (loop_t *)state;
     json_t *claimed = NULL;
     if (s_redis_up (self)) {
         s_record_pending (self);
@@ -394,7 +377,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
             s_note (self, "redis down", "redis down");
         }
         self->redis_down = true;
-        return 0;
+        return;
     }
     s_note_claim (self, claimed);
     json_t *notices = json_object_get (claimed, "notices");
@@ -404,7 +387,6 @@ s_on_tick (zloop_t *loop, int timer_id, void *argument)
     }
     json_decref (claimed);
     s_note (self, NULL, NULL);
-    return 0;
 }
 
 static int
@@ -423,7 +405,9 @@ s_on_mailer (zloop_t *loop, zsock_t *reader, void *argument)
         s_record_pending (self);
     //  Claim the next batch now rather than at the next tick: under load the
     //  mailer never waits, so delivery is not capped at batch / tick
-    return over ? s_on_tick (loop, 0, self) : 0;
+    if (over)
+        schalt_work_tick (self->work);
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -432,8 +416,10 @@ s_on_mailer (zloop_t *loop, zsock_t *reader, void *argument)
 //  At a clean stop: waits (bounded) for the batch at the mailer, records
 //  what can be recorded and frees the lock, so a restart sends nothing twice.
 static void
-s_finish (loop_t *self)
+s_finish (schalt_work_t *work, void *state)
 {
+    (void)work;
+    loop_t *self = (loop_t *)state;
     if (self->at_mailer) {
         schalt_log_info ("delivery: stopping, waiting for the mailer count=%zu",
                          zhashx_size (self->in_flight));
@@ -455,20 +441,6 @@ s_finish (loop_t *self)
                             zlist_size (self->pending) + zhashx_size (self->in_flight));
 }
 
-static int
-s_on_pipe (zloop_t *loop, zsock_t *pipe, void *argument)
-{
-    (void)loop;
-    loop_t *self = (loop_t *)argument;
-    char *command = zstr_recv (pipe);
-    bool stop = !command || streq (command, "$TERM");
-    zstr_free (&command);
-    if (!stop)
-        return 0;
-    s_finish (self);
-    return -1;
-}
-
 //  Frees a json_t held in a zhashx.
 static void
 s_json_free (void **item_p)
@@ -478,96 +450,65 @@ s_json_free (void **item_p)
 }
 
 static void
-s_delivery_actor (zsock_t *pipe, void *argument)
+s_destroy (void **state_p)
 {
-    notifier_delivery_t *owner = (notifier_delivery_t *)argument;
-    loop_t self = {.owner = owner, .settings = &owner->settings};
-    const notifier_settings_t *settings = self.settings;
-    self.redis =
-        schalt_redis_new (settings->redis_host, settings->redis_port, settings->redis_timeout);
-    int rc = notifier_store_delivery_scripts (self.redis);
+    loop_t *self = (loop_t *)*state_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->mailer);
+    pending_t *pending;
+    while ((pending = (pending_t *)zlist_pop (self->pending)))
+        s_pending_destroy (&pending);
+    zlist_destroy (&self->pending);
+    zhashx_destroy (&self->in_flight);
+    json_decref (self->stats.counts);
+    explicit_bzero (self->settings_copy.smtp.password, sizeof (self->settings_copy.smtp.password));
+    free (self);
+    *state_p = NULL;
+}
+
+static void *
+s_start (schalt_work_t *work, const void *args)
+{
+    loop_t *self = (loop_t *)zmalloc (sizeof (loop_t));
+    assert (self);
+    self->settings_copy = *(const notifier_settings_t *)args;
+    self->settings = &self->settings_copy;
+    const notifier_settings_t *settings = self->settings;
+    self->work = work;
+    self->redis = schalt_work_redis (work);
+    int rc = notifier_store_delivery_scripts (self->redis); //  loaded at once, or when Redis is up
     assert (rc == 0);
     char *host = zsys_hostname (), instance[16];
     schalt_id_make ("d", instance, sizeof (instance));
-    snprintf (self.token, sizeof (self.token), "%s:%d:%s", host ? host : "-", (int)getpid (),
+    snprintf (self->token, sizeof (self->token), "%s:%d:%s", host ? host : "-", (int)getpid (),
               instance + 2);
     zstr_free (&host);
-    self.in_flight = zhashx_new ();
-    zhashx_set_destructor (self.in_flight, s_json_free);
-    self.pending = zlist_new ();
-    self.mailer = zactor_new (notifier_smtp_actor, (void *)&settings->smtp);
-    assert (self.mailer);
-    self.loop = zloop_new ();
-    zloop_set_nonstop (self.loop, true); //  ends on $TERM only
-    zloop_reader (self.loop, pipe, s_on_pipe, &self);
-    zloop_reader (self.loop, zactor_sock (self.mailer), s_on_mailer, &self);
-    zloop_timer (self.loop, TICK_MS, 0, s_on_tick, &self);
-    s_note (&self, "starting", NULL);
-    zsock_signal (pipe, 0);
-    schalt_log_info ("delivery: started smtp=%s:%d starttls=%d batch=%d token=%s",
-                     settings->smtp.host, settings->smtp.port, (int)settings->smtp.starttls,
-                     settings->batch, self.token);
-
-    zloop_start (self.loop);
-
-    zloop_destroy (&self.loop);
-    zactor_destroy (&self.mailer);
-    pending_t *pending;
-    while ((pending = (pending_t *)zlist_pop (self.pending)))
-        s_pending_destroy (&pending);
-    zlist_destroy (&self.pending);
-    zhashx_destroy (&self.in_flight);
-    schalt_redis_destroy (&self.redis);
-}
-
-notifier_delivery_t *
-notifier_delivery_new (const notifier_settings_t *settings)
-{
-    notifier_delivery_t *self = (notifier_delivery_t *)zmalloc (sizeof (notifier_delivery_t));
-    assert (self);
-    self->settings = *settings;
-    pthread_mutex_init (&self->stats.lock, NULL);
-    self->stats.state = "starting";
-    self->actor = zactor_new (s_delivery_actor, self);
-    if (!self->actor) {
-        schalt_log_error ("delivery: cannot start its thread");
-        notifier_delivery_destroy (&self);
+    self->in_flight = zhashx_new ();
+    zhashx_set_destructor (self->in_flight, s_json_free);
+    self->pending = zlist_new ();
+    self->mailer = zactor_new (notifier_smtp_actor, (void *)&settings->smtp);
+    if (!self->mailer) {
+        schalt_log_error ("delivery: cannot start the mailer");
+        void *state = self;
+        s_destroy (&state);
         return NULL;
     }
+    zloop_reader (schalt_work_loop (work), zactor_sock (self->mailer), s_on_mailer, self);
+    s_note (self, "starting", NULL);
+    schalt_log_info ("delivery: started smtp=%s:%d starttls=%d batch=%d token=%s",
+                     settings->smtp.host, settings->smtp.port, (int)settings->smtp.starttls,
+                     settings->batch, self->token);
     return self;
 }
 
-void
-notifier_delivery_destroy (notifier_delivery_t **self_p)
-{
-    notifier_delivery_t *self = *self_p;
-    if (!self)
-        return;
-    zactor_destroy (&self->actor);
-    json_decref (self->stats.counts);
-    pthread_mutex_destroy (&self->stats.lock);
-    explicit_bzero (self->settings.smtp.password, sizeof (self->settings.smtp.password));
-    free (self);
-    *self_p = NULL;
-}
+static const schalt_job_t s_delivery_job = {"delivery", TICK_MS,  s_start,  s_on_tick,
+                                            NULL,       s_finish, s_destroy};
 
-void
-notifier_delivery_status (notifier_delivery_t *self, json_t *status)
+int
+notifier_delivery_start (schalt_server_t *server, const notifier_settings_t *settings)
 {
-    stats_t *stats = &self->stats;
-    pthread_mutex_lock (&stats->lock);
-    json_object_set_new (status, "notices",
-                         stats->counts ? json_copy (stats->counts) : json_null ());
-    char smtp[300];
-    snprintf (smtp, sizeof (smtp), "%s:%d", self->settings.smtp.host, self->settings.smtp.port);
-    json_t *delivery = json_pack (
-        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s?}", "state", stats->state, "smtp", smtp,
-        "in_flight", (json_int_t)stats->in_flight, "sent", (json_int_t)stats->sent, "deferred",
-        (json_int_t)stats->deferred, "failed", (json_int_t)stats->failed, "resent_after_crash",
-        (json_int_t)stats->resent, "last_error", stats->last_error[0] ? stats->last_error : NULL);
-    pthread_mutex_unlock (&stats->lock);
-    assert (delivery);
-    json_object_set_new (status, "delivery", delivery);
+    return schalt_server_worker (server, &s_delivery_job, settings, NULL) ? 0 : -1;
 }
 
 void

@@ -1,7 +1,8 @@
 /*  notifier_delivery - the notifier's delivery loop.
 
-    An actor with its own zloop and its own Redis connection, so that the
-    server's loop only answers requests. Every tick (200 ms) it renews the
+    A job of the common worker (schalt_worker): its own thread, zloop and
+    Redis connection, so that the server's loop only answers requests; its
+    counters reach status as the worker's figures. Every tick (200 ms) it renews the
     delivery lock and, unless a batch is still at the mailer, claims up to
     notifier/batch due notices (a script makes them 'sending'), renders each
     (notifier_template, notifier_mail) and hands the batch to the mailer
@@ -29,10 +30,6 @@
 //  Everything the delivery needs from the configuration, copied, so that
 //  its threads share nothing with the server's.
 typedef struct {
-    char redis_host[256];
-    int redis_port;
-    int redis_timeout; //  ms
-    int heartbeat;     //  ms between reconnect attempts while Redis is down
     char templates[4096];
     char timezone[64];
     char from_address[256];
@@ -44,18 +41,12 @@ typedef struct {
     notifier_smtp_config_t smtp;
 } notifier_settings_t;
 
-typedef struct _notifier_delivery_t notifier_delivery_t;
-
-//  Starts the delivery loop and its mailer. settings is copied. Returns
-//  NULL if the loop could not start (it has logged why).
-notifier_delivery_t *notifier_delivery_new (const notifier_settings_t *settings);
-
-//  Stops the loop after the batch at the mailer is recorded; safe to call twice.
-void notifier_delivery_destroy (notifier_delivery_t **self_p);
-
-//  Adds "notices" (how many in each state, at the last tick) and "delivery"
-//  (its state and counters since start) to a status reply. Thread-safe.
-void notifier_delivery_status (notifier_delivery_t *self, json_t *status);
+//  Starts the delivery loop and its mailer as a worker of server (which
+//  stops it after the batch at the mailer is recorded, and shows "notices",
+//  how many in each state at the last tick, and "delivery", its state and
+//  counters since start, in status). settings is copied. Returns 0, or -1
+//  if the loop could not start (it has logged why).
+int notifier_delivery_start (schalt_server_t *server, const notifier_settings_t *settings);
 
 //  Seconds to wait after the n-th deferral in a row (n >= 1): first,
 //  doubling each time, at most an hour.

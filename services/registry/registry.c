@@ -9,18 +9,12 @@ extern const schalt_script_t registry_lua_scripts[];
 typedef struct {
     schalt_server_t *server;
     schalt_token_keys_t *keys; //  check the tokens of the links in e-mails
-    //  The due-time indexes of offers (registry:{evt-X}:due -> when the
-    //  first offer runs out, UTC seconds, or 0: to be asked), learnt from a
-    //  SCAN at start and from the scripts that write them
-    zhashx_t *due;
-    zhashx_t *asked;      //  the same keys while an offers.expire is out
-    zhashx_t *overfull;   //  the events' sets of over-full sessions (for status)
-    schalt_redis_t *scan; //  a connection of its own for that SCAN and status
-    bool scanned;
-    unsigned ticks; //  since the last SCAN: it runs again every minute
+    schalt_worker_t *offers;   //  expires offers (registry_offers.c)
+    //  The events' sets of over-full sessions (for status), named by the
+    //  scripts that write them and found by the offers worker's SCAN
+    zhashx_t *overfull;
+    schalt_redis_t *status_redis; //  a connection of its own, to read them for status
 } registry_t;
-
-#define OFFERS_TICK 1000 //  ms between looks at the due-time indexes
 
 //  --------------------------------------------------------------------------
 //  Session facts, from the scheduler
@@ -277,32 +271,32 @@ s_registration_accept (schalt_call_t *call, void *service)
 }
 
 //  --------------------------------------------------------------------------
-//  Offers that run out: the timer asks each event whose first offer is due
+//  Offers that run out (registry_offers.c) and over-full sessions
 
-//  The event of a due-time index key, registry:{evt-X}:due, into event.
-static bool
-s_due_event (const char *key, char *event, size_t size)
-{
-    const char *open = strchr (key, '{');
-    const char *close = open ? strchr (open, '}') : NULL;
-    if (!close || strcmp (close, "}:due") != 0 || (size_t)(close - open - 1) >= size)
-        return false;
-    snprintf (event, size, "%.*s", (int)(close - open - 1), open + 1);
-    return true;
-}
-
-//  A script wrote a due-time index: look at it at the next tick; or a set of
-//  over-full sessions: show it in status.
+//  A script wrote a due-time index: the offers worker reads it anew; or a
+//  set of over-full sessions: show it in status.
 static void
 s_on_touch (void *service, const char *key)
 {
     registry_t *self = (registry_t *)service;
     char event[32];
     size_t length = strlen (key);
-    if (s_due_event (key, event, sizeof (event)))
-        zhashx_update (self->due, key, (void *)(intptr_t)1);
+    if (registry_due_event (key, event, sizeof (event)))
+        schalt_worker_tell (self->offers, "TOUCH", key, NULL);
     else if (length > 10 && streq (key + length - 10, "}:overfull"))
         zhashx_update (self->overfull, key, (void *)1);
+}
+
+//  The offers worker found a set of over-full sessions (OVERFULL key).
+static void
+s_on_told (void *service, zmsg_t *msg)
+{
+    registry_t *self = (registry_t *)service;
+    char *what = zmsg_popstr (msg), *key = zmsg_popstr (msg);
+    if (what && key && streq (what, "OVERFULL"))
+        zhashx_update (self->overfull, key, (void *)1);
+    zstr_free (&what);
+    zstr_free (&key);
 }
 
 //  status: the sessions over their capacity, from the sets the scripts named.
@@ -313,8 +307,10 @@ s_status (void *service, json_t *status)
     json_t *sessions = json_array ();
     for (void *item = zhashx_first (self->overfull); item; item = zhashx_next (self->overfull)) {
         const char *argv[] = {"SMEMBERS", (const char *)zhashx_cursor (self->overfull)};
-        redisReply *reply = schalt_redis_connected (self->scan)
-                                ? schalt_redis_command (self->scan, 2, argv, NULL)
+        if (!schalt_redis_connected (self->status_redis))
+            schalt_redis_reconnect (self->status_redis);
+        redisReply *reply = schalt_redis_connected (self->status_redis)
+                                ? schalt_redis_command (self->status_redis, 2, argv, NULL)
                                 : NULL;
         for (size_t index = 0; reply && reply->type == REDIS_REPLY_ARRAY && index < reply->elements;
              index++)
@@ -323,89 +319,6 @@ s_status (void *service, json_t *status)
             freeReplyObject (reply);
     }
     json_object_set_new (status, "over_full", sessions);
-}
-
-//  The answer to an offers.expire: when the event's next offer runs out.
-//  Whatever it is, the event may be asked again: a failure (Redis down, a
-//  lost reply) leaves its due time as it was, so the next tick retries.
-static void
-s_on_answer (void *service, const char *command, int status, const char *id, const char *json)
-{
-    registry_t *self = (registry_t *)service;
-    if (!streq (command, "offers.expire") || strncmp (id, "ox-evt-", 7) != 0)
-        return;
-    char key[64];
-    snprintf (key, sizeof (key), "registry:{%.14s}:due", id + 3);
-    zhashx_delete (self->asked, key);
-    json_t *body = status == 200 ? json_loads (json, 0, NULL) : NULL;
-    if (body) {
-        json_t *next = json_object_get (body, "next_due");
-        if (json_is_integer (next))
-            zhashx_update (self->due, key, (void *)(intptr_t)json_integer_value (next));
-        else
-            zhashx_delete (self->due, key);
-    }
-    json_decref (body);
-}
-
-//  Every tick: find the indexes left from before a start (once), then ask
-//  each event whose first offer is due by the registry's clock.
-static void
-s_on_tick (void *service)
-{
-    registry_t *self = (registry_t *)service;
-    //  Again every minute: a script whose reply was lost (a retry gets the
-    //  replay record, which names no keys) may have written an index
-    if (++self->ticks >= 60000 / OFFERS_TICK) {
-        self->ticks = 0;
-        self->scanned = false;
-    }
-    const char *patterns[] = {"registry:{*}:due", "registry:{*}:overfull"};
-    for (int pattern = 0; pattern < 2 && !self->scanned && schalt_redis_connected (self->scan);
-         pattern++) {
-        const char *argv[] = {"SCAN", "0", "MATCH", patterns[pattern], "COUNT", "1000"};
-        char cursor[32] = "0";
-        do {
-            argv[1] = cursor;
-            redisReply *reply = schalt_redis_command (self->scan, 6, argv, NULL);
-            if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-                if (reply)
-                    freeReplyObject (reply);
-                return; //  again at the next tick
-            }
-            snprintf (cursor, sizeof (cursor), "%s", reply->element[0]->str);
-            for (size_t index = 0; index < reply->element[1]->elements; index++)
-                s_on_touch (self, reply->element[1]->element[index]->str);
-            freeReplyObject (reply);
-        } while (!streq (cursor, "0"));
-        self->scanned = pattern == 1;
-    }
-    if (!schalt_redis_connected (self->scan))
-        schalt_redis_reconnect (self->scan);
-
-    //  The keys first: an answer may come at once (Redis down) and change the table
-    int64_t now = (int64_t)schalt_clock_now ();
-    zlist_t *ready = zlist_new ();
-    zlist_autofree (ready);
-    for (void *due = zhashx_first (self->due); due; due = zhashx_next (self->due)) {
-        const char *key = (const char *)zhashx_cursor (self->due);
-        if ((int64_t)(intptr_t)due <= now && !zhashx_lookup (self->asked, key))
-            zlist_append (ready, (void *)key);
-    }
-    for (char *key = (char *)zlist_first (ready); key; key = (char *)zlist_next (ready)) {
-        char event[32], id[96], body[96];
-        if (!s_due_event (key, event, sizeof (event)))
-            continue;
-        //  ox-<event>-<random>: a new request id each time, so that no old
-        //  answer is replayed (a clock set back, a restart)
-        char random[32];
-        schalt_id_make ("x", random, sizeof (random));
-        snprintf (id, sizeof (id), "ox-%s-%s", event, random + 2);
-        snprintf (body, sizeof (body), "{\"event\":\"%s\"}", event);
-        zhashx_update (self->asked, key, (void *)1);
-        schalt_server_call (self->server, "offers.expire", id, body);
-    }
-    zlist_destroy (&ready);
 }
 
 //  --------------------------------------------------------------------------
@@ -481,10 +394,8 @@ s_destroy (void **self_p)
     registry_t *self = (registry_t *)*self_p;
     if (self) {
         schalt_token_keys_destroy (&self->keys);
-        zhashx_destroy (&self->due);
-        zhashx_destroy (&self->asked);
         zhashx_destroy (&self->overfull);
-        schalt_redis_destroy (&self->scan);
+        schalt_redis_destroy (&self->status_redis);
         free (self);
         *self_p = NULL;
     }
@@ -498,17 +409,15 @@ s_create (schalt_server_t *server)
     schalt_config_t *config = schalt_server_config (server);
     self->server = server;
     self->keys = schalt_token_keys_configured (config);
-    self->due = zhashx_new ();
-    self->asked = zhashx_new ();
     self->overfull = zhashx_new ();
-    self->scan = schalt_redis_new (schalt_config_string (config, "registry/redis/host"),
-                                   (int)schalt_config_integer (config, "registry/redis/port"),
-                                   (int)schalt_config_integer (config, "registry/redis/timeout"));
+    self->status_redis =
+        schalt_redis_new (schalt_config_string (config, "registry/redis/host"),
+                          (int)schalt_config_integer (config, "registry/redis/port"),
+                          (int)schalt_config_integer (config, "registry/redis/timeout"));
     schalt_server_on_touch (server, s_on_touch);
-    schalt_server_on_answer (server, s_on_answer);
-    schalt_server_every (server, OFFERS_TICK, s_on_tick);
+    self->offers = schalt_server_worker (server, &registry_offers_job, NULL, s_on_told);
     //  Notices to the notifier; their order across people does not matter
-    if (!self->keys || schalt_server_outbox (server, "notifier", 64) != 0) {
+    if (!self->keys || !self->offers || schalt_server_outbox (server, "notifier", 64) != 0) {
         void *state = self;
         s_destroy (&state);
         return NULL;

@@ -16,4 +16,11 @@
 //  The service as the server skeleton runs it.
 extern const schalt_service_t registry_service;
 
+//  The worker that expires offers (registry_offers.c); it is told TOUCH
+//  and a due-time index key, and tells OVERFULL and a set's key.
+extern const schalt_job_t registry_offers_job;
+
+//  The event of a due-time index key, registry:{evt-X}:due, into event.
+bool registry_due_event (const char *key, char *event, size_t size);
+
 #endif

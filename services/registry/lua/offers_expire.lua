@@ -36,6 +36,7 @@ for _, session_id in ipairs(order) do
     registry.alert(sessions[session_id])
 end
 local next_due = redis.call('ZRANGE', registry.due_key, 0, 0, 'WITHSCORES')
+schalt.touch(registry.due_key) -- the offers worker reads it anew
 local body = cjson.encode({key = registry.due_key, expired = expired, offered = given,
     next_due = next_due[2] and tonumber(next_due[2]) or cjson.null})
 return schalt.answer(200, body)
