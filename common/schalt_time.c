@@ -160,6 +160,64 @@ schalt_time_parse_local (const char *text, const char *zone, time_t *utc)
 }
 
 char *
+schalt_time_format_clock (time_t utc, const char *zone, const char *language, char buffer[32])
+{
+    icaltimezone *ical_zone = icaltimezone_get_builtin_timezone (zone);
+    if (!ical_zone)
+        return NULL;
+    struct icaltimetype wall = icaltime_from_timet_with_zone (utc, 0, ical_zone);
+    snprintf (buffer, 32, "%02d:%02d", wall.hour, wall.minute);
+    //  The same wall time an hour before or after: the repeated hour
+    bool twice = false;
+    for (int sign = -1; sign <= 1; sign += 2) {
+        struct icaltimetype other = icaltime_from_timet_with_zone (utc + sign * 3600, 0, ical_zone);
+        twice |= other.day == wall.day && other.hour == wall.hour && other.minute == wall.minute;
+    }
+    if (!twice)
+        return buffer;
+    struct icaltimetype instant =
+        icaltime_from_timet_with_zone (utc, 0, icaltimezone_get_utc_timezone ());
+    int daylight = 0;
+    icaltimezone_get_utc_offset_of_utc_time (ical_zone, &instant, &daylight);
+    //  "CET/CEST": the standard name, then the daylight one
+    char names[64];
+    snprintf (names, sizeof (names), "%s", icaltimezone_get_tznames (ical_zone) ?: "");
+    char *slash = strchr (names, '/');
+    const char *name = daylight && slash ? slash + 1 : names;
+    if (slash)
+        *slash = 0;
+    static const char *german[][2] = {{"CET", "MEZ"},   {"CEST", "MESZ"}, {"WET", "WEZ"},
+                                      {"WEST", "WESZ"}, {"EET", "OEZ"},   {"EEST", "OESZ"}};
+    if (language && streq (language, "de"))
+        for (size_t index = 0; index < sizeof (german) / sizeof (german[0]); index++)
+            if (streq (name, german[index][0]))
+                name = german[index][1];
+    if (*name)
+        snprintf (buffer, 32, "%02d:%02d %.16s", wall.hour, wall.minute, name);
+    return buffer;
+}
+
+int
+schalt_time_local_day (time_t utc, const char *zone, time_t *day_start, time_t *day_end)
+{
+    icaltimezone *ical_zone = icaltimezone_get_builtin_timezone (zone);
+    if (!ical_zone)
+        return -1;
+    struct icaltimetype wall = icaltime_from_timet_with_zone (utc, 0, ical_zone);
+    //  Midnight of that day and of the next, each as the zone has it there
+    //  (no zone of ours skips midnight)
+    struct icaltimetype midnight = icaltime_null_time ();
+    midnight.year = wall.year;
+    midnight.month = wall.month;
+    midnight.day = wall.day;
+    midnight.zone = ical_zone;
+    *day_start = icaltime_as_timet_with_zone (midnight, ical_zone);
+    icaltime_adjust (&midnight, 1, 0, 0, 0);
+    *day_end = icaltime_as_timet_with_zone (midnight, ical_zone);
+    return 0;
+}
+
+char *
 schalt_time_format_local (time_t utc, const char *zone, char buffer[32])
 {
     icaltimezone *ical_zone = icaltimezone_get_builtin_timezone (zone);
@@ -235,5 +293,27 @@ schalt_time_test (bool verbose)
     assert (schalt_time_parse_local ("2027-03-13T09:00Z", berlin, &utc) == -1);
     assert (schalt_time_parse_local ("2027-03-13T09:00:00Z", berlin, &utc) == 0);
     assert (schalt_time_format_local (utc, "Mars/Olympus", buffer) == NULL);
+    //  The hour that occurs twice names its zone; every other time is as ever
+    assert (schalt_time_parse_instant ("2027-10-31T00:30:00Z", &utc) == 0);
+    assert (streq (schalt_time_format_clock (utc, berlin, "de", buffer), "02:30 MESZ"));
+    assert (streq (schalt_time_format_clock (utc, berlin, "en", buffer), "02:30 CEST"));
+    assert (streq (schalt_time_format_clock (utc + 3600, berlin, "de", buffer), "02:30 MEZ"));
+    assert (streq (schalt_time_format_clock (utc + 3600, berlin, "en", buffer), "02:30 CET"));
+    assert (streq (schalt_time_format_clock (utc + 7200, berlin, "de", buffer), "03:30"));
+    assert (streq (schalt_time_format_clock (utc - 3600, berlin, "de", buffer), "01:30"));
+    assert (schalt_time_parse_instant ("2027-03-28T01:30:00Z", &utc) == 0);
+    assert (streq (schalt_time_format_clock (utc, berlin, "de", buffer), "03:30"));
+    assert (schalt_time_format_clock (utc, "Mars/Olympus", "de", buffer) == NULL);
+    //  Local days: 23 hours on the day summer time begins, 25 when it ends
+    time_t day_start, day_end;
+    assert (schalt_time_parse_instant ("2027-03-28T10:00:00Z", &utc) == 0);
+    assert (schalt_time_local_day (utc, berlin, &day_start, &day_end) == 0);
+    assert (streq (schalt_time_format_instant (day_start, buffer), "2027-03-27T23:00:00Z"));
+    assert (day_end - day_start == 23 * 3600);
+    assert (schalt_time_parse_instant ("2027-10-30T22:30:00Z", &utc) == 0); //  00:30 local
+    assert (schalt_time_local_day (utc, berlin, &day_start, &day_end) == 0);
+    assert (streq (schalt_time_format_instant (day_start, buffer), "2027-10-30T22:00:00Z"));
+    assert (day_end - day_start == 25 * 3600);
+    assert (schalt_time_local_day (utc, "Mars/Olympus", &day_start, &day_end) == -1);
     printf ("OK\n");
 }

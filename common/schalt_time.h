@@ -30,6 +30,17 @@ int schalt_time_parse_local (const char *text, const char *zone, time_t *utc);
 //  or NULL for an unknown zone.
 char *schalt_time_format_local (time_t utc, const char *zone, char buffer[32]);
 
+//  The local day in zone that utc falls on, as UTC seconds: its first
+//  instant and the first of the next day. Returns 0, or -1 for an unknown zone.
+int schalt_time_local_day (time_t utc, const char *zone, time_t *day_start, time_t *day_end);
+
+//  Formats the wall-clock time of utc in zone as "HH:MM", or, in the hour
+//  that occurs twice when daylight-saving time ends, with the zone's name
+//  for it: "02:30 MESZ" and "02:30 MEZ" (language "de"), "02:30 CEST" and
+//  "02:30 CET" (otherwise). Returns buffer, or NULL for an unknown zone.
+char *schalt_time_format_clock (time_t utc, const char *zone, const char *language,
+                                char buffer[32]);
+
 //  True if libical knows the zone.
 bool schalt_time_zone_known (const char *zone);
 

@@ -22,7 +22,7 @@ SCHALT_PYTHON=/usr/bin/python3
 SCHALT_PACKAGES_RUN=(build-essential cmake pkg-config libczmq-dev libzmq3-dev libhiredis-dev
     libesmtp-dev libjansson-dev libical-dev libsodium-dev redis-server python3 python3-aiosmtpd tzdata)
 SCHALT_PACKAGES_TEST=(json-schema-test-suite clang-format valgrind python3-zmq
-    python3-jsonschema redis-tools clang libclang-rt-14-dev)
+    python3-jsonschema python3-icalendar redis-tools clang libclang-rt-14-dev)
 
 # The daemons in start order; deploy/down stops them in reverse. A message flows
 # scheduler -> registry -> notifier, so receivers start first.

@@ -41,6 +41,7 @@ cli_status (cli_t *cli)
     cli_table_row (table, header);
     int rc = CLI_DONE;
     char overfull[512] = ""; //  the registry's over-full sessions, said under the table
+    char timeline[256] = ""; //  the scheduler's reminders, likewise
     for (const char **service = cli_services; *service; service++) {
         json_t *empty = json_object ();
         const char *endpoint = cli_service_setting (cli, *service, "endpoint");
@@ -89,6 +90,15 @@ cli_status (cli_t *cli)
         json_array_foreach (json_object_get (status, "over_full"), index, session)
             snprintf (overfull + strlen (overfull), sizeof (overfull) - strlen (overfull), "%s%s",
                       index ? ", " : "", json_string_value (session));
+        json_t *reminders = json_object_get (status, "timeline");
+        if (reminders) {
+            char next[32] = "";
+            const char *due = json_string_value (json_object_get (reminders, "next_due"));
+            snprintf (timeline, sizeof (timeline), "reminders planned: %lld%s%s",
+                      (long long)json_integer_value (json_object_get (reminders, "planned")),
+                      due ? ", the next due " : "",
+                      due ? cli_local_time (due, cli->zone, next) : "");
+        }
         json_array_append (all, status);
         schalt_envelope_destroy (&reply);
     }
@@ -96,6 +106,8 @@ cli_status (cli_t *cli)
         cli_print_json (all);
     else {
         cli_table_print (table, stdout);
+        if (timeline[0])
+            printf ("%s\n", timeline);
         if (overfull[0])
             printf ("over-full (a capacity lowered below the seats taken): %s\n", overfull);
     }

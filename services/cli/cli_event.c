@@ -28,6 +28,9 @@ s_print_event (cli_t *cli, json_t *event)
                   json_string_value (json_object_get (event, "organiser_name")) ?: "", organiser);
         cli_print_field (stdout, "Organiser:", line);
     }
+    cli_print_field (stdout, "Reminders:",
+                     json_string_value (json_object_get (event, "reminders"))
+                         ?: "as configured for its kind (schalt reminders shows them)");
     cli_print_field (stdout,
                      "Description:", json_string_value (json_object_get (event, "description")));
     cli_print_field (stdout, "Reason:", json_string_value (json_object_get (event, "reason")));
@@ -76,6 +79,50 @@ s_show_events (cli_t *cli, json_t *body)
     return CLI_DONE;
 }
 
+//  The reminders planned: when each goes out, for which session and revision.
+static int
+s_show_reminders (cli_t *cli, json_t *body)
+{
+    json_t *reminders = json_object_get (body, "reminders");
+    if (cli_print_for_scripts (cli, reminders))
+        return CLI_DONE;
+    if (json_array_size (reminders) == 0)
+        printf ("No reminders planned.\n");
+    else {
+        cli_table_t *table = cli_table_new (6);
+        const char *header[] = {"DUE", "OFFSET", "SESSION", "REVISION", "STARTS", "TITLE"};
+        cli_table_row (table, header);
+        size_t index;
+        json_t *reminder;
+        json_array_foreach (reminders, index, reminder)
+        {
+            char due[32], start[32] = "", revision[24];
+            snprintf (revision, sizeof (revision), "%lld",
+                      (long long)json_integer_value (json_object_get (reminder, "revision")));
+            const char *starts = json_string_value (json_object_get (reminder, "start"));
+            const char *row[] = {
+                cli_local_time (json_string_value (json_object_get (reminder, "due")), cli->zone,
+                                due),
+                json_string_value (json_object_get (reminder, "offset")),
+                json_string_value (json_object_get (reminder, "session")),
+                revision,
+                starts ? cli_local_time (starts, cli->zone, start) : "",
+                json_string_value (json_object_get (reminder, "title")) ?: ""};
+            cli_table_row (table, row);
+        }
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    long long waiting = json_integer_value (json_object_get (body, "to_plan"));
+    printf ("%lld planned in all%s",
+            (long long)json_integer_value (json_object_get (body, "planned")),
+            waiting ? "" : ".\n");
+    if (waiting)
+        printf ("; %lld session%s changed just now, planned within a second.\n", waiting,
+                waiting == 1 ? "" : "s");
+    return CLI_DONE;
+}
+
 //  --------------------------------------------------------------------------
 //  The commands
 
@@ -86,7 +133,10 @@ s_show_events (cli_t *cli, json_t *body)
     {"organiser-email", "organiser_email", OPT_TEXT, false, \
      "where capacity alerts go (80 %, 100 %, a long waitlist)"}, \
     {"waitlist-alert", "waitlist_alert", OPT_INTEGER, false, \
-     "alert when a waitlist grows past this length (default 10)"}
+     "alert when a waitlist grows past this length (default 10)"}, \
+    {"reminders", "reminders", OPT_TEXT, false, \
+     "when before each session reminders go out: \"7d 1d\", \"3d 2h\" or none " \
+     "(default: the configured ones of its kind)"}
 // clang-format on
 
 static const cli_option_t s_event_create_options[] = {
@@ -113,6 +163,11 @@ static const cli_option_t s_event_list_options[] = {
     {"all", "include_cancelled", OPT_FLAG, false, "include cancelled events"},
     {NULL, NULL, 0, false, NULL}};
 
+static const cli_option_t s_reminders_options[] = {
+    {"session", "session", OPT_TEXT, false, "only this session's"},
+    {"due-before", "due_before", OPT_TIME, false, "only those due before this, local time"},
+    {NULL, NULL, 0, false, NULL}};
+
 const cli_command_t cli_event_commands[] = {
     {"event", "create", "scheduler", "event.create", NULL, s_event_create_options,
      "schedule an event", s_show_event},
@@ -124,4 +179,6 @@ const cli_command_t cli_event_commands[] = {
      "change an event", s_show_event},
     {"event", "cancel", "scheduler", "event.cancel", "id", cli_reason_options,
      "cancel an event and all its sessions", s_show_event},
+    {"reminders", "", "scheduler", "reminder.list", NULL, s_reminders_options,
+     "list the reminders planned: when, for which session and revision", s_show_reminders},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};

@@ -89,6 +89,16 @@ s_notice_send (schalt_call_t *call, void *service)
     }
     if (sessions)
         json_object_set (variables, "sessions", sessions);
+    //  And the calendar entries, rendered with the e-mail (notifier_calendar)
+    json_t *calendar = json_object_get (body, "calendar");
+    if (calendar && json_object_get (variables, "calendar")) {
+        schalt_call_fail (call, 400, "invalid", "/variables/calendar",
+                          "calendar is a field of its own, not a variable");
+        json_decref (variables);
+        return -1;
+    }
+    if (calendar)
+        json_object_set (variables, "calendar", calendar);
     //  The variables are kept as JSON text
     char *text = json_dumps (variables, JSON_COMPACT);
     assert (text);

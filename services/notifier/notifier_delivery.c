@@ -2,6 +2,7 @@
     it does and for the one window in which an e-mail can go out twice.
 */
 #include "notifier_delivery.h"
+#include "notifier_calendar.h"
 #include "notifier_mail.h"
 #include "notifier_store.h"
 #include "notifier_template.h"
@@ -246,15 +247,34 @@ s_render (loop_t *self, json_t *claim, char *reason, size_t size)
         return NULL;
     notifier_mail_sender_t sender = {settings->from_address, settings->from_name,
                                      settings->timezone};
+    const char *email = json_string_value (json_object_get (claim, "email"));
+    //  The calendar entry, if the notice is about a date
+    json_t *calendar = json_object_get (json_object_get (claim, "variables"), "calendar");
+    char *ics = NULL;
+    const char *method = NULL;
+    if (calendar) {
+        notifier_calendar_context_t context = {
+            settings->timezone, settings->from_address, settings->from_name, email, name, language};
+        ics = notifier_calendar_render (calendar, &context, schalt_clock_now (), &method, reason,
+                                        size);
+        if (!ics) {
+            free (subject);
+            free (body);
+            return NULL;
+        }
+    }
     notifier_mail_t mail = {json_string_value (json_object_get (claim, "id")),
                             name,
-                            json_string_value (json_object_get (claim, "email")),
+                            email,
                             subject,
                             body,
-                            language};
+                            language,
+                            ics,
+                            method};
     char *message = notifier_mail_render (&sender, &mail, time (NULL), reason, size);
     free (subject);
     free (body);
+    free (ics);
     return message;
 }
 

@@ -402,6 +402,20 @@ s_body (writer_t *writer, const char *text)
     }
 }
 
+//  Writes text in base64, 76 characters a line (RFC 2045).
+static void
+s_base64_lines (writer_t *writer, const char *text)
+{
+    size_t size = strlen (text);
+    for (size_t offset = 0; offset < size; offset += 57) {
+        size_t piece = size - offset < 57 ? size - offset : 57;
+        char line[80];
+        s_base64 ((const unsigned char *)text + offset, piece, line);
+        s_puts (writer, line);
+        s_puts (writer, "\r\n");
+    }
+}
+
 //  --------------------------------------------------------------------------
 //  The message
 
@@ -467,8 +481,16 @@ notifier_mail_render (const notifier_mail_sender_t *sender, const notifier_mail_
     s_token (&writer, message_id, strlen (message_id));
     s_field_end (&writer);
     free (message_id);
-    s_puts (&writer, "MIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=UTF-8\r\n"
+    s_puts (&writer, "MIME-Version: 1.0\r\n");
+    //  RFC 3834: an automatic message; no out-of-office replies, please
+    s_puts (&writer, "Auto-Submitted: auto-generated\r\n");
+    if (mail->calendar) {
+        s_puts (&writer, "Content-Type: multipart/mixed; boundary=\"=_mixed\"\r\n\r\n"
+                         "--=_mixed\r\n"
+                         "Content-Type: multipart/alternative; boundary=\"=_alternative\"\r\n"
+                         "\r\n--=_alternative\r\n");
+    }
+    s_puts (&writer, "Content-Type: text/plain; charset=UTF-8\r\n"
                      "Content-Transfer-Encoding: quoted-printable\r\n");
     if (mail->language && strlen (mail->language) == 2 &&
         strspn (mail->language, "abcdefghijklmnopqrstuvwxyz") == 2) {
@@ -476,9 +498,31 @@ notifier_mail_render (const notifier_mail_sender_t *sender, const notifier_mail_
         s_puts (&writer, mail->language);
         s_puts (&writer, "\r\n");
     }
-    //  RFC 3834: an automatic message; no out-of-office replies, please
-    s_puts (&writer, "Auto-Submitted: auto-generated\r\n\r\n");
+    s_puts (&writer, "\r\n");
     s_body (&writer, mail->body);
+    if (mail->calendar) {
+        const char *method = mail->method && streq (mail->method, "CANCEL") ? "CANCEL" : "REQUEST";
+        const char *file =
+            mail->language && streq (mail->language, "en") ? "event.ics" : "termin.ics";
+        char header[256];
+        snprintf (header, sizeof (header),
+                  "--=_alternative\r\n"
+                  "Content-Type: text/calendar; charset=UTF-8; method=%s\r\n"
+                  "Content-Transfer-Encoding: base64\r\n\r\n",
+                  method);
+        s_puts (&writer, header);
+        s_base64_lines (&writer, mail->calendar);
+        snprintf (header, sizeof (header),
+                  "--=_alternative--\r\n"
+                  "--=_mixed\r\n"
+                  "Content-Type: application/ics; name=\"%s\"\r\n"
+                  "Content-Disposition: attachment; filename=\"%s\"\r\n"
+                  "Content-Transfer-Encoding: base64\r\n\r\n",
+                  file, file);
+        s_puts (&writer, header);
+        s_base64_lines (&writer, mail->calendar);
+        s_puts (&writer, "--=_mixed--\r\n");
+    }
     char *text = strndup ((const char *)zchunk_data (writer.chunk), zchunk_size (writer.chunk));
     assert (text);
     zchunk_destroy (&writer.chunk);
@@ -594,7 +638,7 @@ s_test_render (const notifier_mail_t *mail)
 static void
 s_test_name (const char *name, const char *expect_form)
 {
-    notifier_mail_t mail = {"ntc-1", name, "anna@example.org", "Hallo", "Text\n", "de"};
+    notifier_mail_t mail = {"ntc-1", name, "anna@example.org", "Hallo", "Text\n", "de", NULL, NULL};
     char *message = s_test_render (&mail);
     char *to = s_test_header (message, "To");
     assert (to);
@@ -663,7 +707,9 @@ notifier_mail_test (bool verbose)
         "Anmeldebestätigung: Übergang Kita – Grundschule am Samstag, 13. März 2027",
         "Guten Tag,\n\nSie sind angemeldet für \"Übergang\".\n.\nFrom here\n"
         "trailing space \nx=y\n",
-        "de"};
+        "de",
+        NULL,
+        NULL};
     char *message = s_test_render (&mail);
     if (verbose)
         printf ("%s\n", message);
@@ -695,6 +741,28 @@ notifier_mail_test (bool verbose)
     assert (strstr (body, "Sie sind angemeldet f=C3=BCr \"=C3=9Cbergang\".\r\n"));
     assert (strstr (body, "\r\n=2E\r\n=46rom here\r\ntrailing space=20\r\nx=3Dy\r\n"));
     free (message);
+
+    //  With a calendar entry: mixed [alternative [text, calendar], attachment],
+    //  the text first, the entry in base64 twice
+    mail.calendar = "BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n";
+    mail.method = "CANCEL";
+    message = s_test_render (&mail);
+    const char *mixed = strstr (message, "Content-Type: multipart/mixed; boundary=\"=_mixed\"\r\n");
+    const char *text_part = strstr (message, "--=_alternative\r\nContent-Type: text/plain");
+    const char *calendar_part = strstr (
+        message, "--=_alternative\r\nContent-Type: text/calendar; charset=UTF-8; method=CANCEL");
+    const char *attachment =
+        strstr (message, "Content-Disposition: attachment; filename=\"termin.ics\"");
+    assert (mixed && text_part && calendar_part && attachment);
+    assert (mixed < text_part && text_part < calendar_part && calendar_part < attachment);
+    assert (
+        strstr (calendar_part, "QkVHSU46VkNBTEVOREFSDQpNRVRIT0Q6Q0FOQ0VMDQpFTkQ6VkNBTEVOREFSDQo="));
+    assert (strstr (message, "\r\n--=_alternative--\r\n") &&
+            strstr (message, "\r\n--=_mixed--\r\n"));
+    assert (strstr (text_part, "quoted-printable\r\nContent-Language: de\r\n\r\nGuten Tag,"));
+    free (message);
+    mail.calendar = NULL;
+    mail.method = NULL;
 
     //  Long lines in the body get soft breaks, and decode back
     char long_line[600] = "";
@@ -751,8 +819,8 @@ notifier_mail_test (bool verbose)
     //  Refusals: control characters in names, bad addresses, bad UTF-8
     notifier_mail_sender_t sender = {"bildungsbuero@example.org", "Bildungsbüro", "Europe/Berlin"};
     char reason[256];
-    notifier_mail_t bad = {"ntc-1", "Anna\r\nBcc: x@example.org", "anna@example.org", "s", "b",
-                           "de"};
+    notifier_mail_t bad = {
+        "ntc-1", "Anna\r\nBcc: x@example.org", "anna@example.org", "s", "b", "de", NULL, NULL};
     assert (!notifier_mail_render (&sender, &bad, time (NULL), reason, sizeof (reason)));
     assert (strstr (reason, "recipient name"));
     bad.to_name = "Anna\nMuster";

@@ -3,7 +3,13 @@
     The message is RFC 5322 with MIME (RFC 2045-2047): Date, From, To,
     Subject, Message-ID, MIME-Version, a text/plain UTF-8 body in
     quoted-printable (so it passes any relay, 8BITMIME or not), CRLF line
-    ends everywhere. Header lines are folded at 78 octets where a header can
+    ends everywhere. A message with a calendar entry (iMIP, RFC 6047) is
+    multipart/mixed: first a multipart/alternative of the text and the
+    text/calendar part with its method (the text stays what a reader sees
+    first; a calendar program takes the entry from the other), then the
+    same entry as an .ics attachment for programs that only open files;
+    both in base64. The boundaries begin with "=_", which neither
+    quoted-printable nor base64 can produce. Header lines are folded at 78 octets where a header can
     be folded, and never pass 998. Text that is not plain ASCII (the subject,
     display names) is written as RFC 2047 encoded-words (UTF-8, base64);
     an ASCII display name with specials ("Müller, Anna" spelled without the
@@ -36,6 +42,8 @@ typedef struct {
     const char *subject;    //  one line (tabs and line breaks become spaces)
     const char *body;       //  text with \n or \r\n line ends
     const char *language;   //  "de" or "en": Content-Language
+    const char *calendar;   //  iCalendar text with CRLF line ends, or NULL
+    const char *method;     //  its METHOD: "REQUEST" or "CANCEL"
 } notifier_mail_t;
 
 //  Renders the message. Returns it (CRLF line ends, ending in CRLF), which

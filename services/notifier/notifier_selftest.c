@@ -1,8 +1,9 @@
 /*  notifier_selftest - runs the self-test of one notifier class, or of all.
-    Usage: notifier_selftest [-v] [class ...]   (class: mail, template, smtp, delivery, store)
-    The daemon as a whole is tested end to end: tests/e2e/test_notifier.py.
+    Usage: notifier_selftest [-v] [class ...]   (class: mail, calendar, template, smtp, delivery,
+   store) The daemon as a whole is tested end to end: tests/e2e/test_notifier.py.
 */
 #include "notifier_delivery.h"
+#include "notifier_calendar.h"
 #include "notifier_mail.h"
 #include "notifier_smtp.h"
 #include "notifier_store.h"
@@ -13,10 +14,13 @@ typedef struct {
     void (*test) (bool verbose);
 } test_t;
 
-static const test_t s_tests[] = {
-    {"mail", notifier_mail_test},   {"template", notifier_template_test},
-    {"smtp", notifier_smtp_test},   {"delivery", notifier_delivery_test},
-    {"store", notifier_store_test}, {NULL, NULL}};
+static const test_t s_tests[] = {{"mail", notifier_mail_test},
+                                 {"calendar", notifier_calendar_test},
+                                 {"template", notifier_template_test},
+                                 {"smtp", notifier_smtp_test},
+                                 {"delivery", notifier_delivery_test},
+                                 {"store", notifier_store_test},
+                                 {NULL, NULL}};
 
 int
 main (int argc, char **argv)

@@ -89,10 +89,10 @@ s_read (const char *path, context_t *context)
 //  Dates and times in the installation's zone
 
 //  Reads the member variable of object (an RFC 3339 instant) as a wall time
-//  in the zone. Returns 0, or -1 with a reason.
+//  in the zone, and the instant as UTC seconds. Returns 0, or -1 with a reason.
 static int
-s_wall_time (context_t *context, json_t *object, const char *variable, const char *placeholder,
-             struct icaltimetype *wall)
+s_instant_wall (context_t *context, json_t *object, const char *variable, const char *placeholder,
+                struct icaltimetype *wall, time_t *instant)
 {
     json_t *value = json_object_get (object, variable);
     time_t utc;
@@ -115,7 +115,27 @@ s_wall_time (context_t *context, json_t *object, const char *variable, const cha
         return -1;
     }
     *wall = icaltime_from_timet_with_zone (utc, 0, zone);
+    *instant = utc;
     return 0;
+}
+
+//  The same, without the instant.
+static int
+s_wall_time (context_t *context, json_t *object, const char *variable, const char *placeholder,
+             struct icaltimetype *wall)
+{
+    time_t ignored;
+    return s_instant_wall (context, object, variable, placeholder, wall, &ignored);
+}
+
+//  The wall-clock time of instant as people read it ("10:00"; in the hour
+//  that occurs twice, "02:30 MESZ"), into value (32 octets at least).
+static void
+s_clock (context_t *context, time_t instant, char *value)
+{
+    if (!schalt_time_format_clock (instant, context->config->timezone, context->request->language,
+                                   value))
+        snprintf (value, 32, "--:--"); //  not reached: the zone was found just before
 }
 
 //  The same for one of the notice's variables.
@@ -182,10 +202,12 @@ s_session_list (context_t *context)
     json_array_foreach (sessions, index, item)
     {
         struct icaltimetype start, end;
+        time_t start_utc, end_utc;
         const char *title = json_string_value (json_object_get (item, "title"));
         const char *room = json_string_value (json_object_get (item, "room"));
-        if (!title || !room || s_wall_time (context, item, "start", "session_list", &start) ||
-            s_wall_time (context, item, "end", "session_list", &end)) {
+        if (!title || !room ||
+            s_instant_wall (context, item, "start", "session_list", &start, &start_utc) ||
+            s_instant_wall (context, item, "end", "session_list", &end, &end_utc)) {
             if (title && room)
                 break; //  the reason is written
             snprintf (context->reason, context->size,
@@ -193,7 +215,7 @@ s_session_list (context_t *context)
             break;
         }
         //  Each part appended as it is: a title may be 800 octets of UTF-8
-        char date[64], times[64], status[96] = "";
+        char date[64], times[96], status[96] = "";
         s_long_date (start, context->request->language, date, sizeof (date));
         const char *state = json_string_value (json_object_get (item, "status")) ?: "";
         if (streq (state, "confirmed"))
@@ -203,8 +225,10 @@ s_session_list (context_t *context)
             snprintf (status, sizeof (status),
                       english ? " (waiting list, number %.8s)" : " (Warteliste, Platz %.8s)",
                       json_string_value (json_object_get (item, "position")) ?: "?");
-        snprintf (times, sizeof (times), ", %02d:%02d–%02d:%02d%s: ", start.hour, start.minute,
-                  end.hour, end.minute, english ? "" : " Uhr");
+        char from[32], until[32];
+        s_clock (context, start_utc, from);
+        s_clock (context, end_utc, until);
+        snprintf (times, sizeof (times), ", %s–%s%s: ", from, until, english ? "" : " Uhr");
         const char *parts[] = {index ? "\n  " : "  ",           date, times, title,
                                english ? ", room " : ", Raum ", room, status};
         for (size_t part = 0; part < sizeof (parts) / sizeof (parts[0]); part++)
@@ -255,12 +279,13 @@ s_value (context_t *context, const char *name)
         return s_session_list (context);
     //  offer_date and offer_time: until when an offered seat is held
     if (streq (name, "offer_date") || streq (name, "offer_time")) {
-        if (s_local_time (context, "offer_until", name, &wall))
+        time_t instant;
+        if (s_instant_wall (context, request->variables, "offer_until", name, &wall, &instant))
             return NULL;
         if (streq (name, "offer_date"))
             s_long_date (wall, request->language, context->value, sizeof (context->value));
         else
-            snprintf (context->value, sizeof (context->value), "%02d:%02d", wall.hour, wall.minute);
+            s_clock (context, instant, context->value);
         return context->value;
     }
     //  date, start_time and end_time; old_date... for the times before a move
@@ -276,9 +301,10 @@ s_value (context_t *context, const char *name)
     if (streq (base, "start_time") || streq (base, "end_time")) {
         snprintf (variable, sizeof (variable), "%s%s", base == name ? "" : "old_",
                   streq (base, "start_time") ? "start" : "end");
-        if (s_local_time (context, variable, name, &wall))
+        time_t instant;
+        if (s_instant_wall (context, request->variables, variable, name, &wall, &instant))
             return NULL;
-        snprintf (context->value, sizeof (context->value), "%02d:%02d", wall.hour, wall.minute);
+        s_clock (context, instant, context->value);
         return context->value;
     }
     json_t *value = json_object_get (request->variables, name);
@@ -477,6 +503,7 @@ static const struct {
       "cancel_url", "leave_url", NULL}},
     {"session-cancelled", {"reason", NULL}},
     {"event-cancelled", {"session_list", "reason", NULL}},
+    {"session-reminder", {"single", "several", "session_list", "code", "cancel_url", NULL}},
     {NULL, {NULL}}};
 
 static bool

@@ -434,6 +434,7 @@ static const schalt_command_t s_commands[] = {
     {"registration.decline", "registration_end", SCHALT_CHANGES, s_registration_decline},
     {"registration.accept", "registration_accept", SCHALT_CHANGES, s_registration_accept},
     {"offers.expire", "offers_expire", SCHALT_CHANGES, NULL},
+    {"audience.notify", "audience_notify", SCHALT_CHANGES, NULL},
     {"registration.checkin", "registration_checkin", SCHALT_CHANGES, s_registration_checkin},
     {"registration.attendance", "registration_attendance", SCHALT_READS, NULL},
     {"registration.get", "registration_get", SCHALT_READS, NULL},

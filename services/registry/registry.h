@@ -1,7 +1,9 @@
 /*  registry - the registry service: people's registrations for sessions.
 
-    Commands: registration.create|get|list, and session.facts, which the
-    scheduler delivers through its outbox. A registration is decided and
+    Commands: registration.create|get|list|cancel|decline|accept|checkin|
+    attendance, and session.facts and audience.notify (a reminder falls due),
+    which the scheduler delivers through its outbox; offers.expire is the
+    internal call of the offers worker (registry_offers.c). A registration is decided and
     written in one script: the session is known, open and in the future; an
     address registers once per session; a seat if one is free, else a
     waitlist place in arrival order; the notice for the notifier in the outbox;

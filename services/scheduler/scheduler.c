@@ -6,6 +6,35 @@
 extern const char scheduler_lua_common[];
 extern const schalt_script_t scheduler_lua_scripts[];
 
+const char *scheduler_kinds[SCHEDULER_KINDS] = {"day-of-education", "meeting", "counselling",
+                                                "other"};
+
+typedef struct {
+    scheduler_reminders_t reminders;
+} scheduler_t;
+
+const schalt_offsets_t *
+scheduler_reminders_of (const scheduler_reminders_t *self, const char *kind)
+{
+    for (int index = 0; index < SCHEDULER_KINDS; index++)
+        if (streq (kind, scheduler_kinds[index]))
+            return &self->kinds[index];
+    return NULL;
+}
+
+char *
+scheduler_reminders_describe (const scheduler_reminders_t *self, char *buffer, size_t size)
+{
+    buffer[0] = 0;
+    for (int index = 0; index < SCHEDULER_KINDS; index++) {
+        char offsets[128];
+        snprintf (buffer + strlen (buffer), size - strlen (buffer), "%s%s=%s", index ? ";" : "",
+                  scheduler_kinds[index],
+                  schalt_offsets_format (&self->kinds[index], offsets, sizeof (offsets)));
+    }
+    return buffer;
+}
+
 //  --------------------------------------------------------------------------
 //  Helpers for prepare functions
 
@@ -143,6 +172,36 @@ static const char *s_event_strings[] = {"kind",           "title",           "de
                                         "organiser_name", "organiser_email", NULL};
 static const char *s_session_strings[] = {"title", "room", NULL};
 
+//  Copies body/reminders, normalised ("1d 7d" is "7d 1d"), into the record.
+//  kind is the event's kind if known here (create), else NULL: the script
+//  checks it then against the kinds without reminders (ARGV[6]). Returns
+//  0, or -1 after answering the call.
+static int
+s_take_reminders (schalt_call_t *call, scheduler_t *self, json_t *body, const char *kind,
+                  json_t *record)
+{
+    json_t *value = json_object_get (body, "reminders");
+    if (!value)
+        return 0;
+    schalt_offsets_t offsets;
+    char error[160], text[96];
+    if (schalt_offsets_parse (json_string_value (value), &offsets, error, sizeof (error)) != 0) {
+        schalt_call_fail (call, 400, "invalid", "/reminders", "reminders: %s", error);
+        return -1;
+    }
+    const schalt_offsets_t *configured =
+        kind ? scheduler_reminders_of (&self->reminders, kind) : NULL;
+    if (configured && configured->count == 0 && offsets.count > 0) {
+        schalt_call_fail (call, 422, "no_reminders", "/reminders",
+                          "events of kind %s have no reminders (scheduler/reminders/%s is none)",
+                          kind, kind);
+        return -1;
+    }
+    json_object_set_new (record, "reminders",
+                         json_string (schalt_offsets_format (&offsets, text, sizeof (text))));
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  Events
 
@@ -150,13 +209,14 @@ static const char *s_session_strings[] = {"title", "room", NULL};
 static int
 s_event_create (schalt_call_t *call, void *service)
 {
-    (void)service;
     json_t *body = schalt_call_body (call);
     json_t *event = json_object ();
     time_t start = 0, end = 0;
     if (s_take_instant (call, body, "start", event, &start) < 0 ||
         s_take_instant (call, body, "end", event, &end) < 0 ||
-        s_check_times (call, 1, start, 1, end) != 0) {
+        s_check_times (call, 1, start, 1, end) != 0 ||
+        s_take_reminders (call, (scheduler_t *)service, body,
+                          json_string_value (json_object_get (body, "kind")), event) != 0) {
         json_decref (event);
         return -1;
     }
@@ -194,11 +254,13 @@ s_event_list (schalt_call_t *call, void *service)
     return 0;
 }
 
-//  event.update: the changes, times in UTC and stamped, for the script.
+//  event.update: the changes, times in UTC and stamped, for the script
+//  (ARGV[5]), and the kinds of event that have no reminders as a JSON list
+//  (ARGV[6]).
 static int
 s_event_update (schalt_call_t *call, void *service)
 {
-    (void)service;
+    scheduler_t *self = (scheduler_t *)service;
     json_t *body = schalt_call_body (call);
     if (s_require_change (call) != 0)
         return -1;
@@ -206,7 +268,9 @@ s_event_update (schalt_call_t *call, void *service)
     time_t start = 0, end = 0;
     int has_start = s_take_instant (call, body, "start", changes, &start);
     int has_end = has_start < 0 ? -1 : s_take_instant (call, body, "end", changes, &end);
-    if (has_end < 0 || s_check_times (call, has_start, start, has_end, end) != 0) {
+    if (has_end < 0 || s_check_times (call, has_start, start, has_end, end) != 0 ||
+        s_take_reminders (call, self, body, json_string_value (json_object_get (body, "kind")),
+                          changes) != 0) {
         json_decref (changes);
         return -1;
     }
@@ -215,7 +279,16 @@ s_event_update (schalt_call_t *call, void *service)
     if (alert)
         json_object_set (changes, "waitlist_alert", alert);
     s_stamp (changes, "updated");
-    return s_arg_record (call, changes);
+    s_arg_record (call, changes);
+    json_t *without = json_array ();
+    for (int index = 0; index < SCHEDULER_KINDS; index++)
+        if (self->reminders.kinds[index].count == 0)
+            json_array_append_new (without, json_string (scheduler_kinds[index]));
+    char *text = json_dumps (without, JSON_COMPACT);
+    schalt_call_arg (call, text);
+    free (text);
+    json_decref (without);
+    return 0;
 }
 
 //  event.cancel and session.cancel: the time now (ARGV[5]).
@@ -305,13 +378,63 @@ s_tag (schalt_call_t *call, char *tag, size_t size)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  Reminders
+
+//  reminder.list: due_before as UTC seconds (ARGV[5]), or "".
+static int
+s_reminder_list (schalt_call_t *call, void *service)
+{
+    (void)service;
+    json_t *ignored = json_object ();
+    time_t before = 0;
+    int has = s_take_instant (call, schalt_call_body (call), "due_before", ignored, &before);
+    json_decref (ignored);
+    if (has < 0)
+        return -1;
+    char bound[24] = "";
+    if (has)
+        snprintf (bound, sizeof (bound), "%lld", (long long)before);
+    schalt_call_arg (call, bound);
+    return 0;
+}
+
+static void
+s_destroy (void **self_p)
+{
+    free (*self_p);
+    *self_p = NULL;
+}
+
 static void *
 s_create (schalt_server_t *server)
 {
-    //  Session facts go to the registry one after the other (window 1)
-    if (schalt_server_outbox (server, "registry", 1) != 0)
+    scheduler_t *self = (scheduler_t *)zmalloc (sizeof (scheduler_t));
+    assert (self);
+    schalt_config_t *config = schalt_server_config (server);
+    snprintf (self->reminders.zone, sizeof (self->reminders.zone), "%s",
+              schalt_config_string (config, "schaltstelle/timezone"));
+    int rc = 0;
+    for (int index = 0; index < SCHEDULER_KINDS; index++) {
+        char path[64], error[160];
+        snprintf (path, sizeof (path), "scheduler/reminders/%s", scheduler_kinds[index]);
+        for (char *cursor = path; *cursor; cursor++)
+            if (*cursor == '-')
+                *cursor = '_';
+        //  The configuration checked them already; a second look costs nothing
+        if (schalt_offsets_parse (schalt_config_string (config, path),
+                                  &self->reminders.kinds[index], error, sizeof (error)) != 0) {
+            schalt_log_error ("scheduler: %s: %s", path, error);
+            rc = -1;
+        }
+    }
+    //  Session facts and reminders go to the registry one after the other (window 1)
+    if (rc != 0 || schalt_server_outbox (server, "registry", 1) != 0 ||
+        !schalt_server_worker (server, &scheduler_timeline_job, &self->reminders, NULL)) {
+        free (self);
         return NULL;
-    return server;
+    }
+    return self;
 }
 
 //  One row a command: its schema is request/<command>.json, its script
@@ -327,8 +450,13 @@ static const schalt_command_t s_commands[] = {
     {"session.list", "session_list", SCHALT_READS, NULL},
     {"session.update", "session_update", SCHALT_CHANGES, s_session_update},
     {"session.cancel", "session_cancel", SCHALT_CHANGES, s_cancel},
+    {"reminder.list", "reminder_list", SCHALT_READS, s_reminder_list},
+    //  Internal calls of the timeline worker (scheduler_timeline.c)
+    {"timeline.plan", "timeline_plan", SCHALT_CHANGES, NULL},
+    {"timeline.fire", "timeline_fire", SCHALT_CHANGES, NULL},
+    {"timeline.replan", "timeline_replan", SCHALT_CHANGES, NULL},
     {NULL, NULL, SCHALT_READS, NULL}};
 
 const schalt_service_t scheduler_service = {
     "scheduler", s_commands, scheduler_lua_scripts, scheduler_lua_common, s_tag, s_create,
-    NULL,        NULL};
+    s_destroy,   NULL};

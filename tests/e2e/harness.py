@@ -38,6 +38,7 @@ harness uses this checkout's build/bin and root.
 import ctypes
 import datetime
 import email
+import email.message
 import email.policy
 import json
 import os
@@ -339,8 +340,14 @@ class RedisServer:
         """Every key matching pattern (default: the scheduler's) with its
         type and content, as a dict; the remembered replies of request ids
         (`...:request:<id>`) are left out unless with_requests (a refusal by
-        a script is remembered for the retry, by design)."""
+        a script is remembered for the retry, by design). The scheduler's
+        timeline worker plans a changed session's reminders a moment after
+        the change (a step of its own): that is waited for first (bounded),
+        so that a snapshot shows the state the last change leads to."""
         state = {}
+        if pattern.startswith("scheduler:"):
+            wait_until(lambda: self.command("HLEN", "scheduler:{events}:plan") == 0, 10,
+                       interval=0.02)
         with self.client() as client:
             for key in sorted(client.command("KEYS", pattern)):
                 name = key.decode()
@@ -619,8 +626,20 @@ class Mail:
 
     def parse(self):
         """The message as a mail client reads it, strictly: a malformed
-        header raises instead of being repaired."""
-        return email.message_from_bytes(self.raw, policy=email.policy.strict)
+        header raises instead of being repaired. Its text() is the text a
+        reader sees (the text/plain part, also of a message with a calendar
+        entry)."""
+        return email.message_from_bytes(self.raw, policy=STRICT_MAIL)
+
+
+class ParsedMail(email.message.EmailMessage):
+    """A parsed e-mail, with the text a reader sees first."""
+
+    def text(self):
+        return self.get_body(preferencelist=("plain",)).get_content()
+
+
+STRICT_MAIL = email.policy.strict.clone(message_factory=ParsedMail)
 
 
 class _MailHandler:

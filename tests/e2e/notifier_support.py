@@ -44,7 +44,7 @@ _OURS = ("SCHALT_",)
 def parse(raw):
     """A message (bytes) as Python's email package reads it, strictly: a
     malformed header raises instead of being repaired."""
-    return email.message_from_bytes(raw, policy=email.policy.strict)
+    return email.message_from_bytes(raw, policy=harness.STRICT_MAIL)
 
 
 class _Handler:

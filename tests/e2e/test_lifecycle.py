@@ -69,7 +69,7 @@ class LifecycleCase(RegistrationCase):
 
     def links(self, message):
         """{action: token} of the links in the message's text."""
-        return {action: token for action, token in LINK.findall(message.get_content())}
+        return {action: token for action, token in LINK.findall(message.text())}
 
     def register_all(self, session_id, people):
         """Registers (name, address) pairs in order; returns their replies."""
@@ -93,7 +93,7 @@ class CancelTest(LifecycleCase):
         self.register_all(session["id"], people)
         confirmation = self.mail_of("anna@cancel.example", "Anmeldebestätigung", 1)
         links = self.links(confirmation)
-        self.assertEqual(list(links), ["cancel"], confirmation.get_content())
+        self.assertEqual(list(links), ["cancel"], confirmation.text())
         waiting = self.mail_of("clara@cancel.example", "Warteliste", 1)
         self.assertEqual(list(self.links(waiting)), ["decline"])
 
@@ -109,11 +109,11 @@ class CancelTest(LifecycleCase):
 
         # The e-mails their stories call for, and no others
         cancelled = self.mail_of("anna@cancel.example", "Abmeldung bestätigt", 2)
-        self.assertIn("Sprachförderung", cancelled.get_content())
-        self.assertNotIn("Anmerkung", cancelled.get_content())  # no reason was given
+        self.assertIn("Sprachförderung", cancelled.text())
+        self.assertNotIn("Anmerkung", cancelled.text())  # no reason was given
         self.assertEqual(self.links(cancelled), {})
         promoted = self.mail_of("clara@cancel.example", "Platz frei geworden", 2)
-        self.assertIn("Ihre Anmeldung ist\r\nbestätigt", promoted.get_content())
+        self.assertIn("Ihre Anmeldung ist\r\nbestätigt", promoted.text())
         self.assertEqual(list(self.links(promoted)), ["cancel"])
         self.assertEqual(self.count_to("dora@cancel.example"), 1)
         self.assertEqual(self.count_to("bernd@cancel.example"), 1)
@@ -164,8 +164,8 @@ class CancelTest(LifecycleCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(got["status"], "cancelled")  # Frida was promoted, then cancelled
         message = self.mail_of("emil@late.example", "Ihre Anmeldung wurde storniert", 2)
-        self.assertIn("das Bildungsbüro hat Ihre Anmeldung", message.get_content())
-        self.assertIn("Grund: Kurs in der Nachbarstadt belegt", message.get_content())
+        self.assertIn("das Bildungsbüro hat Ihre Anmeldung", message.text())
+        self.assertIn("Grund: Kurs in der Nachbarstadt belegt", message.text())
         stored = {r["email"]: r for r in self.stored(session["id"]).values()}
         self.assertEqual((stored["emil@late.example"]["ended_by"],
                           stored["emil@late.example"]["late"]), ("organiser", "1"))
@@ -350,7 +350,7 @@ class OfferTest(LifecycleCase):
         # Bob is offered the seat until 3 March, 09:00 (48 h); nobody else moves
         message, links = self.offer_links("bob@offer.example", 2)
         self.assertEqual(sorted(links), ["accept", "decline"])
-        self.assertIn("bis Mittwoch, 3. März 2027, 09:00 Uhr", message.get_content())
+        self.assertIn("bis Mittwoch, 3. März 2027, 09:00 Uhr", message.text())
         self.assertEqual(self.wait_status(session["id"], "bob@offer.example", "offered")
                          ["offer_until"], "2027-03-03T08:00:00Z")
         self.assertEqual(self.listed(session["id"]),
@@ -364,7 +364,7 @@ class OfferTest(LifecycleCase):
         self.wait_status(session["id"], "bob@offer.example", "expired")
         self.mail_of("bob@offer.example", "Angebot verfallen", 3)
         cleo_message, cleo_links = self.offer_links("cleo@offer.example", 2)
-        self.assertIn("bis Freitag, 5. März 2027, 10:00 Uhr", cleo_message.get_content())
+        self.assertIn("bis Freitag, 5. März 2027, 10:00 Uhr", cleo_message.text())
         # Bob's link is too late; Cleo takes the seat, once
         result = self.schalt("registration", "accept", "--token", links["accept"])
         self.assertRefused(result, 409, "offer_expired", "/token", "--token")
@@ -430,7 +430,7 @@ class OfferTest(LifecycleCase):
         self.assertEqual((got["counts"]["offered"], got["counts"]["cancelled"]), (1, 1))
         self.assertEqual(self.schalt("event", "cancel", session["event"])[0], 0)
         message = self.mail_of("quinn@offer.example", "Abgesagt", 3)
-        self.assertIn("Mit Angebot", message.get_content())
+        self.assertIn("Mit Angebot", message.text())
         self.assertEqual(self.wait_status(session["id"], "quinn@offer.example", "declined")
                          ["ended_by"], "session_cancelled")
 
@@ -478,16 +478,16 @@ class AlertTest(LifecycleCase):
         people.append(register(4))  # 5 of 5: full
         got = self.mails_to("olga@office.example", 2)
         full = [m.parse() for m in got][-1]
-        self.assertIn("Alle Plätze sind vergeben", full.get_content())
-        self.assertIn("Belegt:        5 von 5 Plätzen", full.get_content())
-        self.assertNotIn("Vier Fünftel", full.get_content())
+        self.assertIn("Alle Plätze sind vergeben", full.text())
+        self.assertIn("Belegt:        5 von 5 Plätzen", full.text())
+        self.assertNotIn("Vier Fünftel", full.text())
         people += [register(n) for n in (5, 6)]  # waitlist 2: not past 2
         self.assertEqual(len(alerts()), 2)
         people.append(register(7))  # waitlist 3
         self.assertEqual(len(alerts()), 3)
         self.assertIn("Die Warteliste ist länger als 2",
                       [m.parse() for m in self.mail.received()
-                       if m.rcpt_tos == ["olga@office.example"]][-1].get_content())
+                       if m.rcpt_tos == ["olga@office.example"]][-1].text())
         people.append(register(8))  # still past it: no new alert
         self.assertEqual(len(alerts()), 3)
         # The waitlist shrinks below the limit (two leave), then grows past it again
@@ -512,7 +512,7 @@ class SmallAlertTest(LifecycleCase):
         self.register_json(session["id"], "Rita", "rita@small.example")
         self.assertEqual(self.count_to("berater@office.example"), 1)
         message = self.mail_of("berater@office.example", "Belegung", 1)
-        self.assertIn("Alle Plätze sind vergeben", message.get_content())
+        self.assertIn("Alle Plätze sind vergeben", message.text())
 
 
 class ChangesTest(LifecycleCase):
@@ -535,7 +535,7 @@ class ChangesTest(LifecycleCase):
         self.assertEqual(code, 0, err)
         for name, address in people:
             message = self.mail_of(address, "Geändert:", 2)
-            text = message.get_content().replace("\r\n", "\n")
+            text = message.text().replace("\r\n", "\n")
             self.assertIn("Bisher:        Samstag, 13. März 2027, 10:00 bis 11:30 Uhr\n"
                           "                 Rathaus Pulheim, Raum A 101", text)
             self.assertIn("Neu:           Samstag, 13. März 2027, 14:00 bis 15:30 Uhr\n"
@@ -546,7 +546,7 @@ class ChangesTest(LifecycleCase):
             self.assertEqual(list(self.links(message)), ["decline" if waiting else "cancel"])
             self.assertEqual("Warteliste, auf Platz 1" in text, waiting, text)
         english = self.mail_of("vera@move.example", "Changed:", 2)
-        self.assertIn("Before:   Saturday, 13 March 2027, 10:00 to 11:30", english.get_content())
+        self.assertIn("Before:   Saturday, 13 March 2027, 10:00 to 11:30", english.text())
 
         # The same facts again (the outbox may deliver twice), or older ones: no second e-mail
         revision = int(self.redis.hash(harness.session_key(session["id"]))["revision"])
@@ -580,7 +580,7 @@ class ChangesTest(LifecycleCase):
         self.assertEqual(code, 0, err)
         for address in ("willi@off.example", "xenia@off.example"):
             message = self.mail_of(address, "Abgesagt", 2)
-            self.assertIn("Grund: Die Referentin ist erkrankt.", message.get_content())
+            self.assertIn("Grund: Die Referentin ist erkrankt.", message.text())
             self.assertEqual(self.links(message), {})
         stored = {r["email"]: r for r in self.stored(session["id"]).values()}
         self.assertEqual({a: (r["status"], r["ended_by"]) for a, r in stored.items()},
@@ -611,7 +611,7 @@ class ChangesTest(LifecycleCase):
         self.assertTrue(harness.wait_until(
             lambda: self.registry.outbox("notifier")["depth"] == 0, 30))
         zora = self.mail_of("zora@event.example", "Abgesagt: Fachtag Abgesagt", 3)
-        text = zora.get_content().replace("\r\n", "\n")
+        text = zora.text().replace("\r\n", "\n")
         self.assertIn("  Samstag, 13. März 2027, 10:00–10:45 Uhr: Teil 1, Raum R 1\n"
                       "  Samstag, 13. März 2027, 11:00–11:45 Uhr: Teil 2, Raum R 2\n", text)
         self.assertIn("Grund: Das Rathaus ist gesperrt.", text)
@@ -641,7 +641,7 @@ class ChangesTest(LifecycleCase):
                                 lambda listed: listed["session"]["status"] == "cancelled")
         self.assertEqual(self.count_to("mats@over.example"), 1)  # his confirmation only
         message = self.mail_of("lore@over.example", "Abgesagt", 2)
-        self.assertIn("Ganztags", message.get_content())
+        self.assertIn("Ganztags", message.text())
         stored = {(r["email"], r["session"]): r["status"] for r in
                   list(self.stored(long["id"]).values()) + list(self.stored(short["id"]).values())}
         self.assertEqual(stored[("mats@over.example", short["id"])], "confirmed")
@@ -655,7 +655,7 @@ class ChangesTest(LifecycleCase):
                                      "--start", "2027-03-13T12:00", "--end", "2027-03-13T13:00")
         self.assertEqual(code, 0, err)
         promoted = self.mail_of("omar@both.example", "Platz frei geworden", 2)
-        self.assertIn("12:00 bis 13:00 Uhr", promoted.get_content())  # the new time
+        self.assertIn("12:00 bis 13:00 Uhr", promoted.text())  # the new time
         self.mail_of("nele@both.example", "Geändert:", 2)
         self.assertEqual(self.count_to("omar@both.example"), 2)
 
@@ -749,7 +749,7 @@ class SeveralSessionsTest(LifecycleCase):
                               r"%s: waitlisted \(position 1, registration reg-\S+\)\n$"
                          % (s["A"]["id"], s["D"]["id"]))
         message = self.mail_of("mia@many.example", "Ihre Anmeldungen", 1)
-        text = message.get_content().replace("\r\n", "\n")
+        text = message.text().replace("\r\n", "\n")
         self.assertRegex(text, r"  Samstag, 13\. März 2027, 10:00–11:00 Uhr: Forum A, Raum A "
                                r"\(Platz reserviert\)\n"
                                r"    Code für den Einlass: [0-9A-Z]{3}-[0-9A-Z]{3}\n"
@@ -830,7 +830,7 @@ class CheckinTest(LifecycleCase):
                   ("Cem", "cem@in.example"), ("Dan", "dan@in.example"),
                   ("Eva", "eva@in.example")]
         ada, ben, cem, dan, eva = self.register_all(session["id"], people)
-        text = self.mail_of("ada@in.example", "Anmeldebestätigung", 1).get_content()
+        text = self.mail_of("ada@in.example", "Anmeldebestätigung", 1).text()
         code = re.search(r"Ihr Code für den Einlass: ([0-9A-Z]{3}-[0-9A-Z]{3})", text).group(1)
 
         # by the code from the e-mail (typed in lower case, without the dash), and twice

@@ -157,7 +157,7 @@ class DeliveryTest(NotifierCase):
         self.assertEqual(message["Content-Transfer-Encoding"], "quoted-printable")
         # The body names the session, the room, the place, the local date and
         # time (09:00Z is 10:00 in Berlin in March) and the office
-        body = message.get_content()
+        body = message.text()
         for text in ("Guten Tag Anna Muster", "Tag der Bildung 2027",
                      "Übergang Kita – Grundschule", "A101", "Gymnasium Pulheim, Hauptstraße 1",
                      "Samstag, 13. März 2027", "10:00 bis 11:30 Uhr",
@@ -183,7 +183,7 @@ class DeliveryTest(NotifierCase):
         message = parse(raw)
         self.assertEqual(str(message["Subject"]),
                          "Waiting list: Übergang Kita – Grundschule on Tuesday, 6 July 2027")
-        body = message.get_content()
+        body = message.text()
         self.assertIn("Dear Ben Smith", body)
         self.assertIn("number 3", body)
         self.assertIn("18:00 to 19:00", body)  # summer time: UTC+2
@@ -257,7 +257,7 @@ class DeliveryTest(NotifierCase):
             self.assertEqual(address.addr_spec, "name%d@example.org" % index)
             self.assertEqual(address.display_name.strip(), name.strip())
             self.assertIsNone(message["Bcc"])
-            self.assertIn("Guten Tag %s," % name, message.get_content())
+            self.assertIn("Guten Tag %s," % name, message.text())
 
     def test_refused_requests_change_nothing(self):
         cases = [

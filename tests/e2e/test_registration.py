@@ -307,7 +307,7 @@ class RegisterTest(RegistrationCase):
             message = mails[0].parse()
             self.assertCleanMail(message)
             self.assertOneRecipient(message, name, address)
-            self.assertIn(name, message.get_content())
+            self.assertIn(name, message.text())
 
 
 class RefusalTest(RegistrationCase):
@@ -504,7 +504,7 @@ class FactsTest(RegistrationCase):
         if self.notifier:
             address = "facts-mail@example.org"
             self.register_json(session["id"], "Nina Brandt", address)
-            body = self.mails_to(address)[0].parse().get_content()
+            body = self.mails_to(address)[0].parse().text()
             self.assertIn("Fachtag Neu", body)
             self.assertIn("Neuer Titel: Übergänge gestalten", body)
             self.assertIn("Aula", body)
@@ -636,7 +636,7 @@ class BurstTest(RegistrationCase):
                 self.assertIn("Anmeldebestätigung", subject)
             else:
                 self.assertIn("Warteliste", subject)
-                self.assertRegex(message.get_content(),
+                self.assertRegex(message.text(),
                                  r"auf Platz %d\b" % registration["position"])
 
 
@@ -672,9 +672,14 @@ class MailTest(RegistrationCase):
         now = datetime.datetime.now(datetime.timezone.utc)
         self.assertLess(abs((sent - now).total_seconds()), 86400, message["Date"])
         self.assertRegex(str(message["Message-ID"]), MESSAGE_ID)
-        self.assertEqual(message.get_content_type(), "text/plain")
-        self.assertEqual(message.get_content_charset(), "utf-8")
-        body = message.get_content()
+        # The text, then the calendar entry (RFC 6047) for the seat
+        self.assertEqual(message.get_content_type(), "multipart/mixed")
+        self.assertEqual([part.get_content_type() for part in message.walk()],
+                         ["multipart/mixed", "multipart/alternative", "text/plain",
+                          "text/calendar", "application/ics"])
+        self.assertEqual(message.get_body(preferencelist=("plain",)).get_content_charset(),
+                         "utf-8")
+        body = message.text()
         for text in ("Tag der Bildung 2027", "Übergang Kita – Grundschule", "Ratssaal (2. OG)",
                      "Rathaus Pulheim", "13. März 2027", "10:00", "11:30", name):
             self.assertIn(text, body)
@@ -684,7 +689,7 @@ class MailTest(RegistrationCase):
         message = self.mails_to("zoe@familie.example")[0].parse()
         self.assertCleanMail(message)
         self.assertIn("Warteliste", str(message["Subject"]))
-        self.assertRegex(message.get_content(), r"auf Platz %d\b" % waiting["position"])
+        self.assertRegex(message.text(), r"auf Platz %d\b" % waiting["position"])
         self.assertNotEqual(str(message["Message-ID"]), str(mail.parse()["Message-ID"]))
 
     def test_english_confirmation(self):
@@ -699,7 +704,7 @@ class MailTest(RegistrationCase):
         subject = str(message["Subject"])
         self.assertIn("Registration confirmed", subject)
         self.assertIn("13 March 2027", subject)
-        body = message.get_content()
+        body = message.text()
         for text in ("Dear " + name, "Education Day 2027", "Transitions: Nursery to School",
                      "Town Hall Pulheim", "B 7", "13 March 2027", "10:00"):
             self.assertIn(text, body)

@@ -397,8 +397,14 @@ static char *
 s_render (const fields_t *fields, char *reason, size_t size)
 {
     notifier_mail_sender_t sender = {fields->from_address, fields->from_name, ZONE};
-    notifier_mail_t mail = {fields->id,      fields->to_name, fields->to_address,
-                            fields->subject, fields->body,    fields->language};
+    notifier_mail_t mail = {fields->id,
+                            fields->to_name,
+                            fields->to_address,
+                            fields->subject,
+                            fields->body,
+                            fields->language,
+                            NULL,
+                            NULL};
     reason[0] = '\0';
     return notifier_mail_render (&sender, &mail, fields->now, reason, size);
 }

@@ -126,10 +126,30 @@ s_reference_value (reference_t *self, const char *name)
         return self->value;
     }
     if (streq (base, "start_time") || streq (base, "end_time")) {
-        if (!s_wall (self, streq (base, "start_time") ? start_variable : end_variable, &year,
-                     &month, &day, &hour, &minute))
+        const char *variable = streq (base, "start_time") ? start_variable : end_variable;
+        if (!s_wall (self, variable, &year, &month, &day, &hour, &minute))
             return NULL;
         snprintf (self->value, sizeof self->value, "%02d:%02d", hour, minute);
+        //  In the hour that occurs twice (Berlin, end of summer time), the
+        //  zone's name: summer time is more than an hour ahead of UTC
+        time_t utc;
+        schalt_time_parse_instant (
+            json_string_value (json_object_get (self->request->variables, variable)), &utc);
+        char here[32], before[32], after[32];
+        schalt_time_format_local (utc, ZONE, here);
+        schalt_time_format_local (utc - 3600, ZONE, before);
+        schalt_time_format_local (utc + 3600, ZONE, after);
+        if (streq (here, before) || streq (here, after)) {
+            struct tm fields = {.tm_year = year - 1900,
+                                .tm_mon = month - 1,
+                                .tm_mday = day,
+                                .tm_hour = hour,
+                                .tm_min = minute};
+            bool summer = timegm (&fields) - (utc - ((utc % 60) + 60) % 60) > 3600;
+            bool english = streq (self->request->language, "en");
+            snprintf (self->value, sizeof self->value, "%02d:%02d %s", hour, minute,
+                      summer ? (english ? "CEST" : "MESZ") : (english ? "CET" : "MEZ"));
+        }
         return self->value;
     }
     return json_string_value (json_object_get (self->request->variables, name));

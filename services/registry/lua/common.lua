@@ -114,7 +114,40 @@ end
 -- sessions (may be nil) lists what the notice is about, for
 -- {{session_list}}: {title, room, start, end, [status, position, link]} each;
 -- own_links (may be nil) replaces the registration's links.
-function registry.notify(notice_id, template, registration, session, extra, sessions, own_links)
+--
+-- An e-mail about a date carries its calendar entry (the notifier writes it
+-- as iCalendar, RFC 5545/6047): REQUEST adds or updates the entry of each
+-- registration that holds a seat, CANCEL removes that of each that gave one
+-- back. One UID per registration (its id), kept for its whole life; the
+-- SEQUENCE is the session's revision, which grows with every change.
+-- entries (may be nil) are the {registration, session} pairs the e-mail is
+-- about, when it is about several; else the one it names.
+local calendar_method = {['registration-confirmed'] = 'REQUEST',
+    ['registration-promoted'] = 'REQUEST', ['registrations-made'] = 'REQUEST',
+    ['session-moved'] = 'REQUEST', ['session-reminder'] = 'REQUEST',
+    ['registration-cancelled'] = 'CANCEL', ['registration-cancelled-by-office'] = 'CANCEL',
+    ['session-cancelled'] = 'CANCEL', ['event-cancelled'] = 'CANCEL'}
+
+local function calendar(template, registration, session, entries)
+    local method = calendar_method[template]
+    if not method then return nil end
+    local wanted = method == 'REQUEST' and 'confirmed' or 'cancelled'
+    local events = {}
+    for _, entry in ipairs(entries or {{registration = registration, session = session}}) do
+        if entry.registration.status == wanted then
+            events[#events + 1] = {uid = entry.registration.id,
+                sequence = tonumber(entry.session.revision) or 0, start = entry.session.start,
+                ['end'] = entry.session['end'], title = entry.session.title,
+                room = entry.session.room, place = entry.session.place,
+                event_title = entry.session.event_title}
+        end
+    end
+    if #events == 0 then return nil end
+    return {method = method, events = events}
+end
+
+function registry.notify(notice_id, template, registration, session, extra, sessions, own_links,
+                         entries)
     local variables = {event_title = session.event_title, session_title = session.title,
         room = session.room, place = session.place, start = session.start,
         ['end'] = session['end'], recipient_name = registration.name}
@@ -123,7 +156,7 @@ function registry.notify(notice_id, template, registration, session, extra, sess
         template = template, language = registration.language,
         recipient = {name = registration.name, email = registration.email},
         variables = variables, links = own_links or links(registration, session),
-        sessions = sessions}))
+        sessions = sessions, calendar = calendar(template, registration, session, entries)}))
 end
 
 -- The seats of the session that are taken: confirmed, and held for an offer.
@@ -317,7 +350,8 @@ function registry.cancel_event(first, reason, stamp, now)
                 local address = string.lower(item.registration.email)
                 local person = people[address]
                 if not person then
-                    person = {registration = item.registration, session = session, sessions = {}}
+                    person = {registration = item.registration, session = session, sessions = {},
+                        entries = {}}
                     people[address] = person
                     order[#order + 1] = address
                 end
@@ -326,6 +360,8 @@ function registry.cancel_event(first, reason, stamp, now)
                     start = session.start, ['end'] = session['end'],
                     status = item.was == 'waitlisted' and 'waitlisted' or nil,
                     position = item.position and tostring(item.position) or nil}
+                person.entries[#person.entries + 1] = {registration = item.registration,
+                    session = session}
                 end
             end
         end
@@ -334,7 +370,7 @@ function registry.cancel_event(first, reason, stamp, now)
         local person = people[address]
         registry.notify(registry.notice_id(person.registration.id, 'event-cancelled'),
             'event-cancelled', person.registration, person.session, {reason = reason},
-            person.sessions)
+            person.sessions, nil, person.entries)
     end
     return #order
 end

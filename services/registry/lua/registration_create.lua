@@ -139,8 +139,12 @@ else
     for _, item in ipairs(items) do
         if item.status == 'waitlisted' then some_waitlisted = '1' end
     end
+    local entries = {}
+    for index, registration in ipairs(registrations) do
+        entries[index] = {registration = registration, session = sessions[index]}
+    end
     registry.notify(ARGV[6], 'registrations-made', first, sessions[1],
-        {some_waitlisted = some_waitlisted}, items, links)
+        {some_waitlisted = some_waitlisted}, items, links, entries)
 end
 for _, session in ipairs(sessions) do registry.alert(session) end
 -- Observers learn that registrations happened, not who registered

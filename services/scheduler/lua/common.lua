@@ -12,6 +12,13 @@
 --                                                until it acknowledges them
 --   scheduler:{events}:dead:registry             list: facts the registry refused
 --                                                (kept for an admin)
+--   scheduler:{events}:timeline                  zset: the reminders planned, by due time
+--                                                (UTC seconds): rem-<ses-id>-<offset>-r<revision>;
+--                                                each session's hash names its own (planned)
+--   scheduler:{events}:plan                      hash: session id -> when (UTC seconds) it
+--                                                changed: its reminders are to be planned
+--   scheduler:{events}:timeline:offsets          string: the configured offsets the timeline
+--                                                was last planned with
 --   scheduler:{events}:request:<request-id>      hash: digest, status, body of a
 --                                                state-changing request's reply
 --                                                (schaltstelle/request_ttl seconds)
@@ -25,10 +32,14 @@ function scheduler.sessions_key(id) return scheduler.prefix .. 'event:' .. id ..
 function scheduler.session_key(id) return scheduler.prefix .. 'session:' .. id end
 
 scheduler.registry_outbox = scheduler.prefix .. 'outbox:registry'
+scheduler.timeline_key = scheduler.prefix .. 'timeline'
+scheduler.plan_key = scheduler.prefix .. 'plan'
+scheduler.offsets_key = scheduler.prefix .. 'timeline:offsets'
 
 -- Fields shown to clients, in the order of the reply schemas.
 local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'end',
-    'organiser_name', 'organiser_email', 'waitlist_alert', 'status', 'reason', 'created', 'updated'}
+    'organiser_name', 'organiser_email', 'waitlist_alert', 'reminders', 'status', 'reason',
+    'created', 'updated'}
 local session_fields = {'id', 'event', 'title', 'room', 'start', 'end', 'cancel_until', 'capacity',
     'promotion', 'hold_hours', 'topics', 'status', 'reason', 'created', 'updated'}
 
@@ -122,13 +133,40 @@ function scheduler.check_session(event, session)
 end
 
 
+-- The reminders of a session planned in the timeline, as a list of ids.
+function scheduler.planned(session)
+    local list = {}
+    for id in string.gmatch(session.planned or '', '%S+') do list[#list + 1] = id end
+    return list
+end
+
+-- Takes the session's reminders out of the timeline, and, unless it is
+-- cancelled, asks the timeline worker to plan them for the session as it is
+-- now: a reminder made for the old revision is never sent (it names the
+-- old time); the new ones follow within a tick of the worker.
+function scheduler.replan(session, event)
+    for _, id in ipairs(scheduler.planned(session)) do
+        redis.call('ZREM', scheduler.timeline_key, id)
+    end
+    session.planned = ''
+    redis.call('HSET', scheduler.session_key(session.id), 'planned', '')
+    local now = tonumber(ARGV[3])
+    if session.status == 'scheduled' and event.status == 'scheduled'
+        and tonumber(session.start_ts) > now then
+        redis.call('HSET', scheduler.plan_key, session.id, now)
+    else
+        redis.call('HDEL', scheduler.plan_key, session.id)
+    end
+end
+
 -- Tells the registry a session's facts as they are now, through the outbox
 -- (rule 4), in the same step as the change. Every change bumps the session's
 -- revision, and the registry applies facts only if they are newer than what
--- it has: session facts never go backwards.
+-- it has: session facts never go backwards. The reminders follow the change.
 function scheduler.send_facts(session, event)
     session.revision = (tonumber(session.revision) or 0) + 1
     redis.call('HSET', scheduler.session_key(session.id), 'revision', session.revision)
+    scheduler.replan(session, event)
     local facts = {
         revision = session.revision,
         session = {id = session.id, title = session.title, room = session.room,

@@ -1,4 +1,6 @@
--- event.update: the body's id; ARGV[5] the changes as JSON (times in UTC).
+-- event.update: the body's id; ARGV[5] the changes as JSON (times in UTC),
+-- ARGV[6] the kinds of event that have no reminders (a JSON list). A change
+-- of its reminders re-plans those of every session (scheduler.send_facts).
 local seen = schalt.replay()
 if seen then return seen end
 local id = schalt.body().id
@@ -12,6 +14,15 @@ if event.status ~= 'scheduled' then
 end
 local changes = cjson.decode(ARGV[5])
 local merged = scheduler.merge(event, changes)
+if merged.reminders and merged.reminders ~= 'none' then
+    for _, kind in ipairs(cjson.decode(ARGV[6])) do
+        if merged.kind == kind then
+            return schalt.fail(422, 'no_reminders', changes.reminders and '/reminders' or '/kind',
+                'events of kind ' .. kind .. ' have no reminders (scheduler/reminders/'
+                .. string.gsub(kind, '-', '_') .. ' is none)')
+        end
+    end
+end
 local start_ts, end_ts = tonumber(merged.start_ts), tonumber(merged.end_ts)
 if end_ts <= start_ts then
     return schalt.fail(422, 'end_before_start', changes.end_ts and '/end' or '/start',
