@@ -750,6 +750,9 @@ s_on_outbox (zloop_t *loop, zsock_t *socket, void *argument)
     for (schalt_outbox_t *outbox = (schalt_outbox_t *)zlist_first (self->outboxes); outbox;
          outbox = (schalt_outbox_t *)zlist_next (self->outboxes))
         schalt_outbox_receive (outbox);
+    //  An acknowledgement frees room in the window: what waits goes now, not
+    //  at the next relay timer (a window of 1 would pass ten messages a second)
+    self->relay_due = true;
     s_answer_ready (self);
     return 0;
 }

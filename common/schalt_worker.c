@@ -62,17 +62,24 @@ schalt_work_call (schalt_work_t *self, const char *command, const char *id, cons
     zstr_sendx (self->pipe, "CALL", command, id, json, NULL);
 }
 
-void
-schalt_work_tell_owner (schalt_work_t *self, const char *first, ...)
+//  Sends [TELL, first, frames...] (text frames until a NULL) to socket.
+static void
+s_tell (void *socket, const char *first, va_list frames)
 {
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "TELL");
-    va_list frames;
-    va_start (frames, first);
     for (const char *frame = first; frame; frame = va_arg (frames, const char *))
         zmsg_addstr (msg, frame);
+    zmsg_send (&msg, socket);
+}
+
+void
+schalt_work_tell_owner (schalt_work_t *self, const char *first, ...)
+{
+    va_list frames;
+    va_start (frames, first);
+    s_tell (self->pipe, first, frames);
     va_end (frames);
-    zmsg_send (&msg, self->pipe);
 }
 
 void
@@ -248,14 +255,10 @@ schalt_worker_figures (schalt_worker_t *self)
 void
 schalt_worker_tell (schalt_worker_t *self, const char *first, ...)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "TELL");
     va_list frames;
     va_start (frames, first);
-    for (const char *frame = first; frame; frame = va_arg (frames, const char *))
-        zmsg_addstr (msg, frame);
+    s_tell (self->actor, first, frames);
     va_end (frames);
-    zmsg_send (&msg, self->actor);
 }
 
 //  --------------------------------------------------------------------------

@@ -65,6 +65,25 @@ s_sign_links (schalt_call_t *call, notifier_t *self, json_t *variables)
     return 0;
 }
 
+//  Puts the body's field name (if it has one) into the variables, where a
+//  variable of that name may not be. Returns 0, or -1 after answering.
+static int
+s_attach (schalt_call_t *call, json_t *body, json_t *variables, const char *name)
+{
+    json_t *value = json_object_get (body, name);
+    if (!value)
+        return 0;
+    if (json_object_get (variables, name)) {
+        char field[64];
+        snprintf (field, sizeof (field), "/variables/%s", name);
+        schalt_call_fail (call, 400, "invalid", field, "%s is a field of its own, not a variable",
+                          name);
+        return -1;
+    }
+    json_object_set (variables, name, value);
+    return 0;
+}
+
 //  notice.send: the stored record and the reply are made here, so that
 //  Redis, which every daemon shares, only stores them. Links are signed
 //  once, here, and kept as variables.
@@ -79,26 +98,13 @@ s_notice_send (schalt_call_t *call, void *service)
         json_decref (variables);
         return -1;
     }
-    //  The sessions travel with the variables, for {{session_list}}
-    json_t *sessions = json_object_get (body, "sessions");
-    if (sessions && json_object_get (variables, "sessions")) {
-        schalt_call_fail (call, 400, "invalid", "/variables/sessions",
-                          "sessions is a field of its own, not a variable");
+    //  The sessions travel with the variables, for {{session_list}}, and the
+    //  calendar entries, rendered with the e-mail (notifier_calendar)
+    if (s_attach (call, body, variables, "sessions") != 0 ||
+        s_attach (call, body, variables, "calendar") != 0) {
         json_decref (variables);
         return -1;
     }
-    if (sessions)
-        json_object_set (variables, "sessions", sessions);
-    //  And the calendar entries, rendered with the e-mail (notifier_calendar)
-    json_t *calendar = json_object_get (body, "calendar");
-    if (calendar && json_object_get (variables, "calendar")) {
-        schalt_call_fail (call, 400, "invalid", "/variables/calendar",
-                          "calendar is a field of its own, not a variable");
-        json_decref (variables);
-        return -1;
-    }
-    if (calendar)
-        json_object_set (variables, "calendar", calendar);
     //  The variables are kept as JSON text
     char *text = json_dumps (variables, JSON_COMPACT);
     assert (text);

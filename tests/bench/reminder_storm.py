@@ -354,6 +354,19 @@ def main():
         if os.environ.get("STORM_DEBUG"):
             late = sorted(latencies)[-5:]
             say("debug: latest %r" % late)
+            by_second = {}
+            for accepted, message_id in sink.messages():
+                token = message_id.strip("<>").split("@")[0]
+                registration = "reg-" + token[4:].split("-rem-")[0]
+                if registration in due_of:
+                    second = int(due_of[registration] - offset - (first - offset))
+                    by_second.setdefault(second, []).append(accepted - (due_of[registration] - offset))
+            info = redis.command("INFO", "persistence").decode()
+            say("debug: " + " ".join(line for line in info.split("\r\n")
+                                     if line.startswith(("aof_rewrites", "latest_fork_usec",
+                                                         "aof_current_size", "aof_delayed"))))
+            say("debug: worst latency by due second: %s" % " ".join(
+                "%d:%.1f" % (second, max(values)) for second, values in sorted(by_second.items())))
             arrivals = sorted(accepted for accepted, _ in sink.messages())
             say("debug: clock set at %.3f (offset %.3f), first due (real) %.3f, last %.3f; "
                 "arrivals %.3f .. %.3f" % (target - offset, offset, first - offset,

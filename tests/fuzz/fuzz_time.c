@@ -15,7 +15,13 @@
       fields (days from the civil date, offset, a leap second read as :59,
       fractions dropped), without timegm or libical;
     - a wall-clock time "YYYY-MM-DD HH:MM" that parses in Europe/Berlin
-      formats back to the same wall-clock time.
+      formats back to the same wall-clock time;
+    - the text read as reminder offsets (schalt_offsets, what --reminders
+      and the configuration give): accepted ones are at most 8, each more
+      than 0 and at most 60 days, none twice, latest first, and their text
+      reads back as the same offsets; a refusal always says why. An offset
+      in days before an accepted instant keeps its wall-clock time (unless
+      the change of summer time skipped it), one in hours is exact.
 */
 #include "fuzz_util.h"
 #include "schalt.h"
@@ -124,6 +130,37 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             abort ();
         }
     }
+
+    schalt_offsets_t offsets, again;
+    char error[160] = "", written[96];
+    if (schalt_offsets_parse (text, &offsets, error, sizeof (error)) == 0) {
+        assert (offsets.count <= SCHALT_OFFSETS_MAX);
+        for (size_t index = 0; index < offsets.count; index++) {
+            long seconds = schalt_offset_seconds (&offsets.offsets[index]);
+            assert (seconds > 0 && seconds <= 60L * 86400);
+            assert (index == 0 || seconds < schalt_offset_seconds (&offsets.offsets[index - 1]));
+        }
+        schalt_offsets_format (&offsets, written, sizeof (written));
+        assert (schalt_offsets_parse (written, &again, error, sizeof (error)) == 0);
+        assert (again.count == offsets.count);
+        for (size_t index = 0; index < offsets.count; index++)
+            assert (streq (again.offsets[index].text, offsets.offsets[index].text));
+        if (instant && offsets.count > 0 && utc > FIRST_INSTANT + 61L * 86400) {
+            time_t due;
+            assert (schalt_offset_before (&offsets.offsets[0], utc, ZONE, &due) == 0);
+            char wall[32], due_wall[32];
+            schalt_time_format_local (utc, ZONE, wall);
+            schalt_time_format_local (due, ZONE, due_wall);
+            if (offsets.offsets[0].unit != 'd')
+                assert (due == utc - schalt_offset_seconds (&offsets.offsets[0]));
+            else if (streq (due_wall + 11, wall + 11) == false) {
+                //  Only where the change skipped that wall time: an hour apart at most
+                assert (labs ((long)(due - (utc - schalt_offset_seconds (&offsets.offsets[0])))) <=
+                        7200);
+            }
+        }
+    } else
+        assert (error[0]);
 
     time_t local;
     if (schalt_time_parse_local (text, ZONE, &local) == 0) {
