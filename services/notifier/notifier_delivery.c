@@ -387,6 +387,16 @@ s_on_tick (schalt_work_t *work, void *state)
         s_record_pending (self);
         //  While a batch is at the mailer or results wait, only renew the lock
         bool busy = self->at_mailer || zlist_size (self->pending) > 0;
+        //  Back after Redis failed: a claim whose reply was lost left its
+        //  notices 'sending' for the lease (five minutes), though nothing of
+        //  them went out. With nothing at the mailer and every result
+        //  recorded, this process has no notice in hand: it lets the lock go
+        //  and takes it over at once, which makes every 'sending' notice due again
+        if (self->redis_down && !busy && zhashx_size (self->in_flight) == 0) {
+            notifier_store_release (self->redis, self->token);
+            schalt_log_info ("delivery: redis back; notices claimed while it failed are due "
+                             "again");
+        }
         claimed = notifier_store_claim (self->redis, self->token, zclock_time (),
                                         busy ? 0 : self->settings->batch);
     }

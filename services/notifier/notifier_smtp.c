@@ -20,14 +20,9 @@
 //  with its calendar entry) took a tenth of a second. libesmtp has no way
 //  to set socket options, so this process's connect(2) sets TCP_NODELAY on
 //  every TCP socket it connects (libzmq and hiredis set it themselves
-//  anyway); it calls the C library's connect for the rest. Not in builds
-//  with AddressSanitizer, whose runtime has its own connect.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SCHALT_ASAN 1
-#endif
-#endif
-#if !defined(SCHALT_ASAN) && !defined(__SANITIZE_ADDRESS__)
+//  anyway); it calls the C library's connect for the rest. (The
+//  sanitizers' runtime defines connect too, as a weak symbol: this one
+//  takes its place, and the C library's does the work as ever.)
 int
 connect (int fd, const struct sockaddr *address, socklen_t length)
 {
@@ -43,7 +38,6 @@ connect (int fd, const struct sockaddr *address, socklen_t length)
     errno = saved;
     return rc;
 }
-#endif
 
 //  The SASL plugins are loaded once per process.
 static pthread_once_t s_auth_once = PTHREAD_ONCE_INIT;

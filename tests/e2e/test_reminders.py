@@ -104,6 +104,11 @@ class TimelineTest(ReminderCase):
                          [("7d", "2027-03-06T09:00:00Z"), ("1d", "2027-03-12T09:00:00Z")])
         anna = self.register_json(session["id"], "Anna Acker", "anna@rem.example")
         self.register_json(session["id"], "Bernd Bach", "bernd@rem.example")  # waitlisted
+        # schalt status shows the timeline: how many, and the next due (local time)
+        self.assertTrue(harness.wait_until(
+            lambda: "reminders planned: " in self.schalt("status")[1], 5, interval=0.1))
+        self.assertRegex(self.schalt("status")[1],
+                         r"reminders planned: \d+, the next due \d{4}-\d\d-\d\d \d\d:\d\d")
 
         # Seven days before: Anna has a seat and gets it; Bernd waits and does not
         self.move_clocks("2027-03-06T10:00:05")
@@ -392,7 +397,10 @@ class CrashTest(ReminderCase):
         self.assertTrue(harness.wait_until(
             lambda: (self.scheduler_status().get("timeline") or {}).get("planned") == self.SESSIONS,
             30, interval=0.2))
-        self.settle()  # every confirmation delivered
+        # Every confirmation delivered (5,000 take a while in a sanitizer build)
+        self.assertTrue(harness.wait_until(lambda: self.mail.count() >= total, 240, interval=0.5),
+                        self.notifier.status())
+        self.settle()
         before = len(self.mail.received())
 
         def reminders():
@@ -421,8 +429,8 @@ class CrashTest(ReminderCase):
                 killed["notifier"] = len(reminders())
             time.sleep(0.15)
         self.assertTrue(harness.wait_until(
-            lambda: len({m.parse()["Message-ID"] for m in reminders()}) >= total, 120,
-            interval=0.5), (len(reminders()), killed))
+            lambda: len({m.message_id for m in reminders()}) >= total, 240, interval=0.5),
+            (len(reminders()), killed))
         self.settle()
         ids = [m.parse()["Message-ID"] for m in reminders()]
         # Every reminder, each once; a repeat only from the notifier's window
