@@ -11,6 +11,7 @@ const char *scheduler_kinds[SCHEDULER_KINDS] = {"day-of-education", "meeting", "
 
 typedef struct {
     scheduler_reminders_t reminders;
+    schalt_worker_t *timeline; //  plans and fires reminders (scheduler_timeline.c)
 } scheduler_t;
 
 const schalt_offsets_t *
@@ -399,6 +400,15 @@ s_reminder_list (schalt_call_t *call, void *service)
     return 0;
 }
 
+//  A script named sessions to plan: the timeline worker plans them now.
+static void
+s_on_touch (void *service, const char *key)
+{
+    scheduler_t *self = (scheduler_t *)service;
+    if (streq (key, "scheduler:{events}:plan") && self->timeline)
+        schalt_worker_tell (self->timeline, "PLAN", NULL);
+}
+
 static void
 s_destroy (void **self_p)
 {
@@ -429,11 +439,14 @@ s_create (schalt_server_t *server)
         }
     }
     //  Session facts and reminders go to the registry one after the other (window 1)
-    if (rc != 0 || schalt_server_outbox (server, "registry", 1) != 0 ||
-        !schalt_server_worker (server, &scheduler_timeline_job, &self->reminders, NULL)) {
+    if (rc == 0)
+        self->timeline =
+            schalt_server_worker (server, &scheduler_timeline_job, &self->reminders, NULL);
+    if (rc != 0 || !self->timeline || schalt_server_outbox (server, "registry", 1) != 0) {
         free (self);
         return NULL;
     }
+    schalt_server_on_touch (server, s_on_touch);
     return self;
 }
 

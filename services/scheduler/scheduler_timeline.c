@@ -301,6 +301,15 @@ s_tick (schalt_work_t *work, void *state)
     s_figures (work);
 }
 
+//  PLAN: a script named sessions to plan; plan them now.
+static void
+s_told (schalt_work_t *work, void *state, zmsg_t *msg)
+{
+    (void)msg;
+    if (schalt_work_redis_up (work))
+        s_plan_changed (work, (timeline_t *)state);
+}
+
 static void *
 s_start (schalt_work_t *work, const void *args)
 {
@@ -324,4 +333,4 @@ s_destroy (void **state_p)
 }
 
 const schalt_job_t scheduler_timeline_job = {"timeline", TIMELINE_TICK, s_start,  s_tick,
-                                             NULL,       NULL,          s_destroy};
+                                             s_told,     NULL,          s_destroy};

@@ -154,6 +154,7 @@ function scheduler.replan(session, event)
     if session.status == 'scheduled' and event.status == 'scheduled'
         and tonumber(session.start_ts) > now then
         redis.call('HSET', scheduler.plan_key, session.id, now)
+        schalt.touch(scheduler.plan_key) -- the worker plans at once, not at its next tick
     else
         redis.call('HDEL', scheduler.plan_key, session.id)
     end
