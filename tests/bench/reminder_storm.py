@@ -211,6 +211,8 @@ def main():
         procs.append(redis.proc)
         if not harness.wait_until(redis._ready, 15):
             raise RuntimeError("redis did not start")
+        # Redis reports what stalled it (fork, AOF rewrite, fsync) past 100 ms
+        redis.command("CONFIG", "SET", "latency-monitor-threshold", "100")
         sink = Sink(workdir)
         test_clock = {"SCHALT_SCHALTSTELLE_TEST_CLOCK": "settable"}
         scheduler = harness.Scheduler(workdir, redis, test_clock)
@@ -386,6 +388,10 @@ def main():
             % (timeline_bytes, planned_field, (timeline_bytes + planned_field) / total,
                (timeline_bytes + planned_field) / len(sessions)))
         say("  sink: %s" % ("postfix smtp-sink" if sink.postfix else "tests/bench/smtp_sink.py"))
+        stalls = redis.command("LATENCY", "LATEST") or []
+        say("  Redis stalls over 100 ms in the whole run (LATENCY LATEST: event, latest, max ms): %s"
+            % (", ".join("%s %d/%d" % (event[0].decode(), event[2], event[3]) for event in stalls)
+               or "none"))
         return 0 if len(latencies) == expected and wrong == 0 else 1
     finally:
         for proc in reversed(procs):
