@@ -405,7 +405,7 @@ static void
 s_on_touch (void *service, const char *key)
 {
     scheduler_t *self = (scheduler_t *)service;
-    if (streq (key, "scheduler:{events}:plan") && self->timeline)
+    if (streq (key, SCHEDULER_PLAN_KEY) && self->timeline)
         schalt_worker_tell (self->timeline, "PLAN", NULL);
 }
 

@@ -18,6 +18,11 @@
 //  The service as the server skeleton runs it.
 extern const schalt_service_t scheduler_service;
 
+//  The keys that C reads as well as the scripts (lua/common.lua names
+//  them all): the prefix of the one hash tag, and the sessions to plan.
+#define SCHEDULER_PREFIX "scheduler:{events}:"
+#define SCHEDULER_PLAN_KEY SCHEDULER_PREFIX "plan"
+
 //  The reminders' settings: the zone and the configured offsets of each
 //  kind of event (scheduler/reminders/<kind>).
 #define SCHEDULER_KINDS 4

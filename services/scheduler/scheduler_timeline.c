@@ -31,9 +31,8 @@
 #define PLAN_BATCH 500    //  sessions planned in one tick, at most
 #define FIRE_BATCH 2000   //  due reminders read in one tick, at most
 
-#define TIMELINE_KEY "scheduler:{events}:timeline"
-#define PLAN_KEY "scheduler:{events}:plan"
-#define OFFSETS_KEY "scheduler:{events}:timeline:offsets"
+#define TIMELINE_KEY SCHEDULER_PREFIX "timeline"
+#define OFFSETS_KEY SCHEDULER_PREFIX "timeline:offsets"
 
 typedef struct {
     scheduler_reminders_t settings;
@@ -84,7 +83,7 @@ static bool
 s_plan (schalt_work_t *work, timeline_t *self, const char *session_id, const char *since)
 {
     char key[128];
-    snprintf (key, sizeof (key), "scheduler:{events}:session:%s", session_id);
+    snprintf (key, sizeof (key), SCHEDULER_PREFIX "session:%s", session_id);
     const char *argv[] = {"HMGET", key, "start_ts", "revision", "status", "event"};
     redisReply *session = schalt_redis_command (schalt_work_redis (work), 6, argv, NULL);
     if (!session || session->type != REDIS_REPLY_ARRAY || session->elements != 4) {
@@ -95,26 +94,35 @@ s_plan (schalt_work_t *work, timeline_t *self, const char *session_id, const cha
     bool known = session->element[0]->type == REDIS_REPLY_STRING &&
                  session->element[1]->type == REDIS_REPLY_STRING &&
                  session->element[3]->type == REDIS_REPLY_STRING;
-    char event_key[96] = "";
-    if (known)
-        snprintf (event_key, sizeof (event_key), "scheduler:{events}:event:%s",
-                  session->element[3]->str);
-    const char *event_argv[] = {"HMGET", event_key, "kind", "reminders"};
-    redisReply *event =
-        known ? schalt_redis_command (schalt_work_redis (work), 4, event_argv, NULL) : NULL;
-    if (known && (!event || event->type != REDIS_REPLY_ARRAY || event->elements != 2)) {
-        freeReplyObject (session);
-        if (event)
-            freeReplyObject (event);
-        return false;
-    }
     //  A session gone or without its event still gets its plan call: the
     //  script drops it from the plan (stale)
     time_t start = known ? (time_t)atoll (session->element[0]->str) : 0;
     long revision = known ? atol (session->element[1]->str) : 1;
+    //  Leased by what it plans for: a change in the same second is a new revision
+    char lease[128];
+    snprintf (lease, sizeof (lease), "plan %s %ld %s", session_id, revision, since);
+    if (s_leased (self, lease)) {
+        freeReplyObject (session);
+        return true;
+    }
+    redisReply *event = NULL;
+    if (known) {
+        char event_key[96];
+        snprintf (event_key, sizeof (event_key), SCHEDULER_PREFIX "event:%s",
+                  session->element[3]->str);
+        const char *event_argv[] = {"HMGET", event_key, "kind", "reminders"};
+        event = schalt_redis_command (schalt_work_redis (work), 4, event_argv, NULL);
+    }
+    freeReplyObject (session);
+    if (known && (!event || event->type != REDIS_REPLY_ARRAY || event->elements != 2)) {
+        if (event)
+            freeReplyObject (event);
+        zhashx_delete (self->asked, lease); //  Redis failed: asked again next tick
+        return false;
+    }
     schalt_offsets_t parsed;
     const schalt_offsets_t *offsets =
-        known && event->element[0]->type == REDIS_REPLY_STRING
+        event && event->element[0]->type == REDIS_REPLY_STRING
             ? s_offsets_for (self, event->element[0]->str,
                              event->element[1]->type == REDIS_REPLY_STRING ? event->element[1]->str
                                                                            : NULL,
@@ -128,18 +136,10 @@ s_plan (schalt_work_t *work, timeline_t *self, const char *session_id, const cha
                                    json_pack ("{s:s, s:I}", "offset", offsets->offsets[index].text,
                                               "at", (json_int_t)at));
     }
+    if (event)
+        freeReplyObject (event);
     time_t day_start = start, day_end = start + 1;
     schalt_time_local_day (start, self->settings.zone, &day_start, &day_end);
-    //  Leased by what it plans for: a change in the same second is a new revision
-    char lease[128];
-    snprintf (lease, sizeof (lease), "plan %s %ld %s", session_id, revision, since);
-    if (s_leased (self, lease)) {
-        json_decref (due);
-        freeReplyObject (session);
-        if (event)
-            freeReplyObject (event);
-        return true;
-    }
     json_t *body =
         json_pack ("{s:s, s:i, s:I, s:I, s:I, s:o}", "session", session_id, "revision",
                    (int)(revision > 0 ? revision : 1), "since", (json_int_t)atoll (since),
@@ -153,9 +153,6 @@ s_plan (schalt_work_t *work, timeline_t *self, const char *session_id, const cha
     schalt_work_call (work, "timeline.plan", id, text);
     free (text);
     json_decref (body);
-    freeReplyObject (session);
-    if (event)
-        freeReplyObject (event);
     return true;
 }
 
@@ -165,7 +162,7 @@ s_plan_changed (schalt_work_t *work, timeline_t *self)
 {
     char count[16];
     snprintf (count, sizeof (count), "%d", PLAN_BATCH);
-    const char *argv[] = {"HSCAN", PLAN_KEY, "0", "COUNT", count};
+    const char *argv[] = {"HSCAN", SCHEDULER_PLAN_KEY, "0", "COUNT", count};
     redisReply *reply = schalt_redis_command (schalt_work_redis (work), 5, argv, NULL);
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
         if (reply)
@@ -245,7 +242,7 @@ s_figures (schalt_work_t *work)
 {
     const char *card[] = {"ZCARD", TIMELINE_KEY};
     const char *first[] = {"ZRANGE", TIMELINE_KEY, "0", "0", "WITHSCORES"};
-    const char *plans[] = {"HLEN", PLAN_KEY};
+    const char *plans[] = {"HLEN", SCHEDULER_PLAN_KEY};
     redisReply *size = schalt_redis_command (schalt_work_redis (work), 2, card, NULL);
     redisReply *next = schalt_redis_command (schalt_work_redis (work), 5, first, NULL);
     redisReply *waiting = schalt_redis_command (schalt_work_redis (work), 2, plans, NULL);

@@ -1,6 +1,9 @@
 -- common.lua: what every scheduler script shares (put in front of each by the
 -- server), and the one place that names the scheduler's keys.
 --
+-- (The timeline worker, scheduler_timeline.c, reads the timeline, the plan,
+-- sessions and events in C: their names are in scheduler.h as well.)
+--
 -- Every key carries the hash tag {events}: the scheduler's data is small (an
 -- office has hundreds of events a year, not millions), and scripts that check
 -- a room or an event's sessions touch many of them, so all live in one slot.
