@@ -10,9 +10,11 @@
 
 #include "schalt_clock.h"
 #include "schalt_config.h"
+#include "schalt_curve.h"
 #include "schalt_daemon.h"
 #include "schalt_envelope.h"
 #include "schalt_id.h"
+#include "schalt_keys.h"
 #include "schalt_log.h"
 #include "schalt_offsets.h"
 #include "schalt_outbox.h"

@@ -2,6 +2,7 @@
     See schalt_envelope.h for the rules; every frame is checked here, once.
 */
 #include "schalt_envelope.h"
+#include "schalt_keys.h"
 #include "schalt_text.h"
 
 #include <stdarg.h>
@@ -10,8 +11,10 @@ struct _schalt_envelope_t {
     char command[SCHALT_COMMAND_MAX + 1];
     char id[SCHALT_ID_MAX + 1];
     int status;
-    char *text;   //  body as received, NUL-terminated
-    json_t *body; //  parsed body, an object
+    char *text;                         //  body as received, NUL-terminated
+    json_t *body;                       //  parsed body, an object
+    char user[SCHALT_KEY_NAME_MAX + 1]; //  the fifth frame's person, or ""
+    char user_role[SCHALT_ROLE_MAX + 1];
 };
 
 //  --------------------------------------------------------------------------
@@ -110,6 +113,28 @@ s_parse_body (schalt_envelope_t *self, zframe_t *frame, schalt_error_t *error)
     return 0;
 }
 
+//  Reads the fifth frame, "NAME ROLE", into self. Returns 0 or -1.
+static int
+s_parse_user (schalt_envelope_t *self, zframe_t *frame)
+{
+    char text[SCHALT_KEY_NAME_MAX + SCHALT_ROLE_MAX + 2];
+    size_t size = zframe_size (frame);
+    if (size >= sizeof (text) || memchr (zframe_data (frame), 0, size))
+        return -1;
+    memcpy (text, zframe_data (frame), size);
+    text[size] = 0;
+    char *space = strchr (text, ' ');
+    if (!space)
+        return -1;
+    *space = 0;
+    if (!schalt_key_name_valid (text) || !schalt_role_is_person (space + 1))
+        return -1;
+    //  (both checked for their length above)
+    memcpy (self->user, text, strlen (text) + 1);
+    memcpy (self->user_role, space + 1, strlen (space + 1) + 1);
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  Decoding
 
@@ -149,10 +174,11 @@ schalt_envelope_decode_request (zmsg_t **msg_p, schalt_error_t *error,
     if (has_id)
         strcpy (reply_id, self->id);
 
-    if (frames != 4)
-        schalt_error_set (
-            error, 400, "bad_envelope", "envelope",
-            "a request has 4 frames [\"" SCHALT_PROTOCOL "\", command, id, json], not %zu", frames);
+    if (frames != 4 && frames != 5)
+        schalt_error_set (error, 400, "bad_envelope", "envelope",
+                          "a request has 4 frames [\"" SCHALT_PROTOCOL
+                          "\", command, id, json] (the web front's a fifth, its user), not %zu",
+                          frames);
     else if (!s_frame_is (protocol, SCHALT_PROTOCOL))
         schalt_error_set (error, 400, "bad_protocol", "envelope/protocol",
                           "the first frame must be \"" SCHALT_PROTOCOL "\"");
@@ -164,6 +190,10 @@ schalt_envelope_decode_request (zmsg_t **msg_p, schalt_error_t *error,
         schalt_error_set (error, 400, "bad_id", "envelope/id",
                           "the request id must be 1 to %d characters of A-Z a-z 0-9 . _ : -",
                           SCHALT_ID_MAX);
+    else if (frames == 5 && s_parse_user (self, zmsg_last (msg)) != 0)
+        schalt_error_set (error, 400, "bad_user", "envelope/user",
+                          "the fifth frame must be a person's login name and role, \"NAME "
+                          "ROLE\", the role one of admin, organiser, group-lead, counsellor");
     else if (s_parse_body (self, body, error) == 0) {
         memcpy (self->command, zframe_data (command), zframe_size (command));
         self->command[zframe_size (command)] = 0;
@@ -243,6 +273,18 @@ schalt_envelope_status (schalt_envelope_t *self)
     return self->status;
 }
 
+const char *
+schalt_envelope_user (schalt_envelope_t *self)
+{
+    return self->user[0] ? self->user : NULL;
+}
+
+const char *
+schalt_envelope_user_role (schalt_envelope_t *self)
+{
+    return self->user[0] ? self->user_role : NULL;
+}
+
 json_t *
 schalt_envelope_body (schalt_envelope_t *self)
 {
@@ -275,6 +317,18 @@ schalt_envelope_request_sized (const char *command, const char *id, const char *
     zmsg_addstr (msg, command);
     zmsg_addstr (msg, id);
     zmsg_addmem (msg, json, size);
+    return msg;
+}
+
+zmsg_t *
+schalt_envelope_request_for (const char *command, const char *id, const char *json,
+                             const char *user, const char *role)
+{
+    if (!schalt_key_name_valid (user) || !schalt_role_is_person (role))
+        return NULL;
+    zmsg_t *msg = schalt_envelope_request (command, id, json);
+    if (msg)
+        zmsg_addstrf (msg, "%s %s", user, role);
     return msg;
 }
 
@@ -382,10 +436,28 @@ schalt_envelope_test (bool verbose)
     schalt_envelope_destroy (&request);
 
     //  Bad requests, each refused with its own code
-    const char *extra[] = {"SCHALT/1", "event.get", "r1", "{}", "more"};
-    assert (streq (s_request_code (5, extra, NULL, reply_id), "bad_envelope"));
+    const char *extra[] = {"SCHALT/1", "event.get", "r1", "{}", "more", "frames"};
+    assert (streq (s_request_code (6, extra, NULL, reply_id), "bad_envelope"));
     assert (streq (reply_id, "r1"));
     assert (streq (s_request_code (3, extra, NULL, reply_id), "bad_envelope"));
+    //  A fifth frame is a person's name and role, nothing else
+    assert (streq (s_request_code (5, extra, NULL, reply_id), "bad_user"));
+    const char *users[] = {"erika web",        "erika",     "Erika organiser", "erika organiser ",
+                           "erika  organiser", " organiser"};
+    for (size_t index = 0; index < sizeof (users) / sizeof (users[0]); index++) {
+        const char *frames[] = {"SCHALT/1", "event.get", "r1", "{}", users[index]};
+        assert (streq (s_request_code (5, frames, NULL, reply_id), "bad_user"));
+    }
+    msg = schalt_envelope_request_for ("event.create", "req-3", "{}", "erika", "organiser");
+    request = schalt_envelope_decode_request (&msg, &error, reply_id);
+    assert (request && streq (schalt_envelope_user (request), "erika"));
+    assert (streq (schalt_envelope_user_role (request), "organiser"));
+    schalt_envelope_destroy (&request);
+    assert (!schalt_envelope_request_for ("event.create", "req-3", "{}", "erika", "web"));
+    msg = schalt_envelope_request ("event.create", "req-4", "{}");
+    request = schalt_envelope_decode_request (&msg, &error, reply_id);
+    assert (request && !schalt_envelope_user (request) && !schalt_envelope_user_role (request));
+    schalt_envelope_destroy (&request);
     //  One frame: no id to answer with (czmq's zmsg_next would wrap to the first frame)
     const char *alone[] = {"SCSCHALT"};
     assert (streq (s_request_code (1, alone, NULL, reply_id), "bad_envelope"));

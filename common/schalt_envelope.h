@@ -1,7 +1,11 @@
 /*  schalt_envelope - the wire format of requests and replies, strictly decoded.
 
     A request is [ "SCHALT/1", command, id, json ] and its reply is
-    [ "SCHALT/1", status, id, json ]: four frames, no more, no fewer. The
+    [ "SCHALT/1", status, id, json ]: four frames, no more, no fewer. Only
+    the web front adds a fifth frame to a request it makes on behalf of a
+    logged-in person: "NAME ROLE", the person's login name (as a key's
+    name, schalt_keys.h) and role (a person's: admin, organiser,
+    group-lead, counsellor), one space between. The
     command is `noun.verb` in lowercase, the id is the client's (1 to 64 of
     A-Z a-z 0-9 . _ : -), the status three digits, the body a JSON object in
     valid UTF-8 without NUL characters or duplicate keys. Anything else is
@@ -51,6 +55,11 @@ const char *schalt_envelope_id (schalt_envelope_t *self);
 //  The status of a reply (0 for a request).
 int schalt_envelope_status (schalt_envelope_t *self);
 
+//  The person a request is made for (its fifth frame): name and role, or
+//  NULL for a request without one. Borrowed.
+const char *schalt_envelope_user (schalt_envelope_t *self);
+const char *schalt_envelope_user_role (schalt_envelope_t *self);
+
 //  The parsed body, borrowed (a JSON object).
 json_t *schalt_envelope_body (schalt_envelope_t *self);
 
@@ -63,6 +72,11 @@ zmsg_t *schalt_envelope_request (const char *command, const char *id, const char
 //  The same with a body of size octets (json need not end there).
 zmsg_t *schalt_envelope_request_sized (const char *command, const char *id, const char *json,
                                        size_t size);
+
+//  Build a request on behalf of a person (the web front's). Returns NULL if
+//  command, id, user or role are not valid.
+zmsg_t *schalt_envelope_request_for (const char *command, const char *id, const char *json,
+                                     const char *user, const char *role);
 
 //  Build a reply message.
 zmsg_t *schalt_envelope_reply (int status, const char *id, const char *json);

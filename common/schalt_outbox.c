@@ -80,12 +80,16 @@ s_flight_destroy (void **item)
 }
 
 schalt_outbox_t *
-schalt_outbox_new (schalt_redis_t *redis, const char *sender, const char *peer,
-                   const char *endpoint, size_t window)
+schalt_outbox_new (schalt_redis_t *redis, schalt_curve_t *curve, const char *sender,
+                   const char *peer, const char *endpoint, size_t window)
 {
-    assert (redis && sender && peer && endpoint && window > 0);
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    assert (dealer);
+    assert (redis && curve && sender && peer && endpoint && window > 0);
+    char error[512] = "";
+    zsock_t *dealer = schalt_curve_client (curve, ZMQ_DEALER, peer, error, sizeof (error));
+    if (!dealer) {
+        schalt_log_error ("outbox: cannot reach peer=%s: %s", peer, error);
+        return NULL;
+    }
     //  Queue nothing for a peer that is not connected: the outbox in Redis is
     //  the queue, and a send that cannot go now is simply tried again later.
     zsock_set_immediate (dealer, 1);
@@ -731,10 +735,21 @@ schalt_outbox_test (bool verbose)
         const char *argv[] = {"RPUSH", key, entry};
         s_test_integer (redis, 3, argv);
     }
-    zsock_t *peer = zsock_new_router ("@tcp://127.0.0.1:*");
+    //  The peer takes the sender's key only, as a daemon does
+    const char *names[] = {"test:scheduler", "peer:registry", NULL};
+    char *keys = schalt_test_keys (dir, names);
+    char error[512] = "";
+    char *sender_key = zsys_sprintf ("%s/secret/test.key", dir);
+    char *peer_key = zsys_sprintf ("%s/secret/peer.key", dir);
+    schalt_curve_t *sender_curve = schalt_curve_new (keys, sender_key, true, error, sizeof (error));
+    schalt_curve_t *peer_curve = schalt_curve_new (keys, peer_key, true, error, sizeof (error));
+    assert (sender_curve && peer_curve);
+    zsock_t *peer = schalt_curve_server (peer_curve, ZMQ_ROUTER, error, sizeof (error));
     assert (peer);
+    assert (zsock_bind (peer, "tcp://127.0.0.1:*") > 0);
     zsock_set_rcvtimeo (peer, 2000);
-    schalt_outbox_t *outbox = schalt_outbox_new (redis, "test", "peer", zsock_endpoint (peer), 8);
+    schalt_outbox_t *outbox =
+        schalt_outbox_new (redis, sender_curve, "test", "peer", zsock_endpoint (peer), 8);
     assert (outbox);
     assert (schalt_outbox_owns (outbox, key));
     assert (!schalt_outbox_owns (outbox, "test:{a}:outbox:other"));
@@ -866,6 +881,11 @@ schalt_outbox_test (bool verbose)
     schalt_outbox_destroy (&outbox);
     schalt_redis_destroy (&redis);
     schalt_test_redis_stop (server, SIGTERM);
+    schalt_curve_destroy (&sender_curve);
+    schalt_curve_destroy (&peer_curve);
+    zstr_free (&sender_key);
+    zstr_free (&peer_key);
+    zstr_free (&keys);
     schalt_test_rmtree (dir);
     free (dir);
     printf ("OK\n");

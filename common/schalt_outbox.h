@@ -22,6 +22,7 @@
 #ifndef SCHALT_OUTBOX_H_INCLUDED
 #define SCHALT_OUTBOX_H_INCLUDED
 
+#include "schalt_curve.h"
 #include "schalt_redis.h"
 #include <czmq.h>
 #include <jansson.h>
@@ -30,9 +31,11 @@ typedef struct _schalt_outbox_t schalt_outbox_t;
 
 //  Create the relay for one peer. sender is the daemon's key prefix
 //  ("registry"), peer the receiver's name ("notifier"), endpoint its ROUTER.
-//  The redis connection is borrowed. Returns NULL if the endpoint is bad.
-schalt_outbox_t *schalt_outbox_new (schalt_redis_t *redis, const char *sender, const char *peer,
-                                    const char *endpoint, size_t window);
+//  The redis connection and curve (the sender's keys, schalt_curve.h) are
+//  borrowed. Returns NULL if the endpoint is bad or the peer's key unknown.
+schalt_outbox_t *schalt_outbox_new (schalt_redis_t *redis, schalt_curve_t *curve,
+                                    const char *sender, const char *peer, const char *endpoint,
+                                    size_t window);
 
 //  Destroy; safe to call twice. Entries stay in Redis for the next start.
 void schalt_outbox_destroy (schalt_outbox_t **self_p);

@@ -3,6 +3,7 @@
 */
 #include "schalt_server.h"
 #include "schalt_clock.h"
+#include "schalt_curve.h"
 #include "schalt_log.h"
 #include "schalt_outbox.h"
 #include "schalt_testutil.h"
@@ -13,7 +14,7 @@
 #include <malloc.h>
 #include <stdarg.h>
 
-extern const char schalt_lua_prelude[];
+extern const char schalt_lua_prelude[], schalt_lua_audit_list[], schalt_lua_audit_trim[];
 
 #define BATCH_MAX 512                //  requests read from the ROUTER before Redis is asked
 #define RELAY_INTERVAL 100           //  ms between relays of the outboxes
@@ -25,6 +26,8 @@ struct _schalt_server_t {
     zsock_t *pub;    //  events and logs
     zsock_t *logs;   //  log relay: zsys's log sender connects here
     zloop_t *loop;
+    schalt_curve_t *curve; //  the daemon's key, and the keys that may connect
+    char audit_key[96];    //  <service>:{audit}:log
     schalt_config_t *config;
     const schalt_service_t *service;
     void *state; //  what the service's create returned
@@ -40,6 +43,7 @@ struct _schalt_server_t {
     zlist_t *workers;            //  schalt_worker_t, the service's timed work
     int redis_fd;                //  the Redis socket the loop watches, or -1
     bool relay_due;              //  a script wrote to an outbox in this batch
+    bool audit_due;              //  audit entries appended and not yet sent
     int64_t started;             //  zclock_time at start
     long request_ttl;
     size_t max_message_size; //  octets a request's four frames may hold together
@@ -64,11 +68,29 @@ struct _schalt_call_t {
     char *args[CALL_ARGS_MAX]; //  what prepare added, from ARGV[5] on
     int nargs;
     char tag[128]; //  the hash tag, if prepare named it ("" to ask the service)
+    const schalt_command_t *entry;
+    //  Who called: the key's name and role ("internal" for the daemon's own)
+    char caller[SCHALT_KEY_NAME_MAX + 1];
+    char caller_role[SCHALT_ROLE_MAX + 1];
+    bool audit_only; //  a queued audit entry's reply, not a call's
 };
 
-static const schalt_command_t s_status_command = {"status", NULL, SCHALT_READS, NULL};
+//  status is open to every known key (roles NULL)
+static const schalt_command_t s_status_command = {"status", NULL, SCHALT_READS, NULL, NULL};
 //  Only in a configuration made for tests (schaltstelle/test_clock = settable)
-static const schalt_command_t s_clock_command = {"clock.set", NULL, SCHALT_CHANGES, NULL};
+static const schalt_command_t s_clock_command = {"clock.set", NULL, SCHALT_CHANGES, NULL, "admin"};
+
+//  audit.list: every daemon's, for admins; its script reads the {audit} tag
+static int s_audit_list_prepare (schalt_call_t *call, void *service);
+static const schalt_command_t s_audit_command = {"audit.list", "schalt_audit_list", SCHALT_READS,
+                                                 s_audit_list_prepare, "admin"};
+
+#define AUDIT_SCRIPT "schalt_audit"
+#define AUDIT_TRIM_SCRIPT "schalt_audit_trim"
+#define AUDIT_TRIM_EVERY 10000 //  ms between two looks for entries past their time
+//  Appends one entry to the audit log: KEYS[1] the stream, ARGV the fields
+//  as name, value pairs.
+static const char s_audit_script[] = "return redis.call('XADD', KEYS[1], '*', unpack(ARGV))";
 
 //  --------------------------------------------------------------------------
 //  Answering
@@ -187,6 +209,121 @@ schalt_call_fail (schalt_call_t *self, int status, const char *code, const char 
 }
 
 //  --------------------------------------------------------------------------
+//  The audit log
+
+//  The id of the object a call changed, for its audit entry: the reply's
+//  "id", or that of the object it shows ({"event": {"id": ...}}), else the
+//  request's id, session or event. Never a token, a name or an address.
+static void
+s_object_of (schalt_call_t *call, const char *reply, char *object, size_t size)
+{
+    object[0] = 0;
+    json_t *body = reply ? json_loads (reply, 0, NULL) : NULL;
+    const char *found = json_string_value (json_object_get (body, "id"));
+    const char *shown[] = {"registration", "session", "event", "notice", NULL};
+    for (const char **field = shown; !found && *field; field++)
+        found = json_string_value (json_object_get (json_object_get (body, *field), "id"));
+    json_t *request = schalt_call_body (call);
+    const char *fields[] = {"id", "session", "event", NULL};
+    for (const char **field = fields; !found && *field; field++) {
+        json_t *value = json_object_get (request, *field);
+        found = json_is_object (value) ? json_string_value (json_object_get (value, "id"))
+                                       : json_string_value (value);
+    }
+    if (found && schalt_envelope_valid_id (found))
+        snprintf (object, size, "%s", found);
+    json_decref (body);
+}
+
+//  Appends an entry to the audit log for a call that changed state (status
+//  2xx) or was refused for its role (403). It goes with the pipeline, and
+//  its reply is read in turn, as a queued call's.
+static void
+s_audit (schalt_server_t *self, schalt_call_t *call, int status, const char *reply)
+{
+    char instant[32], code[8], object[SCHALT_ID_MAX + 1];
+    schalt_time_format_instant (schalt_clock_now (), instant);
+    snprintf (code, sizeof (code), "%d", status);
+    s_object_of (call, reply, object, sizeof (object));
+    const char *user = schalt_envelope_user (call->envelope);
+    const char *user_role = schalt_envelope_user_role (call->envelope);
+    const char *args[] = {"time",      instant,
+                          "who",       call->caller,
+                          "role",      call->caller_role,
+                          "user",      user ? user : "",
+                          "user_role", user_role ? user_role : "",
+                          "command",   schalt_call_command (call),
+                          "object",    object,
+                          "request",   schalt_call_id (call),
+                          "status",    code};
+    const char *keys[] = {self->audit_key};
+    if (schalt_redis_append_eval (self->redis, AUDIT_SCRIPT, 1, keys,
+                                  (int)(sizeof (args) / sizeof (args[0])), args, NULL) != 0) {
+        schalt_log_warning ("audit: entry not written command=%s id=%s (the database is down)",
+                            schalt_call_command (call), schalt_call_id (call));
+        return;
+    }
+    schalt_call_t *entry = (schalt_call_t *)zmalloc (sizeof (schalt_call_t));
+    assert (entry);
+    entry->server = self;
+    entry->audit_only = true;
+    zlist_append (self->queued, entry);
+    self->audit_due = true;
+}
+
+//  The audit trimmer: a worker job that removes the entries older than
+//  schaltstelle/audit_days, by the daemon's clock.
+typedef struct {
+    char key[96];
+    long days;
+    uint64_t trimmed;
+} s_trimmer_t;
+
+static void *
+s_trimmer_start (schalt_work_t *work, const void *args)
+{
+    s_trimmer_t *self = (s_trimmer_t *)zmalloc (sizeof (s_trimmer_t));
+    assert (self);
+    *self = *(const s_trimmer_t *)args;
+    schalt_redis_script (schalt_work_redis (work), AUDIT_TRIM_SCRIPT, schalt_lua_audit_trim);
+    return self;
+}
+
+static void
+s_trimmer_tick (schalt_work_t *work, void *state)
+{
+    s_trimmer_t *self = (s_trimmer_t *)state;
+    if (!schalt_work_redis_up (work))
+        return;
+    char oldest[32];
+    schalt_time_format_instant (schalt_clock_now () - (time_t)self->days * 86400, oldest);
+    const char *keys[] = {self->key};
+    const char *args[] = {oldest};
+    redisReply *reply =
+        schalt_redis_eval (schalt_work_redis (work), AUDIT_TRIM_SCRIPT, 1, keys, 1, args, NULL);
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0) {
+        self->trimmed += (uint64_t)reply->integer;
+        schalt_log_info ("audit: trimmed entries=%lld older_than=%s", (long long)reply->integer,
+                         oldest);
+    } else if (reply && reply->type == REDIS_REPLY_ERROR)
+        schalt_log_warning ("audit: trim failed: %s", reply->str);
+    if (reply)
+        freeReplyObject (reply);
+    schalt_work_figures (work, json_pack ("{s:{s:I, s:I}}", "audit", "days", (json_int_t)self->days,
+                                          "trimmed", (json_int_t)self->trimmed));
+}
+
+static void
+s_trimmer_destroy (void **state_p)
+{
+    free (*state_p);
+    *state_p = NULL;
+}
+
+static const schalt_job_t s_trimmer_job = {
+    "audit", AUDIT_TRIM_EVERY, s_trimmer_start, s_trimmer_tick, NULL, NULL, s_trimmer_destroy};
+
+//  --------------------------------------------------------------------------
 //  Calls
 
 const char *
@@ -221,6 +358,15 @@ schalt_call_tag (schalt_call_t *self, const char *tag)
 {
     assert (strlen (tag) < sizeof (self->tag));
     snprintf (self->tag, sizeof (self->tag), "%s", tag);
+}
+
+//  audit.list reads the audit log, in the {audit} tag.
+static int
+s_audit_list_prepare (schalt_call_t *call, void *service)
+{
+    (void)service;
+    schalt_call_tag (call, "audit");
+    return 0;
 }
 
 //  Makes the arguments every script receives first: ARGV[1] the digest of
@@ -302,8 +448,13 @@ s_answer_from_script (schalt_server_t *self, schalt_call_t *call, redisReply *re
         schalt_call_fail (call, 500, "internal", "", "the request could not be processed");
         return;
     }
-    s_send (self, call->routing, schalt_call_command (call), (int)reply->element[0]->integer, id,
-            reply->element[1]->str);
+    int status = (int)reply->element[0]->integer;
+    s_send (self, call->routing, schalt_call_command (call), status, id, reply->element[1]->str);
+    //  A change made now (a replay's reply has two elements) by a caller from
+    //  outside goes to the audit log (the daemon's own timed work is in its log)
+    if (reply->elements >= 4 && status < 400 && call->entry &&
+        call->entry->access == SCHALT_CHANGES && zframe_size (call->routing) > 0)
+        s_audit (self, call, status, reply->element[1]->str);
     if (reply->elements >= 4 && reply->element[2]->type == REDIS_REPLY_STRING &&
         reply->element[3]->type == REDIS_REPLY_STRING && reply->element[2]->len > 0)
         schalt_server_publish (self, reply->element[2]->str, id, reply->element[3]->str);
@@ -331,7 +482,11 @@ s_answer_oldest (schalt_server_t *self)
 {
     schalt_call_t *call = (schalt_call_t *)zlist_pop (self->queued);
     redisReply *reply = schalt_redis_read (self->redis);
-    s_answer_from_script (self, call, reply);
+    if (!call->audit_only)
+        s_answer_from_script (self, call, reply);
+    else if (!reply || reply->type == REDIS_REPLY_ERROR)
+        schalt_log_warning ("audit: entry not written: %s",
+                            reply ? reply->str : schalt_redis_last_error (self->redis));
     if (reply)
         freeReplyObject (reply);
     s_call_destroy (&call);
@@ -409,6 +564,8 @@ s_handle_clock (schalt_server_t *self, schalt_call_t *call)
         return;
     }
     schalt_clock_set_offset ((int64_t)target - (int64_t)time (NULL));
+    if (zframe_size (call->routing) > 0)
+        s_audit (self, call, 200, NULL); //  moving the clock is a change like any other
     schalt_log_warning ("server: test clock set now=%s offset=%lld s", now,
                         (long long)schalt_clock_offset ());
     char instant[32];
@@ -421,8 +578,57 @@ s_handle_clock (schalt_server_t *self, schalt_call_t *call)
 //  --------------------------------------------------------------------------
 //  Requests
 
+//  True if word is one of the space-separated words of list.
+static bool
+s_listed (const char *list, const char *word)
+{
+    size_t length = strlen (word);
+    for (const char *at = list; (at = strstr (at, word)); at += length)
+        if ((at == list || at[-1] == ' ') && (at[length] == ' ' || at[length] == 0))
+            return true;
+    return false;
+}
+
+//  Whether the caller's role may call the command: NULL if so, else why
+//  not, written into why. user and user_role are the fifth frame's person.
+static const char *
+s_refusal (const schalt_command_t *entry, const char *role, const char *user, const char *user_role,
+           json_t *body, char *why, size_t size)
+{
+    if (!entry->roles)
+        return NULL; //  status: every known key
+    if (user && !streq (role, "web"))
+        snprintf (why, size,
+                  "only the web front sends requests on behalf of a user (the fifth frame); "
+                  "the role %s does not",
+                  role);
+    else if (user && !s_listed (entry->roles, user_role))
+        snprintf (why, size, "the role %s (of the web user %s) may not call %s", user_role, user,
+                  entry->command);
+    else if (user)
+        return NULL;
+    else if (streq (role, "web") && s_listed (entry->roles, "web-token") &&
+             !json_is_string (json_object_get (body, "token")))
+        snprintf (why, size,
+                  "the web front may call %s with a participant's token, or on behalf of a "
+                  "logged-in user",
+                  entry->command);
+    else if (streq (role, "web") &&
+             (s_listed (entry->roles, "web") || s_listed (entry->roles, "web-token")))
+        return NULL;
+    else if (streq (role, "web"))
+        snprintf (why, size, "the web front may call %s only on behalf of a logged-in user",
+                  entry->command);
+    else if (!s_listed (entry->roles, role))
+        snprintf (why, size, "the role %s may not call %s", role, entry->command);
+    else
+        return NULL;
+    return why;
+}
+
 //  Decodes, checks and dispatches one request: answers it at once, or
-//  queues its script (the queue then owns the call).
+//  queues its script (the queue then owns the call). user_id is the
+//  sender's public key (the message's User-Id), NULL for an internal call.
 static void
 s_handle_request (schalt_server_t *self, zmsg_t *msg)
 {
@@ -432,6 +638,16 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
         zmsg_destroy (&msg);
         return;
     }
+    bool internal = zframe_size (routing) == 0;
+    //  Who sent it, asked now: a key removed since it connected is refused
+    schalt_key_t key = {"", "", ""};
+    bool known = internal || !schalt_curve_enabled (self->curve);
+    if (internal)
+        snprintf (key.name, sizeof (key.name), "%s", self->service->name);
+    if (internal || !schalt_curve_enabled (self->curve))
+        snprintf (key.role, sizeof (key.role), "%s", internal ? "internal" : "admin");
+    if (!known && zmsg_first (msg))
+        known = schalt_curve_caller (self->curve, zframe_meta (zmsg_first (msg), "User-Id"), &key);
     schalt_error_t error;
     char reply_id[SCHALT_ID_MAX + 1];
     schalt_envelope_t *envelope = schalt_envelope_decode_request (&msg, &error, reply_id);
@@ -447,34 +663,48 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
     char name[SCHALT_COMMAND_MAX + 16];
     snprintf (name, sizeof (name), "request/%s", command);
     schalt_schema_t *schema = schalt_schema_set_lookup (self->schemas, name);
-    if (!entry || !schema) {
+    char why[320];
+    if (!known) {
+        schalt_error_set (&error, 403, "unknown_key", "envelope",
+                          "%s does not know this connection's key (any more): it is not in the "
+                          "keys directory",
+                          self->service->name);
+        s_send_error (self, routing, command, id, &error);
+    } else if (!entry || !schema) {
         schalt_error_set (&error, 400, "unknown_command", "envelope/command",
                           "%s does not know the command '%s'", self->service->name, command);
         s_send_error (self, routing, command, id, &error);
     } else {
+        schalt_call_t *call = (schalt_call_t *)zmalloc (sizeof (schalt_call_t));
+        assert (call);
+        call->server = self;
+        call->routing = routing;
+        call->envelope = envelope;
+        call->entry = entry;
+        snprintf (call->caller, sizeof (call->caller), "%s", key.name);
+        snprintf (call->caller_role, sizeof (call->caller_role), "%s", key.role);
         schalt_schema_error_t invalid;
-        if (!schalt_schema_validate (schema, schalt_envelope_body (envelope), &invalid)) {
-            schalt_error_set (&error, 400, "invalid", invalid.field, "%s %s",
+        //  Internal calls (the daemon's own workers') may run any command
+        if (!internal && schalt_curve_enabled (self->curve) &&
+            s_refusal (entry, key.role, schalt_envelope_user (envelope),
+                       schalt_envelope_user_role (envelope), schalt_envelope_body (envelope), why,
+                       sizeof (why))) {
+            schalt_call_fail (call, 403, "forbidden", "envelope/command", "%s", why);
+            s_audit (self, call, 403, NULL);
+        } else if (!schalt_schema_validate (schema, schalt_envelope_body (envelope), &invalid))
+            schalt_call_fail (call, 400, "invalid", invalid.field, "%s %s",
                               invalid.field[0] ? invalid.field + 1 : "the body", invalid.message);
-            s_send_error (self, routing, command, id, &error);
-        } else {
-            schalt_call_t *call = (schalt_call_t *)zmalloc (sizeof (schalt_call_t));
-            assert (call);
-            call->server = self;
-            call->routing = routing;
-            call->envelope = envelope;
-            size_t queued = zlist_size (self->queued);
-            if (entry == &s_status_command)
-                s_handle_status (self, call);
-            else if (entry == &s_clock_command)
-                s_handle_clock (self, call);
-            else if (!entry->prepare || entry->prepare (call, self->state) == 0)
-                s_call_run (call, entry);
-            //  If the script was queued, the queue owns the call
-            if (zlist_size (self->queued) == queued)
-                s_call_destroy (&call);
-            return;
-        }
+        else if (entry == &s_status_command)
+            s_handle_status (self, call);
+        else if (entry == &s_clock_command)
+            s_handle_clock (self, call);
+        else if (!entry->prepare || entry->prepare (call, self->state) == 0)
+            s_call_run (call, entry);
+        //  If the script was queued, the queue owns the call (an audit entry
+        //  queued for a refusal is not the call)
+        if (zlist_last (self->queued) != call)
+            s_call_destroy (&call);
+        return;
     }
     schalt_envelope_destroy (&envelope);
     zframe_destroy (&routing);
@@ -631,6 +861,10 @@ s_answer_ready (schalt_server_t *self)
 {
     while (zlist_size (self->queued) > 0 && schalt_redis_ready (self->redis))
         s_answer_oldest (self);
+    if (self->audit_due) {
+        self->audit_due = false;
+        schalt_redis_flush (self->redis);
+    }
     //  Requests first: a relay waits while requests wait on the ROUTER (the
     //  relay timer still runs it every RELAY_INTERVAL)
     if (self->relay_due && zlist_size (self->queued) == 0 &&
@@ -661,7 +895,7 @@ s_receive (schalt_server_t *self)
         bool more = zframe_more (frame);
         if (++frames > 1)
             octets += zframe_size (frame); //  the routing frame is libzmq's, not the peer's
-        if (!dropped && (frames > 1 + 4 || octets > self->max_message_size)) {
+        if (!dropped && (frames > 1 + 5 || octets > self->max_message_size)) {
             dropped = true;
             zmsg_destroy (&msg);
         }
@@ -676,7 +910,7 @@ s_receive (schalt_server_t *self)
         self->counters.requests++;
         self->counters.client_errors++;
         schalt_log_warning ("request: dropped unanswered frames=%zu%s octets=%zu%s max=%zu", frames,
-                            frames > 1 + 4 ? " (more than 4)" : "", octets,
+                            frames > 1 + 5 ? " (more than 5)" : "", octets,
                             octets > self->max_message_size ? " (too large)" : "",
                             self->max_message_size);
         //  glibc keeps freed memory for reuse: a large message's would stay
@@ -850,7 +1084,7 @@ schalt_server_outbox (schalt_server_t *self, const char *peer, size_t window)
     snprintf (path, sizeof (path), "%s/endpoint", peer);
     const char *endpoint = schalt_config_string (self->config, path);
     schalt_outbox_t *outbox =
-        schalt_outbox_new (self->redis, self->service->name, peer, endpoint, window);
+        schalt_outbox_new (self->redis, self->curve, self->service->name, peer, endpoint, window);
     if (!outbox)
         return -1;
     zlist_append (self->outboxes, outbox);
@@ -908,6 +1142,9 @@ s_server_destroy (schalt_server_t **self_p)
     zsock_destroy (&self->pub);
     zsock_destroy (&self->logs);
     zhashx_destroy (&self->commands);
+    schalt_call_t *call;
+    while (self->queued && (call = (schalt_call_t *)zlist_pop (self->queued)))
+        s_call_destroy (&call);
     zlist_destroy (&self->queued);
     schalt_outbox_t *outbox;
     while (self->outboxes && (outbox = (schalt_outbox_t *)zlist_pop (self->outboxes)))
@@ -915,8 +1152,71 @@ s_server_destroy (schalt_server_t **self_p)
     zlist_destroy (&self->outboxes);
     schalt_redis_destroy (&self->redis);
     schalt_schema_set_destroy (&self->schemas);
+    schalt_curve_destroy (&self->curve); //  the authenticator, once no socket needs it
     free (self);
     *self_p = NULL;
+}
+
+//  Loads the daemon's key and the keys directory (schalt_curve.h), and
+//  checks that its public half is <service>.cert there, under the
+//  service's name and role: else no client could reach it. Returns 0, or -1
+//  having logged why.
+static int
+s_curve_new (schalt_server_t *self)
+{
+    const char *name = self->service->name;
+    const char *keys = schalt_config_string (self->config, "schaltstelle/keys");
+    bool enabled = streq (schalt_config_string (self->config, "schaltstelle/curve"), "on");
+    if (!enabled &&
+        !streq (schalt_config_string (self->config, "schaltstelle/test_clock"), "settable")) {
+        schalt_log_error ("server: schaltstelle/curve = off is for test configurations only "
+                          "(test_clock = settable); service=%s does not start",
+                          name);
+        return -1;
+    }
+    char error[512] = "";
+    self->curve =
+        schalt_curve_new (keys, s_setting (self, "certificate"), enabled, error, sizeof (error));
+    if (!self->curve) {
+        schalt_log_error ("server: cannot start service=%s: %s", name, error);
+        return -1;
+    }
+    if (!enabled) {
+        schalt_log_warning ("server: CURVE is off: anyone who reaches the sockets may call "
+                            "anything (schaltstelle/curve = off, for benchmarks only)");
+        return 0;
+    }
+    //  The key pair must be the one the keys directory names for this daemon
+    zsock_t *probe = schalt_curve_client (self->curve, ZMQ_DEALER, name, error, sizeof (error));
+    const char *role = schalt_curve_role (self->curve);
+    int rc = 0;
+    if (!probe)
+        rc = -1;
+    else if (!streq (schalt_curve_name (self->curve), name) || !streq (role, name)) {
+        snprintf (error, sizeof (error),
+                  "%s/certificate is the key of '%s' (role %s); a daemon's key has its "
+                  "service's name and role, %s",
+                  name, schalt_curve_name (self->curve), role, name);
+        rc = -1;
+    }
+    zsock_destroy (&probe);
+    if (rc == 0) {
+        schalt_key_t key;
+        if (!schalt_curve_caller (self->curve, schalt_curve_public (self->curve), &key) ||
+            !streq (key.name, name)) {
+            snprintf (error, sizeof (error),
+                      "%s/%s.cert is not the public half of %s/certificate (%s): make them "
+                      "again together (schalt key create)",
+                      keys, name, name, s_setting (self, "certificate"));
+            rc = -1;
+        }
+    }
+    if (rc != 0)
+        schalt_log_error ("server: cannot start service=%s: %s", name, error);
+    else
+        schalt_log_info ("server: keys loaded service=%s dir=%s keys=%zu", name, keys,
+                         schalt_curve_keys (self->curve));
+    return rc;
 }
 
 //  Builds the server: schemas, sockets, Redis, the service. Returns NULL
@@ -949,6 +1249,7 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         return NULL;
     }
     zhashx_insert (self->commands, "status", (void *)&s_status_command);
+    zhashx_insert (self->commands, "audit.list", (void *)&s_audit_command);
     if (streq (schalt_config_string (self->config, "schaltstelle/test_clock"), "settable")) {
         zhashx_insert (self->commands, "clock.set", (void *)&s_clock_command);
         schalt_log_warning ("server: this is a test configuration: clock.set can move the "
@@ -975,11 +1276,26 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         zhashx_insert (self->commands, entry->command, (void *)entry);
     }
 
+    //  Keys: the daemon's own, and those that may connect
+    if (s_curve_new (self) != 0) {
+        s_server_destroy (&self);
+        return NULL;
+    }
+    snprintf (self->audit_key, sizeof (self->audit_key), "%s:{audit}:log", name);
+
     //  Sockets: a peer that sends a frame over max_message_size is
     //  disconnected by libzmq as the frame comes in; a message over it in
-    //  all, or of more frames than a request has, by s_receive
-    self->router = zsock_new (ZMQ_ROUTER);
-    self->pub = zsock_new (ZMQ_PUB);
+    //  all, or of more frames than a request has, by s_receive. The log
+    //  relay is in-process (inproc), where no one else can reach.
+    char error[512] = "";
+    self->router = schalt_curve_server (self->curve, ZMQ_ROUTER, error, sizeof (error));
+    self->pub =
+        self->router ? schalt_curve_server (self->curve, ZMQ_PUB, error, sizeof (error)) : NULL;
+    if (!self->pub) {
+        schalt_log_error ("server: cannot make its sockets service=%s error=\"%s\"", name, error);
+        s_server_destroy (&self);
+        return NULL;
+    }
     self->logs = zsock_new (ZMQ_SUB);
     zsock_set_maxmsgsize (self->router, (int)self->max_message_size);
     zsock_set_rcvhwm (self->router, 100000);
@@ -999,6 +1315,11 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
                                     (int)s_setting_integer (self, "redis/port"),
                                     (int)s_setting_integer (self, "redis/timeout"));
     //  The service's scripts, each with the prelude and its common Lua in front
+    schalt_redis_script (self->redis, AUDIT_SCRIPT, s_audit_script);
+    schalt_redis_script (self->redis, AUDIT_TRIM_SCRIPT, schalt_lua_audit_trim);
+    const schalt_script_t audit_scripts[] = {{"schalt_audit_list", schalt_lua_audit_list},
+                                             {NULL, NULL}};
+    schalt_scripts_register (self->redis, NULL, audit_scripts);
     if (self->service->scripts &&
         schalt_scripts_register (self->redis, self->service->common, self->service->scripts) != 0) {
         schalt_log_error ("server: cannot register the scripts service=%s", name);
@@ -1008,6 +1329,13 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
     self->loop = zloop_new ();
     self->timers = zlist_new ();
     self->state = self->service->create ? self->service->create (self) : self;
+    s_trimmer_t trimmer = {"", schalt_config_integer (self->config, "schaltstelle/audit_days"), 0};
+    snprintf (trimmer.key, sizeof (trimmer.key), "%s", self->audit_key);
+    if (self->state && !schalt_server_worker (self, &s_trimmer_job, &trimmer, NULL)) {
+        schalt_log_error ("server: cannot start the audit trimmer service=%s", name);
+        s_server_destroy (&self);
+        return NULL;
+    }
     if (!self->state) {
         schalt_log_error ("server: service did not start service=%s", name);
         s_server_destroy (&self);
@@ -1094,8 +1422,9 @@ static const schalt_script_t s_test_scripts[] = {
             "return schalt.answer(201, body, 'thing.put', body)\n"},
     {NULL, NULL}};
 
-static const schalt_command_t s_test_commands[] = {{"thing.put", "put", SCHALT_CHANGES, s_test_put},
-                                                   {NULL, NULL, SCHALT_READS, NULL}};
+static const schalt_command_t s_test_commands[] = {
+    {"thing.put", "put", SCHALT_CHANGES, s_test_put, "admin web"},
+    {NULL, NULL, SCHALT_READS, NULL, NULL}};
 
 //  A worker that asks for one thing.put as an internal call and says so in
 //  its figures.
@@ -1188,16 +1517,34 @@ schalt_server_test (bool verbose)
     setenv ("SCHALT_SCHEDULER_ENDPOINT", "tcp://127.0.0.1:*", 1);
     setenv ("SCHALT_SCHEDULER_EVENTS", "tcp://127.0.0.1:*", 1);
     setenv ("SCHALT_SCHEDULER_HEARTBEAT", "100", 1);
+    //  Keys: the daemon's, an admin's, an organiser's and the web front's
+    const char *names[] = {"scheduler:scheduler", "admin:admin", "erika:organiser", "web:web",
+                           NULL};
+    char *keys = schalt_test_keys (dir, names);
+    char *daemon_key = zsys_sprintf ("%s/secret/scheduler.key", dir);
+    setenv ("SCHALT_SCHALTSTELLE_KEYS", keys, 1);
+    setenv ("SCHALT_SCHEDULER_CERTIFICATE", daemon_key, 1);
     schalt_config_t *config = schalt_config_new (NULL, stderr);
     assert (config);
+    char error[512] = "";
+    schalt_curve_t *curves[3];
+    const char *clients[] = {"admin", "erika", "web"};
+    for (int index = 0; index < 3; index++) {
+        char *path = zsys_sprintf ("%s/secret/%s.key", dir, clients[index]);
+        curves[index] = schalt_curve_new (keys, path, true, error, sizeof (error));
+        assert (curves[index]);
+        zstr_free (&path);
+    }
 
     schalt_server_args_t args = {&s_test_service, config, -1};
     zactor_t *server = zactor_new (schalt_server_actor, &args);
     assert (args.started == 0);
     zstr_send (server, "ENDPOINT");
     char *endpoint = zstr_recv (server);
-    zsock_t *client = zsock_new_dealer (endpoint);
+    zsock_t *client =
+        schalt_curve_client (curves[0], ZMQ_DEALER, "scheduler", error, sizeof (error));
     assert (client);
+    zsock_connect (client, "%s", endpoint);
     zsock_set_rcvtimeo (client, 5000);
 
     //  status answers with Redis up
@@ -1244,6 +1591,99 @@ schalt_server_test (bool verbose)
     schalt_envelope_destroy (&reply);
     free (first);
 
+    //  An organiser's key may not put things (403, nothing applied); the web
+    //  front may, for anyone, and not on behalf of a user whose role may not
+    zsock_t *organiser =
+        schalt_curve_client (curves[1], ZMQ_DEALER, "scheduler", error, sizeof (error));
+    zsock_connect (organiser, "%s", endpoint);
+    zsock_set_rcvtimeo (organiser, 5000);
+    reply = s_test_ask (organiser, "thing.put", "o1", "{\"value\":\"o\"}");
+    assert (schalt_envelope_status (reply) == 403 && streq (s_test_code (reply), "forbidden"));
+    assert (strstr (schalt_envelope_text (reply), "organiser"));
+    schalt_envelope_destroy (&reply);
+    reply = s_test_ask (organiser, "status", "o2", "{}");
+    assert (schalt_envelope_status (reply) == 200);
+    schalt_envelope_destroy (&reply);
+    zsock_t *web = schalt_curve_client (curves[2], ZMQ_DEALER, "scheduler", error, sizeof (error));
+    zsock_connect (web, "%s", endpoint);
+    zsock_set_rcvtimeo (web, 5000);
+    zmsg_t *for_user =
+        schalt_envelope_request_for ("thing.put", "u1", "{\"value\":\"u\"}", "erika", "organiser");
+    zmsg_send (&for_user, web);
+    for_user = zmsg_recv (web);
+    schalt_error_t for_error;
+    reply = schalt_envelope_decode_reply (&for_user, &for_error);
+    assert (reply && schalt_envelope_status (reply) == 403);
+    assert (strstr (schalt_envelope_text (reply), "web user erika"));
+    schalt_envelope_destroy (&reply);
+    //  ...and an admin's key may not pretend to act for a user
+    for_user =
+        schalt_envelope_request_for ("thing.put", "u2", "{\"value\":\"u\"}", "erika", "admin");
+    zmsg_send (&for_user, client);
+    for_user = zmsg_recv (client);
+    reply = schalt_envelope_decode_reply (&for_user, &for_error);
+    assert (reply && schalt_envelope_status (reply) == 403);
+    schalt_envelope_destroy (&reply);
+    reply = s_test_ask (web, "thing.put", "u3", "{\"value\":\"u\"}");
+    assert (schalt_envelope_status (reply) == 201);
+    schalt_envelope_destroy (&reply);
+
+    //  The audit log: each change once (not its replay), each refusal, who
+    //  did it; never the body
+    schalt_redis_t *audit = schalt_redis_new ("127.0.0.1", port, 1000);
+    const char *xrange[] = {"XRANGE", "scheduler:{audit}:log", "-", "+"};
+    redisReply *entries = NULL;
+    //  (written right after each reply, so the last may be on its way)
+    for (int tries = 0; tries < 50 && (!entries || entries->elements < 5); tries++) {
+        if (entries)
+            freeReplyObject (entries);
+        zclock_sleep (tries ? 20 : 0);
+        entries = schalt_redis_command (audit, 4, xrange, NULL);
+        assert (entries && entries->type == REDIS_REPLY_ARRAY);
+    }
+    //  r1 (once), o1 (refused), u1, u2 (refused), u3; not w1, the worker's own
+    if (verbose || entries->elements != 5)
+        printf ("   audit entries: %zu\n", entries->elements);
+    assert (entries->elements == 5);
+    char *flat = zsys_sprintf ("%s", "");
+    for (size_t index = 0; index < entries->elements; index++) {
+        redisReply *fields = entries->element[index]->element[1];
+        for (size_t field = 0; field < fields->elements; field++) {
+            char *longer = zsys_sprintf ("%s%s=", flat, fields->element[field]->str);
+            zstr_free (&flat);
+            flat = longer;
+        }
+        char *longer = zsys_sprintf ("%s\n", flat);
+        zstr_free (&flat);
+        flat = longer;
+    }
+    if (verbose)
+        printf ("%s", flat);
+    assert (!strstr (flat, "role=internal"));
+    assert (strstr (
+        flat,
+        "who=admin=role=admin=user==user_role==command=thing.put=object==request=r1=status=201"));
+    assert (strstr (flat, "who=erika=role=organiser="));
+    assert (strstr (flat, "who=web=role=web=user=erika=user_role=organiser=command=thing.put="
+                          "object==request=u1=status=403"));
+    assert (strstr (flat, "request=u3=status=201"));
+    assert (!strstr (flat, "\"a\""));
+    zstr_free (&flat);
+    freeReplyObject (entries);
+    schalt_redis_destroy (&audit);
+    zsock_destroy (&web);
+    zsock_destroy (&organiser);
+
+    //  A client without a key gets nothing, and the daemon serves on
+    zsock_t *plain = zsock_new_dealer (endpoint);
+    zsock_set_sndtimeo (plain, 0);
+    zmsg_t *unkeyed = schalt_envelope_request ("status", "p1", "{}");
+    zmsg_send (&unkeyed, plain);
+    zpoller_t *quiet = zpoller_new (plain, NULL);
+    assert (zpoller_wait (quiet, 300) == NULL);
+    zpoller_destroy (&quiet);
+    zsock_destroy (&plain);
+
     //  A prepare function's refusal: answered, nothing run
     reply = s_test_ask (client, "thing.put", "r5", "{\"value\":\"nope\"}");
     assert (schalt_envelope_status (reply) == 422 && streq (s_test_code (reply), "nope"));
@@ -1261,12 +1701,12 @@ schalt_server_test (bool verbose)
                    "/value"));
     schalt_envelope_destroy (&reply);
     //  More frames than a request has: dropped without an answer
-    zsock_send (client, "sssss", SCHALT_PROTOCOL, "thing.put", "r4", "{}", "extra");
+    zsock_send (client, "ssssss", SCHALT_PROTOCOL, "thing.put", "r4", "{}", "erika organiser",
+                "extra");
     zpoller_t *poller = zpoller_new (client, NULL);
     assert (zpoller_wait (poller, 500) == NULL);
     zpoller_destroy (&poller);
     zmsg_t *msg;
-    schalt_error_t error;
 
     //  A burst is answered in full, in fewer batches than requests
     for (int index = 0; index < 200; index++) {
@@ -1278,7 +1718,7 @@ schalt_server_test (bool verbose)
     }
     for (int index = 0; index < 200; index++) {
         msg = zmsg_recv (client);
-        reply = schalt_envelope_decode_reply (&msg, &error);
+        reply = schalt_envelope_decode_reply (&msg, &for_error);
         assert (reply && schalt_envelope_status (reply) == 201);
         schalt_envelope_destroy (&reply);
     }
@@ -1299,10 +1739,10 @@ schalt_server_test (bool verbose)
         zclock_sleep (100);
         reply = s_test_ask (client, "thing.put", "r5", "{\"value\":\"x\"}");
         status = schalt_envelope_status (reply);
-        if (status ==
-            201) //  the counter survived the restart (AOF): the worker's, 1 + 200, this one
+        //  The counter survived the restart (AOF): the worker's, r1, u3, 200, this one
+        if (status == 201)
             assert (json_integer_value (json_object_get (schalt_envelope_body (reply), "count")) ==
-                    203);
+                    204);
         schalt_envelope_destroy (&reply);
     }
     assert (status == 201);
@@ -1311,6 +1751,12 @@ schalt_server_test (bool verbose)
     zstr_free (&endpoint);
     zactor_destroy (&server);
     schalt_config_destroy (&config);
+    for (int index = 0; index < 3; index++)
+        schalt_curve_destroy (&curves[index]);
+    unsetenv ("SCHALT_SCHALTSTELLE_KEYS");
+    unsetenv ("SCHALT_SCHEDULER_CERTIFICATE");
+    zstr_free (&keys);
+    zstr_free (&daemon_key);
     unsetenv ("SCHALT_SCHALTSTELLE_SCHEMAS");
     unsetenv ("SCHALT_SCHEDULER_REDIS_PORT");
     unsetenv ("SCHALT_SCHEDULER_ENDPOINT");

@@ -22,6 +22,22 @@
     that changes state first asks schalt.replay(), so a repeated request id
     returns the first reply and changes nothing (rule 5).
 
+    Who may call: every socket is CURVE (schalt_curve.h), so each request
+    comes from a known key with a role, and each command's row names the
+    roles that may call it. A key whose role is not named gets 403
+    `forbidden`, naming the role, and nothing changes. The web front (role
+    `web`) may call the commands whose row names `web` (public ones) as it
+    is, those whose row names `web-token` when the body carries a
+    participant's token, and every other command only on behalf of a
+    logged-in person whose name and role it sends as the request's fifth
+    frame (schalt_envelope.h): then that person's role is checked. Calls a
+    daemon makes to itself (its workers') need no role.
+
+    Every state change that succeeds, and every call refused for its role,
+    is appended to the daemon's audit log (the stream <service>:{audit}:log):
+    when, which key (and web user), the command, the object's id and the
+    request id, never a participant's name or address.
+
     The built-in `status` command reports uptime, Redis state, counters and
     the last error, plus anything the service adds. The actor stops cleanly
     on $TERM: it finishes the batch in hand, so no request is half-applied.
@@ -59,7 +75,10 @@ typedef enum { SCHALT_READS, SCHALT_CHANGES } schalt_access_t;
 typedef int (schalt_prepare_fn) (schalt_call_t *call, void *service);
 
 //  A command, declared in one row: its schema is request/<command>.json (and
-//  reply/<command>.json), its script lua/<script>.lua. The script gets the
+//  reply/<command>.json), its script lua/<script>.lua, and the roles that
+//  may call it, separated by spaces (schalt_keys.h names the roles; "web"
+//  lets the web front call it for anyone, "web-token" with a token in the
+//  body; "" for a command only the daemon's own workers call). The script gets the
 //  request key as KEYS[1] (<service>:{tag}:request:<id>, in the hash tag
 //  that the service's tag function names), the prelude's three arguments,
 //  the body as JSON in ARGV[4], and what prepare added from ARGV[5] on.
@@ -68,7 +87,13 @@ typedef struct {
     const char *script;  //  "event_create"
     schalt_access_t access;
     schalt_prepare_fn *prepare; //  NULL if the body is all the script needs
+    const char *roles;          //  "admin organiser web"
 } schalt_command_t;
+
+//  Role lists that several commands share.
+#define SCHALT_CALLED_BY_STAFF "admin organiser"
+#define SCHALT_CALLED_BY_ANYONE "admin organiser group-lead counsellor web"
+#define SCHALT_CALLED_BY_WORKERS "" //  only the daemon's own workers (internal calls)
 
 //  What a service plugs into the skeleton.
 typedef struct {

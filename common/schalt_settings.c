@@ -22,6 +22,14 @@
 #ifndef SCHALT_TEMPLATE_DIR
 #define SCHALT_TEMPLATE_DIR "/usr/share/schaltstelle/templates"
 #endif
+//  And the CURVE keys: a build in a checkout finds those deploy/up made in
+//  its var/ (-DSCHALT_KEYS_DIR, -DSCHALT_SECRET_DIR), an installation in /etc.
+#ifndef SCHALT_KEYS_DIR
+#define SCHALT_KEYS_DIR "/etc/schaltstelle/keys"
+#endif
+#ifndef SCHALT_SECRET_DIR
+#define SCHALT_SECRET_DIR "/etc/schaltstelle/secret"
+#endif
 
 const schalt_setting_t schalt_settings[] = {
     //  Settings that every program shares
@@ -57,6 +65,23 @@ const schalt_setting_t schalt_settings[] = {
      .fallback = "/etc/schaltstelle/token.keys",
      .help = "file of the keys that sign the links in e-mails (made by deploy/up; "
              "readable by its owner only): the first signs, all are accepted"},
+    {.path = "schaltstelle/keys",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = SCHALT_KEYS_DIR,
+     .help = "folder of the public keys that may connect, one NAME.cert each with its name "
+             "and role (schalt key create; docs/security.md); a daemon re-reads it on SIGHUP"},
+    {.path = "schaltstelle/curve",
+     .type = SCHALT_SETTING_ENUM,
+     .fallback = "on",
+     .choices = "on|off",
+     .help = "off makes plain sockets that anyone may use: only for the benchmark's figures, "
+             "and refused unless test_clock is settable"},
+    {.path = "schaltstelle/audit_days",
+     .type = SCHALT_SETTING_INTEGER,
+     .fallback = "400",
+     .min = 1,
+     .max = 3650,
+     .help = "days each daemon keeps the entries of its audit log (who changed what)"},
     {.path = "schaltstelle/test_clock",
      .type = SCHALT_SETTING_ENUM,
      .fallback = "off",
@@ -90,6 +115,11 @@ const schalt_setting_t schalt_settings[] = {
      .min = 10,
      .max = 60000,
      .help = "milliseconds allowed for connecting to Redis and for each command"},
+    {.path = "scheduler/certificate",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = SCHALT_SECRET_DIR "/scheduler.key",
+     .help = "the scheduler's own key pair (its public half is scheduler.cert in the keys "
+             "folder); readable by its owner only"},
     {.path = "scheduler/heartbeat",
      .type = SCHALT_SETTING_INTEGER,
      .fallback = "1000",
@@ -141,6 +171,11 @@ const schalt_setting_t schalt_settings[] = {
      .min = 10,
      .max = 60000,
      .help = "milliseconds allowed for connecting to Redis and for each command"},
+    {.path = "registry/certificate",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = SCHALT_SECRET_DIR "/registry.key",
+     .help = "the registry's own key pair (its public half is registry.cert in the keys "
+             "folder); readable by its owner only"},
     {.path = "registry/heartbeat",
      .type = SCHALT_SETTING_INTEGER,
      .fallback = "1000",
@@ -174,6 +209,11 @@ const schalt_setting_t schalt_settings[] = {
      .min = 10,
      .max = 60000,
      .help = "milliseconds allowed for connecting to Redis and for each command"},
+    {.path = "notifier/certificate",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = SCHALT_SECRET_DIR "/notifier.key",
+     .help = "the notifier's own key pair (its public half is notifier.cert in the keys "
+             "folder); readable by its owner only"},
     {.path = "notifier/heartbeat",
      .type = SCHALT_SETTING_INTEGER,
      .fallback = "1000",
@@ -256,6 +296,11 @@ const schalt_setting_t schalt_settings[] = {
              "https://, no trailing /): the start of every link in an e-mail"},
 
     //  The schalt command-line client
+    {.path = "cli/key",
+     .type = SCHALT_SETTING_PATH,
+     .fallback = SCHALT_SECRET_DIR "/admin.key",
+     .help = "the key pair schalt uses (schalt key create NAME --role ROLE makes one); "
+             "the daemons know it by its public half in the keys folder"},
     {.path = "cli/timeout",
      .type = SCHALT_SETTING_INTEGER,
      .fallback = "2000",

@@ -6,7 +6,9 @@
     with SIGKILL, start it again on the same folder and find its data.
 */
 #include "schalt_testutil.h"
+#include "schalt_keys.h"
 #include "schalt_log.h"
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -306,6 +308,35 @@ schalt_test_write (const char *dir, const char *name, const char *text)
 
 //  --------------------------------------------------------------------------
 //  Remove dir and everything below it; symlinks are removed, not followed.
+
+char *
+schalt_test_keys (const char *dir, const char *const *names)
+{
+    char *keys = zsys_sprintf ("%s/keys", dir);
+    char *secret = zsys_sprintf ("%s/secret", dir);
+    zsys_dir_create (keys);
+    zsys_dir_create (secret);
+    chmod (keys, 0755);
+    chmod (secret, 0700);
+    for (const char *const *entry = names; *entry; entry++) {
+        char name[SCHALT_KEY_NAME_MAX + 1];
+        const char *colon = strchr (*entry, ':');
+        assert (colon && (size_t)(colon - *entry) <= SCHALT_KEY_NAME_MAX);
+        snprintf (name, sizeof (name), "%.*s", (int)(colon - *entry), *entry);
+        char *public_path = zsys_sprintf ("%s/%s.cert", keys, name);
+        char *secret_path = zsys_sprintf ("%s/%s.key", secret, name);
+        char error[512];
+        int rc =
+            schalt_keys_create (name, colon + 1, public_path, secret_path, error, sizeof (error));
+        if (rc != 0)
+            fprintf (stderr, "schalt_test_keys: %s\n", error);
+        assert (rc == 0);
+        zstr_free (&public_path);
+        zstr_free (&secret_path);
+    }
+    zstr_free (&secret);
+    return keys;
+}
 
 void
 schalt_test_rmtree (const char *dir)

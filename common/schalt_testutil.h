@@ -44,6 +44,11 @@ void schalt_test_write (const char *dir, const char *name, const char *text);
 //  Remove a folder and everything in it (does not follow symlinks).
 void schalt_test_rmtree (const char *dir);
 
+//  Makes the CURVE keys of a test under dir: for each "name:role" of the
+//  NULL-ended list, dir/keys/NAME.cert (public) and dir/secret/NAME.key.
+//  Returns the keys folder (the caller frees it).
+char *schalt_test_keys (const char *dir, const char *const *names);
+
 //  Self test: starts and stops a redis-server, checks the failure paths.
 void schalt_testutil_test (bool verbose);
 

@@ -62,14 +62,13 @@ function schalt.replay()
 end
 
 -- Remember and return the reply; topic and event (optional) are published,
--- and the relay learns which outbox lists to send from.
+-- and the relay learns which outbox lists to send from. The reply has four
+-- elements or more, so that the server tells it from a replay's two (a
+-- change it writes to its audit log, a replay it does not).
 function schalt.answer(status, body, topic, event)
     redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'status', status, 'body', body)
     redis.call('EXPIRE', KEYS[1], ARGV[2])
-    if topic or #schalt.touched > 0 then
-        return {status, body, topic or '', event or '', unpack(schalt.touched)}
-    end
-    return {status, body}
+    return {status, body, topic or '', event or '', unpack(schalt.touched)}
 end
 
 -- Append a message for another daemon to an outbox list, in this atomic

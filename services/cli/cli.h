@@ -32,7 +32,13 @@ typedef struct {
     int status;   //  the reply's status, for the printer
     int argc;     //  arguments after the command words
     char **argv;
+    schalt_curve_t *curve; //  this client's key and the daemons' (cli_curve makes it)
+    bool key_refused;      //  the last request's daemon refused this client's key
 } cli_t;
+
+//  The client's keys (cli/key, schaltstelle/keys), loaded on first use;
+//  NULL after printing why they cannot be used.
+schalt_curve_t *cli_curve (cli_t *cli);
 
 //  One option of a command: --name VALUE (or a flag), how it goes on the wire.
 //  OPT_ONE_OR_MORE: repeatable; one value goes as the field, several as a
@@ -81,6 +87,12 @@ const char *cli_service_setting (cli_t *cli, const char *service, const char *ke
 //  The daemons, in the order status shows them.
 extern const char *cli_services[];
 
+//  schalt audit: the daemons' audit logs, newest first. Returns an exit code.
+int cli_audit (cli_t *cli);
+
+//  schalt key create|list: the keys that may connect. Returns an exit code.
+int cli_key (cli_t *cli);
+
 //  schalt status: each daemon's state in one table. Returns an exit code.
 int cli_status (cli_t *cli);
 
@@ -90,11 +102,12 @@ int cli_logs (cli_t *cli);
 //  --------------------------------------------------------------------------
 //  cli_client: requests with retries
 
-//  Sends command with body (a JSON object, borrowed) to the endpoint and
-//  returns the reply, or NULL if none came after every retry (a message
-//  has been printed then). timeout_ms and attempts come from the config.
-schalt_envelope_t *cli_request (const char *endpoint, const char *command, json_t *body,
-                                long timeout_ms, long attempts, bool quiet);
+//  Sends command with body (a JSON object, borrowed) to the service's
+//  endpoint and returns the reply, or NULL if none came after every retry,
+//  or the daemon refused this client's key (cli->key_refused; a message has
+//  been printed then, unless quiet). The timeout is cli/timeout.
+schalt_envelope_t *cli_request (cli_t *cli, const char *service, const char *command, json_t *body,
+                                long attempts, bool quiet);
 
 //  Prints a refusal ("schalt: refused (409 room_taken): ... [--room, field
 //  /room]") to stderr, with every UTC instant in the message shown in zone;

@@ -1,48 +1,132 @@
 /*  cli_client - the schalt client's requests: one DEALER, same id on every retry. */
 #include "cli.h"
 
-schalt_envelope_t *
-cli_request (const char *endpoint, const char *command, json_t *body, long timeout_ms,
-             long attempts, bool quiet)
+schalt_curve_t *
+cli_curve (cli_t *cli)
 {
-    char id[32];
-    schalt_id_make ("cli", id, sizeof (id));
-    char *json = json_dumps (body, JSON_COMPACT);
-    assert (json);
+    if (!cli->curve) {
+        char error[512] = "";
+        bool enabled = streq (schalt_config_string (cli->config, "schaltstelle/curve"), "on");
+        cli->curve = schalt_curve_new (schalt_config_string (cli->config, "schaltstelle/keys"),
+                                       schalt_config_string (cli->config, "cli/key"), enabled,
+                                       error, sizeof (error));
+        if (!cli->curve)
+            fprintf (stderr,
+                     "schalt: %s\n(schalt's key is cli/key, the daemons' public keys are in "
+                     "schaltstelle/keys; an admin makes a key with schalt key create)\n",
+                     error);
+    }
+    return cli->curve;
+}
 
-    zsock_t *dealer = zsock_new_dealer (endpoint);
+//  Watches the handshakes of socket: a daemon that refuses our key says so
+//  in the handshake (libzmq reports it to a monitor). Returns the monitor's
+//  reading end, or NULL.
+static zsock_t *
+s_monitor (zsock_t *socket)
+{
+    static int monitors = 0; //  each its own endpoint: an old one may still be bound
+    char endpoint[64];
+    snprintf (endpoint, sizeof (endpoint), "inproc://cli-monitor-%d", ++monitors);
+    if (zmq_socket_monitor (zsock_resolve (socket), endpoint,
+                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+        return NULL;
+    zsock_t *monitor = zsock_new (ZMQ_PAIR);
+    if (zsock_connect (monitor, "%s", endpoint) != 0)
+        zsock_destroy (&monitor);
+    return monitor;
+}
+
+//  Reads one monitor event: true if it says the handshake failed.
+static bool
+s_handshake_failed (zsock_t *monitor)
+{
+    zmsg_t *event = zmsg_recv (monitor);
+    zframe_t *head = event ? zmsg_first (event) : NULL;
+    bool failed = false;
+    if (head && zframe_size (head) >= 2) {
+        uint16_t kind;
+        memcpy (&kind, zframe_data (head), 2);
+        failed =
+            kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    }
+    zmsg_destroy (&event);
+    return failed;
+}
+
+schalt_envelope_t *
+cli_request (cli_t *cli, const char *service, const char *command, json_t *body, long attempts,
+             bool quiet)
+{
+    cli->key_refused = false;
+    const char *endpoint = cli_service_setting (cli, service, "endpoint");
+    long timeout_ms = schalt_config_integer (cli->config, "cli/timeout");
+    schalt_curve_t *curve = cli_curve (cli);
+    if (!curve)
+        return NULL;
+    char error[512] = "";
+    zsock_t *dealer = schalt_curve_client (curve, ZMQ_DEALER, service, error, sizeof (error));
     if (!dealer) {
-        fprintf (stderr, "schalt: cannot connect to %s\n", endpoint);
-        free (json);
+        if (!quiet)
+            fprintf (stderr, "schalt: %s\n", error);
         return NULL;
     }
     zsock_set_linger (dealer, 0);
     //  Replies may be larger than requests (a long list), but not unbounded
     zsock_set_maxmsgsize (dealer, CLI_REPLY_MAX);
+    zsock_t *monitor = s_monitor (dealer);
+    if (zsock_connect (dealer, "%s", endpoint) != 0) {
+        if (!quiet)
+            fprintf (stderr, "schalt: cannot connect to %s\n", endpoint);
+        zsock_destroy (&monitor);
+        zsock_destroy (&dealer);
+        return NULL;
+    }
+    char id[32];
+    schalt_id_make ("cli", id, sizeof (id));
+    char *json = json_dumps (body, JSON_COMPACT);
+    assert (json);
+    zpoller_t *poller = zpoller_new (dealer, monitor, NULL);
     schalt_envelope_t *reply = NULL;
-    for (long attempt = 1; attempt <= attempts && !reply && !zsys_interrupted; attempt++) {
+    for (long attempt = 1; attempt <= attempts && !reply && !cli->key_refused && !zsys_interrupted;
+         attempt++) {
         zmsg_t *msg = schalt_envelope_request (command, id, json);
         assert (msg);
         zmsg_send (&msg, dealer);
         int64_t deadline = zclock_mono () + timeout_ms;
         //  Replies to an earlier attempt carry the same id, so any will do
-        while (!reply && zclock_mono () < deadline) {
-            zsock_set_rcvtimeo (dealer, (int)(deadline - zclock_mono ()));
-            msg = zmsg_recv (dealer);
-            if (!msg)
+        while (!reply && !cli->key_refused && zclock_mono () < deadline) {
+            void *which = zpoller_wait (poller, (int)(deadline - zclock_mono ()));
+            if (which && which == monitor)
+                cli->key_refused = s_handshake_failed (monitor);
+            else if (!which || which != dealer)
                 break;
-            schalt_error_t error;
-            reply = schalt_envelope_decode_reply (&msg, &error);
-            if (reply && !streq (schalt_envelope_id (reply), id))
-                schalt_envelope_destroy (&reply);
+            else if ((msg = zmsg_recv (dealer))) {
+                schalt_error_t decode_error;
+                reply = schalt_envelope_decode_reply (&msg, &decode_error);
+                if (reply && !streq (schalt_envelope_id (reply), id))
+                    schalt_envelope_destroy (&reply);
+            }
         }
-        if (!reply && attempt < attempts && !quiet)
+        if (!reply && !cli->key_refused && attempt < attempts && !quiet)
             fprintf (stderr, "schalt: no answer from %s yet, asking again (%ld of %ld)\n", endpoint,
                      attempt + 1, attempts);
     }
-    if (!reply && !quiet)
-        fprintf (stderr, "schalt: no answer from %s after %ld attempts; is the daemon running?\n",
-                 endpoint, attempts);
+    if (cli->key_refused && !quiet)
+        fprintf (stderr,
+                 "schalt: the %s at %s refused this client's key '%s' (cli/key): its public "
+                 "half is not in the daemon's keys directory, or was removed\n",
+                 service, endpoint, schalt_curve_name (curve));
+    else if (!reply && !quiet)
+        fprintf (stderr,
+                 "schalt: no answer from %s after %ld attempts; is the daemon running, and is "
+                 "%s.cert in schaltstelle/keys its public key?\n",
+                 endpoint, attempts, service);
+    zpoller_destroy (&poller);
+    if (monitor)
+        zmq_socket_monitor (zsock_resolve (dealer), NULL, 0);
+    zsock_destroy (&monitor);
     zsock_destroy (&dealer);
     free (json);
     return reply;

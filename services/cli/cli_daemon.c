@@ -45,11 +45,18 @@ cli_status (cli_t *cli)
     for (const char **service = cli_services; *service; service++) {
         json_t *empty = json_object ();
         const char *endpoint = cli_service_setting (cli, *service, "endpoint");
-        schalt_envelope_t *reply = cli_request (
-            endpoint, "status", empty, schalt_config_integer (cli->config, "cli/timeout"), 1, true);
+        if (!cli_curve (cli)) {
+            json_decref (empty);
+            rc = CLI_NO_ANSWER;
+            break;
+        }
+        schalt_envelope_t *reply = cli_request (cli, *service, "status", empty, 1, true);
         json_decref (empty);
         if (!reply || schalt_envelope_status (reply) != 200) {
-            const char *row[] = {*service, "no answer", "", "", "", "", "", endpoint};
+            char why[160];
+            snprintf (why, sizeof (why), "%s%s", endpoint,
+                      cli->key_refused ? ": refused this client's key (cli/key)" : "");
+            const char *row[] = {*service, "no answer", "", "", "", "", "", why};
             cli_table_row (table, row);
             json_array_append_new (
                 all, json_pack ("{s:s, s:s}", "service", *service, "state", "no answer"));
@@ -152,27 +159,41 @@ cli_logs (cli_t *cli)
             return CLI_USAGE;
         }
     }
-    zsock_t *subscriber = zsock_new (ZMQ_SUB);
-    zsock_set_maxmsgsize (subscriber, CLI_REPLY_MAX);
+    //  One subscriber a daemon: each is a CURVE client of its daemon's key
+    zsock_t *subscribers[8] = {NULL};
+    zpoller_t *poller = zpoller_new (NULL);
     int services = 0;
     for (const char **service = cli_services; *service; service++)
         if (!only || streq (only, *service)) {
-            zsock_connect (subscriber, "%s", cli_service_setting (cli, *service, "events"));
             services++;
+            if (!cli_curve (cli))
+                break;
+            char error[512] = "";
+            zsock_t *subscriber =
+                schalt_curve_client (cli->curve, ZMQ_SUB, *service, error, sizeof (error));
+            if (!subscriber) {
+                fprintf (stderr, "schalt logs: %s\n", error);
+                continue;
+            }
+            zsock_set_maxmsgsize (subscriber, CLI_REPLY_MAX);
+            zsock_set_subscribe (subscriber, "log.");
+            zsock_connect (subscriber, "%s", cli_service_setting (cli, *service, "events"));
+            zpoller_add (poller, subscriber);
+            subscribers[services - 1] = subscriber;
         }
-    if (services == 0) {
-        fprintf (stderr, "schalt logs: no service '%s'\n", only);
-        zsock_destroy (&subscriber);
-        return CLI_USAGE;
+    if (services == 0 || !cli->curve) {
+        if (services == 0)
+            fprintf (stderr, "schalt logs: no service '%s'\n", only);
+        zpoller_destroy (&poller);
+        return services == 0 ? CLI_USAGE : CLI_NO_ANSWER;
     }
-    zsock_set_subscribe (subscriber, "log.");
-    zsock_set_rcvtimeo (subscriber, 500);
     //  On stderr, so that the lines themselves can be piped on
     fprintf (stderr, "schalt logs: following the log lines of %s live; Ctrl-C to stop\n",
              only ? only : "every daemon");
     while (!zsys_interrupted) {
         char *topic = NULL, *id = NULL, *json = NULL;
-        if (zsock_recv (subscriber, "sss", &topic, &id, &json) == 0 && json) {
+        zsock_t *subscriber = (zsock_t *)zpoller_wait (poller, 500);
+        if (subscriber && zsock_recv (subscriber, "sss", &topic, &id, &json) == 0 && json) {
             json_t *line = json_loads (json, 0, NULL);
             const char *level = json_string_value (json_object_get (line, "level"));
             if (line && level && s_level_rank (level) <= threshold) {
@@ -190,6 +211,157 @@ cli_logs (cli_t *cli)
         zstr_free (&id);
         zstr_free (&json);
     }
-    zsock_destroy (&subscriber);
+    zpoller_destroy (&poller);
+    for (int index = 0; index < 8; index++)
+        zsock_destroy (&subscribers[index]);
     return CLI_DONE;
+}
+
+//  --------------------------------------------------------------------------
+//  schalt audit: who changed what, from every daemon's audit log
+
+//  Orders entries newest first (by their RFC 3339 time, then service).
+static int
+s_newer_first (const void *one, const void *other)
+{
+    json_t *a = *(json_t *const *)one, *b = *(json_t *const *)other;
+    int order = strcmp (json_string_value (json_object_get (b, "time")),
+                        json_string_value (json_object_get (a, "time")));
+    return order ? order
+                 : strcmp (json_string_value (json_object_get (a, "service")),
+                           json_string_value (json_object_get (b, "service")));
+}
+
+int
+cli_audit (cli_t *cli)
+{
+    const char *only = NULL;
+    json_t *query = json_object ();
+    long limit = 50;
+    for (int index = 0; index < cli->argc; index += 2) {
+        const char *arg = cli->argv[index];
+        const char *value = index + 1 < cli->argc ? cli->argv[index + 1] : NULL;
+        time_t utc;
+        char instant[32], *end = NULL;
+        if (streq (arg, "--help") || streq (arg, "-h")) {
+            printf ("usage: schalt audit [--since TIME] [--who NAME] [--object ID] [--service NAME]"
+                    " [--limit N]\n"
+                    "The daemons' audit logs, newest first: every change (who, through which\n"
+                    "key or web user, the command, the object, the request id) and every call\n"
+                    "refused for its role. TIME is local (\"2027-03-13T09:00\"). Admins only.\n");
+            json_decref (query);
+            return CLI_DONE;
+        } else if (!value) {
+            fprintf (stderr, "schalt audit: unknown or incomplete option '%s' (see --help)\n", arg);
+            json_decref (query);
+            return CLI_USAGE;
+        } else if (streq (arg, "--since") && schalt_time_parse_local (value, cli->zone, &utc) == 0)
+            json_object_set_new (query, "since",
+                                 json_string (schalt_time_format_instant (utc, instant)));
+        else if (streq (arg, "--who"))
+            json_object_set_new (query, "who", json_string (value));
+        else if (streq (arg, "--object"))
+            json_object_set_new (query, "object", json_string (value));
+        else if (streq (arg, "--service"))
+            only = value;
+        else if (streq (arg, "--limit") && (limit = strtol (value, &end, 10)) > 0 && !*end &&
+                 limit <= 10000)
+            ;
+        else {
+            fprintf (stderr, "schalt audit: %s '%s' is not valid (see --help)\n", arg, value);
+            json_decref (query);
+            return CLI_USAGE;
+        }
+    }
+    json_object_set_new (query, "limit", json_integer (limit));
+    json_t *all = json_array ();
+    int rc = CLI_DONE, asked = 0;
+    bool complete = true;
+    for (const char **service = cli_services; *service && rc == CLI_DONE; service++) {
+        if (only && !streq (only, *service))
+            continue;
+        asked++;
+        schalt_envelope_t *reply =
+            cli_request (cli, *service, "audit.list", query,
+                         schalt_config_integer (cli->config, "cli/retries"), false);
+        if (!reply)
+            rc = CLI_NO_ANSWER;
+        else if (schalt_envelope_status (reply) >= 400) {
+            cli_print_refusal (reply, cli->zone, NULL);
+            rc = CLI_REFUSED;
+        } else {
+            json_t *body = schalt_envelope_body (reply);
+            complete = complete && json_is_true (json_object_get (body, "complete"));
+            size_t index;
+            json_t *entry;
+            json_array_foreach (json_object_get (body, "entries"), index, entry)
+            {
+                json_object_set_new (entry, "service", json_string (*service));
+                json_array_append (all, entry);
+            }
+        }
+        schalt_envelope_destroy (&reply);
+    }
+    bool filtered = json_object_size (query) > 1;
+    json_decref (query);
+    if (asked == 0) {
+        fprintf (stderr, "schalt audit: no service '%s'\n", only);
+        json_decref (all);
+        return CLI_USAGE;
+    }
+    //  Newest first across the daemons, at most limit of them
+    size_t count = json_array_size (all);
+    json_t **sorted = (json_t **)zmalloc ((count + 1) * sizeof (json_t *));
+    for (size_t index = 0; index < count; index++)
+        sorted[index] = json_array_get (all, index);
+    qsort (sorted, count, sizeof (json_t *), s_newer_first);
+    if (count > (size_t)limit)
+        count = (size_t)limit;
+    json_t *shown = json_array ();
+    for (size_t index = 0; index < count; index++)
+        json_array_append (shown, sorted[index]);
+    free (sorted);
+    if (rc == CLI_DONE && cli->json)
+        cli_print_json (shown);
+    else if (rc == CLI_DONE) {
+        cli_table_t *table = cli_table_new (8);
+        const char *header[] = {"TIME",    "SERVICE", "WHO",    "ROLE",
+                                "COMMAND", "OBJECT",  "STATUS", "REQUEST"};
+        cli_table_row (table, header);
+        size_t index;
+        json_t *entry;
+        json_array_foreach (shown, index, entry)
+        {
+            char when[32], who[160], status[8];
+            const char *user = json_string_value (json_object_get (entry, "user"));
+            snprintf (
+                who, sizeof (who), "%s%s%s%s", json_string_value (json_object_get (entry, "who")),
+                user && *user ? " (for " : "", user && *user ? user : "", user && *user ? ")" : "");
+            snprintf (status, sizeof (status), "%lld",
+                      (long long)json_integer_value (json_object_get (entry, "status")));
+            const char *user_role = json_string_value (json_object_get (entry, "user_role"));
+            const char *row[] = {
+                cli_local_time (json_string_value (json_object_get (entry, "time")), cli->zone,
+                                when),
+                json_string_value (json_object_get (entry, "service")),
+                who,
+                user_role && *user_role ? user_role
+                                        : json_string_value (json_object_get (entry, "role")),
+                json_string_value (json_object_get (entry, "command")),
+                json_string_value (json_object_get (entry, "object")),
+                status,
+                json_string_value (json_object_get (entry, "request"))};
+            cli_table_row (table, row);
+        }
+        if (json_array_size (shown) == 0)
+            printf ("No audit entries%s.\n", filtered ? " match" : "");
+        else
+            cli_table_print (table, stdout);
+        if (!complete)
+            printf ("(older entries were not searched; narrow it with --since)\n");
+        cli_table_destroy (&table);
+    }
+    json_decref (shown);
+    json_decref (all);
+    return rc;
 }

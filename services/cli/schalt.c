@@ -74,6 +74,9 @@ s_usage (FILE *out)
             fprintf (out, "  %-25s %s\n", words, command->help);
         }
     fprintf (out, "  %-25s %s\n", "status", "show each daemon's state");
+    fprintf (out, "  %-25s %s\n", "key create NAME", "make a key pair (--role ROLE)");
+    fprintf (out, "  %-25s %s\n", "key list", "the keys that may connect");
+    fprintf (out, "  %-25s %s\n", "audit", "who changed what (--since, --who, --object)");
     fprintf (out, "  %-25s %s\n", "settings", "print the reference of every setting (Markdown)");
     fprintf (out, "  %-25s %s\n", "logs -f",
              "follow the daemons' log lines live "
@@ -288,8 +291,7 @@ s_run_command (cli_t *cli, const cli_command_t *command)
         s_command_usage (stdout, command);
     else if (rc == 0) {
         schalt_envelope_t *reply =
-            cli_request (cli_service_setting (cli, command->service, "endpoint"), command->command,
-                         body, schalt_config_integer (cli->config, "cli/timeout"),
+            cli_request (cli, command->service, command->command, body,
                          schalt_config_integer (cli->config, "cli/retries"), false);
         if (!reply)
             rc = CLI_NO_ANSWER;
@@ -394,9 +396,11 @@ main (int argc, char **argv)
         schalt_config_new (filename ? filename : schalt_config_default_file (), stderr);
     if (!config)
         return CLI_USAGE;
-    cli_t cli = {
-        config, schalt_config_string (config, "schaltstelle/timezone"), json, id_only, false, 0, 0,
-        NULL};
+    cli_t cli = {config, schalt_config_string (config, "schaltstelle/timezone"),
+                 json,   id_only,
+                 false,  0,
+                 0,      NULL,
+                 NULL,   false};
     int used = 0, rc;
     const cli_command_t *command = s_find (argc - first, argv + first, &used);
     cli.argc = argc - first - (command ? used : 1);
@@ -410,6 +414,10 @@ main (int argc, char **argv)
         rc = cli_status (&cli);
     else if (streq (argv[first], "logs"))
         rc = cli_logs (&cli);
+    else if (streq (argv[first], "key"))
+        rc = cli_key (&cli);
+    else if (streq (argv[first], "audit"))
+        rc = cli_audit (&cli);
     else if (streq (argv[first], "settings")) {
         schalt_config_print_reference (stdout);
         rc = CLI_DONE;
@@ -420,6 +428,7 @@ main (int argc, char **argv)
                  first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
         rc = CLI_USAGE;
     }
+    schalt_curve_destroy (&cli.curve);
     schalt_config_destroy (&config);
     return rc;
 }

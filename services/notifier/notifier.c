@@ -268,10 +268,10 @@ s_tag (schalt_call_t *call, char *tag, size_t size)
 //  One row a command: its schema is request/<command>.json, its script
 //  lua/<script>.lua. A notice's id is the request id of its notice.send.
 static const schalt_command_t s_commands[] = {
-    {"notice.send", "notice_send", SCHALT_CHANGES, s_notice_send},
-    {"notice.get", "notice_get", SCHALT_READS, NULL},
-    {"notice.list", "notice_list", SCHALT_READS, NULL},
-    {NULL, NULL, SCHALT_READS, NULL}};
+    {"notice.send", "notice_send", SCHALT_CHANGES, s_notice_send, "admin registry"},
+    {"notice.get", "notice_get", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
+    {"notice.list", "notice_list", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
+    {NULL, NULL, SCHALT_READS, NULL, NULL}};
 
 const schalt_service_t notifier_service = {"notifier",          s_commands, notifier_lua_scripts,
                                            notifier_lua_common, s_tag,      s_create,

@@ -428,18 +428,24 @@ s_create (schalt_server_t *server)
 //  One row a command: its schema is request/<command>.json, its script
 //  lua/<script>.lua (which says what it checks and changes).
 static const schalt_command_t s_commands[] = {
-    {"session.facts", "session_facts", SCHALT_CHANGES, s_session_facts},
-    {"registration.create", "registration_create", SCHALT_CHANGES, s_registration_create},
-    {"registration.cancel", "registration_end", SCHALT_CHANGES, s_registration_cancel},
-    {"registration.decline", "registration_end", SCHALT_CHANGES, s_registration_decline},
-    {"registration.accept", "registration_accept", SCHALT_CHANGES, s_registration_accept},
-    {"offers.expire", "offers_expire", SCHALT_CHANGES, NULL},
-    {"audience.notify", "audience_notify", SCHALT_CHANGES, NULL},
-    {"registration.checkin", "registration_checkin", SCHALT_CHANGES, s_registration_checkin},
-    {"registration.attendance", "registration_attendance", SCHALT_READS, NULL},
-    {"registration.get", "registration_get", SCHALT_READS, NULL},
-    {"registration.list", "registration_list", SCHALT_READS, NULL},
-    {NULL, NULL, SCHALT_READS, NULL}};
+    {"session.facts", "session_facts", SCHALT_CHANGES, s_session_facts, "scheduler"},
+    {"registration.create", "registration_create", SCHALT_CHANGES, s_registration_create,
+     SCHALT_CALLED_BY_STAFF " web"},
+    {"registration.cancel", "registration_end", SCHALT_CHANGES, s_registration_cancel,
+     SCHALT_CALLED_BY_STAFF " web-token"},
+    {"registration.decline", "registration_end", SCHALT_CHANGES, s_registration_decline,
+     SCHALT_CALLED_BY_STAFF " web-token"},
+    {"registration.accept", "registration_accept", SCHALT_CHANGES, s_registration_accept,
+     SCHALT_CALLED_BY_STAFF " web-token"},
+    {"offers.expire", "offers_expire", SCHALT_CHANGES, NULL, SCHALT_CALLED_BY_WORKERS},
+    {"audience.notify", "audience_notify", SCHALT_CHANGES, NULL, "scheduler"},
+    {"registration.checkin", "registration_checkin", SCHALT_CHANGES, s_registration_checkin,
+     SCHALT_CALLED_BY_STAFF},
+    {"registration.attendance", "registration_attendance", SCHALT_READS, NULL,
+     SCHALT_CALLED_BY_STAFF},
+    {"registration.get", "registration_get", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
+    {"registration.list", "registration_list", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
+    {NULL, NULL, SCHALT_READS, NULL, NULL}};
 
 const schalt_service_t registry_service = {"registry",          s_commands, registry_lua_scripts,
                                            registry_lua_common, s_tag,      s_create,

@@ -453,22 +453,22 @@ s_create (schalt_server_t *server)
 //  One row a command: its schema is request/<command>.json, its script
 //  lua/<script>.lua (which says what it checks and changes).
 static const schalt_command_t s_commands[] = {
-    {"event.create", "event_create", SCHALT_CHANGES, s_event_create},
-    {"event.get", "event_get", SCHALT_READS, NULL},
-    {"event.list", "event_list", SCHALT_READS, s_event_list},
-    {"event.update", "event_update", SCHALT_CHANGES, s_event_update},
-    {"event.cancel", "event_cancel", SCHALT_CHANGES, s_cancel},
-    {"session.create", "session_create", SCHALT_CHANGES, s_session_create},
-    {"session.get", "session_get", SCHALT_READS, NULL},
-    {"session.list", "session_list", SCHALT_READS, NULL},
-    {"session.update", "session_update", SCHALT_CHANGES, s_session_update},
-    {"session.cancel", "session_cancel", SCHALT_CHANGES, s_cancel},
-    {"reminder.list", "reminder_list", SCHALT_READS, s_reminder_list},
+    {"event.create", "event_create", SCHALT_CHANGES, s_event_create, SCHALT_CALLED_BY_STAFF},
+    {"event.get", "event_get", SCHALT_READS, NULL, SCHALT_CALLED_BY_ANYONE},
+    {"event.list", "event_list", SCHALT_READS, s_event_list, SCHALT_CALLED_BY_ANYONE},
+    {"event.update", "event_update", SCHALT_CHANGES, s_event_update, SCHALT_CALLED_BY_STAFF},
+    {"event.cancel", "event_cancel", SCHALT_CHANGES, s_cancel, SCHALT_CALLED_BY_STAFF},
+    {"session.create", "session_create", SCHALT_CHANGES, s_session_create, SCHALT_CALLED_BY_STAFF},
+    {"session.get", "session_get", SCHALT_READS, NULL, SCHALT_CALLED_BY_ANYONE},
+    {"session.list", "session_list", SCHALT_READS, NULL, SCHALT_CALLED_BY_ANYONE},
+    {"session.update", "session_update", SCHALT_CHANGES, s_session_update, SCHALT_CALLED_BY_STAFF},
+    {"session.cancel", "session_cancel", SCHALT_CHANGES, s_cancel, SCHALT_CALLED_BY_STAFF},
+    {"reminder.list", "reminder_list", SCHALT_READS, s_reminder_list, SCHALT_CALLED_BY_STAFF},
     //  Internal calls of the timeline worker (scheduler_timeline.c)
-    {"timeline.plan", "timeline_plan", SCHALT_CHANGES, NULL},
-    {"timeline.fire", "timeline_fire", SCHALT_CHANGES, NULL},
-    {"timeline.replan", "timeline_replan", SCHALT_CHANGES, NULL},
-    {NULL, NULL, SCHALT_READS, NULL}};
+    {"timeline.plan", "timeline_plan", SCHALT_CHANGES, NULL, SCHALT_CALLED_BY_WORKERS},
+    {"timeline.fire", "timeline_fire", SCHALT_CHANGES, NULL, SCHALT_CALLED_BY_WORKERS},
+    {"timeline.replan", "timeline_replan", SCHALT_CHANGES, NULL, SCHALT_CALLED_BY_WORKERS},
+    {NULL, NULL, SCHALT_READS, NULL, NULL}};
 
 const schalt_service_t scheduler_service = {
     "scheduler", s_commands, scheduler_lua_scripts, scheduler_lua_common, s_tag, s_create,

@@ -83,6 +83,8 @@ typedef struct {
     int events_port[P_COUNT];     //  the daemons' PUB ports
     pid_t pid[P_COUNT];
     char endpoint[P_COUNT][64];
+    bool curve_on;         //  --curve on (the default) or off (a test configuration)
+    schalt_curve_t *curve; //  the benchmark's key and the daemons' (made in dir/keys)
     char session[48];
     char event[32];
     //  The burst
@@ -181,6 +183,14 @@ s_env_new (burst_t *self)
     if (s_setting_known ("schaltstelle/token_keys", keys))
         s_env_add (env, &count, "schaltstelle/token_keys", keys);
     zstr_free (&keys);
+    //  The CURVE keys: the daemons', and the benchmark's own (an admin's)
+    char *folder = zsys_sprintf ("%s/keys", self->dir);
+    s_env_add (env, &count, "schaltstelle/keys", folder);
+    zstr_free (&folder);
+    if (!self->curve_on) {
+        s_env_add (env, &count, "schaltstelle/curve", "off");
+        s_env_add (env, &count, "schaltstelle/test_clock", "settable");
+    }
     //  Each daemon reads every section: all get the same settings
     for (int which = P_SCHEDULER; which <= P_NOTIFIER; which++) {
         char path[64], value[64];
@@ -192,6 +202,10 @@ s_env_new (burst_t *self)
         snprintf (path, sizeof (path), "%s/redis/port", s_names[which]);
         snprintf (value, sizeof (value), "%d", self->port[P_REDIS]);
         s_env_add (env, &count, path, value);
+        char *certificate = zsys_sprintf ("%s/secret/%s.key", self->dir, s_names[which]);
+        snprintf (path, sizeof (path), "%s/certificate", s_names[which]);
+        s_env_add (env, &count, path, certificate);
+        zstr_free (&certificate);
     }
     //  The notifier's SMTP relay is the sink, in plain text (if these exist)
     char sink[16];
@@ -202,6 +216,21 @@ s_env_new (burst_t *self)
         s_env_add (env, &count, "notifier/smtp/starttls", "none");
     }
     return env;
+}
+
+//  A DEALER to one daemon, with the benchmark's key (CURVE unless --curve off).
+static zsock_t *
+s_dealer (burst_t *self, int which)
+{
+    char error[512] = "";
+    zsock_t *dealer =
+        schalt_curve_client (self->curve, ZMQ_DEALER, s_names[which], error, sizeof (error));
+    if (!dealer) {
+        say ("%s\n", error);
+        return NULL;
+    }
+    zsock_connect (dealer, "%s", self->endpoint[which]);
+    return dealer;
 }
 
 //  Frees what s_env_new returned.
@@ -223,7 +252,7 @@ s_start_daemon (burst_t *self, int which, char **env)
     snprintf (log_path, sizeof (log_path), "%s/%s.log", self->dir, s_names[which]);
     const char *argv[] = {program, NULL};
     self->pid[which] = schalt_test_spawn (argv, env, log_path);
-    zsock_t *dealer = zsock_new_dealer (self->endpoint[which]);
+    zsock_t *dealer = s_dealer (self, which);
     assert (dealer);
     zsock_set_linger (dealer, 0);
     //  Ask every 200 ms; a status reply means it runs and reaches Redis
@@ -415,7 +444,7 @@ s_stop_all (burst_t *self)
 static int
 s_ask (burst_t *self, int which, const char *command, const char *json, json_t **body_p)
 {
-    zsock_t *dealer = zsock_new_dealer (self->endpoint[which]);
+    zsock_t *dealer = s_dealer (self, which);
     assert (dealer);
     zsock_set_linger (dealer, 0);
     char id[32];
@@ -491,7 +520,7 @@ s_client (void *args)
 {
     burst_t *self = (burst_t *)args;
     int index = atomic_fetch_add (&self->started, 1);
-    zsock_t *dealer = zsock_new_dealer (self->endpoint[P_REGISTRY]);
+    zsock_t *dealer = s_dealer (self, P_REGISTRY);
     //  A status request first, so the connection is up before the clock runs
     char id[32], json[256];
     snprintf (id, sizeof (id), "warm-%d", index);
@@ -620,7 +649,7 @@ static void *
 s_phase_client (void *args)
 {
     phase_t *phase = (phase_t *)args;
-    zsock_t *dealer = zsock_new_dealer (phase->burst->endpoint[P_REGISTRY]);
+    zsock_t *dealer = s_dealer (phase->burst, P_REGISTRY);
     for (int n;
          dealer && !zsys_interrupted && (n = atomic_fetch_add (&phase->next, 1)) < phase->count;) {
         char id[32];
@@ -984,11 +1013,13 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-             "usage: registration-burst [-n K] [-c C] [-s CAPACITY] [--no-mail] [-h]\n"
+             "usage: registration-burst [-n K] [-c C] [-s CAPACITY] [--no-mail] [--curve on|off]\n"
              "  -n K         registrations to send (default 2000)\n"
              "  -c C         concurrent clients, each its own DEALER (default 50, at most 1000)\n"
              "  -s CAPACITY  seats of the session (default 100)\n"
              "  --no-mail    without the notifier and the SMTP sink\n"
+             "  --curve off  plain sockets instead of CURVE (a test configuration), to see\n"
+             "               what encryption costs; default on, as installations run\n"
              "exit: 0 correct, 1 check failed, 2 usage, 3 could not set up\n");
 }
 
@@ -1096,10 +1127,17 @@ s_run (burst_t *self, redisContext *redis)
 int
 main (int argc, char **argv)
 {
-    burst_t burst = {.count = 2000, .clients = 50, .capacity = 100, .mail = true, .correct = true};
+    burst_t burst = {.count = 2000,
+                     .clients = 50,
+                     .capacity = 100,
+                     .mail = true,
+                     .correct = true,
+                     .curve_on = true};
     burst_t *self = &burst;
-    static const struct option options[] = {
-        {"no-mail", no_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"no-mail", no_argument, NULL, 'm'},
+                                            {"curve", required_argument, NULL, 'k'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     int option;
     while ((option = getopt_long (argc, argv, "n:c:s:h", options, NULL)) != -1) {
         int value = optarg ? s_positive (optarg) : 0;
@@ -1107,7 +1145,9 @@ main (int argc, char **argv)
             s_usage (stdout);
             return 0;
         }
-        if (option == 'm') {
+        if (option == 'k' && (streq (optarg, "on") || streq (optarg, "off")))
+            self->curve_on = streq (optarg, "on");
+        else if (option == 'm') {
             self->mail = false;
             self->no_mail = "--no-mail";
         } else if (value > 0 && option == 'n')
@@ -1139,10 +1179,24 @@ main (int argc, char **argv)
     zstr_free (&notifier);
 
     self->report = open_memstream (&self->report_text, &self->report_size);
-    fprintf (self->report, "registration-burst: K=%d C=%d capacity=%d%s\n", self->count,
-             self->clients, self->capacity, self->mail ? "" : " (no mail)");
+    fprintf (self->report, "registration-burst: K=%d C=%d capacity=%d%s, CURVE %s\n", self->count,
+             self->clients, self->capacity, self->mail ? "" : " (no mail)",
+             self->curve_on ? "on" : "OFF (a test configuration)");
     self->dir = schalt_test_tempdir ("registration-burst");
     assert (self->dir);
+    //  Keys for the daemons and for the benchmark (an admin's), as deploy/up makes them
+    const char *names[] = {"scheduler:scheduler", "registry:registry", "notifier:notifier",
+                           "bench:admin", NULL};
+    char *keys = schalt_test_keys (self->dir, names);
+    char *own = zsys_sprintf ("%s/secret/bench.key", self->dir);
+    char error[512] = "";
+    self->curve = schalt_curve_new (keys, own, self->curve_on, error, sizeof (error));
+    zstr_free (&keys);
+    zstr_free (&own);
+    if (!self->curve) {
+        say ("%s\n", error);
+        return EXIT_SETUP;
+    }
     int rc = EXIT_SETUP;
     redisContext *redis =
         s_start_all (self) == 0 ? bench_redis_connect (self->port[P_REDIS]) : NULL;
@@ -1156,6 +1210,7 @@ main (int argc, char **argv)
     free (self->mail_dir);
     schalt_test_rmtree (self->dir);
     zstr_free (&self->dir);
+    schalt_curve_destroy (&self->curve);
     fclose (self->report);
     fputs (self->report_text, stdout);
     free (self->report_text);

@@ -12,6 +12,9 @@ another daemon meets them:
   then SIGKILL); the other daemons the client knows are pointed at unused ports;
 - schalt(): runs the CLI with that environment, returning (code, out, err);
 - Dealer: a raw ZeroMQ DEALER for wire-level tests; Subscriber: a SUB socket;
+  both CURVE clients with a key of the test's (KEYS, made once per test
+  process with `schalt key create`: one per daemon, an admin's, an
+  organiser's, the web front's...), of the daemon the endpoint belongs to;
 - Redis state read directly with a tiny RESP client (keys, snapshots);
 - check_reply(): a reply body against schemas/reply/<command>.json (or
   reply/error.json for a status of 400 and above), with jsonschema;
@@ -105,6 +108,92 @@ def session_key(session_id, name=None):
     (confirmed, waitlist, emails)."""
     key = registry_prefix(session_id) + "session:" + session_id
     return key + ":" + name if name else key
+
+# ---------------------------------------------------------------------------
+# CURVE keys
+
+
+class Keys:
+    """The keys of a test process, made once with `schalt key create`: a
+    keys folder (the public certificates the daemons accept) and a folder of
+    the secret ones. KEYS.env() is what every daemon and the CLI are given;
+    KEYS.pair(name) the Z85 public and secret key, for pyzmq."""
+
+    # name -> role: one per daemon, and the callers the tests play
+    NAMES = {"scheduler": "scheduler", "registry": "registry", "notifier": "notifier",
+             "admin": "admin", "erika": "organiser", "web": "web", "lead": "group-lead",
+             "counsellor": "counsellor"}
+
+    def __init__(self):
+        self.root = None
+
+    def make(self):
+        if self.root:
+            return
+        root = tempfile.mkdtemp(prefix="schalt-keys-")
+        self.dir = os.path.join(root, "keys")
+        self.secret = os.path.join(root, "secret")
+        os.mkdir(self.dir, 0o755)
+        os.mkdir(self.secret, 0o700)
+        for name, role in self.NAMES.items():
+            self.create(name, role)
+        self.root = root
+        import atexit
+        atexit.register(shutil.rmtree, root, True)
+
+    def create(self, name, role, keys_dir=None):
+        """Makes one more key pair (in keys_dir, default the shared one)."""
+        env = base_env(with_keys=False)
+        env["SCHALT_SCHALTSTELLE_KEYS"] = keys_dir or self.dir
+        subprocess.run([os.path.join(BIN, "schalt"), "key", "create", name, "--role", role,
+                        "--secret", self.secret_path(name)], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def secret_path(self, name):
+        return os.path.join(self.secret, name + ".key")
+
+    def pair(self, name):
+        """(public, secret) of a key, Z85 bytes, read from its secret certificate."""
+        self.make()
+        with open(self.secret_path(name)) as source:
+            text = source.read()
+        found = dict(re.findall(r'(public-key|secret-key) = "([^"]+)"', text))
+        return found["public-key"].encode(), found["secret-key"].encode()
+
+    def public(self, name):
+        return self.pair(name)[0]
+
+    def env(self, keys_dir=None):
+        self.make()
+        env = {"SCHALT_SCHALTSTELLE_KEYS": keys_dir or self.dir,
+               "SCHALT_CLI_KEY": self.secret_path("admin")}
+        for service in ("scheduler", "registry", "notifier"):
+            env["SCHALT_%s_CERTIFICATE" % service.upper()] = self.secret_path(service)
+        return env
+
+
+KEYS = Keys()
+
+# Which daemon listens at an endpoint (its requests or its events): a client
+# socket needs that daemon's public key. Scheduler and Daemon fill it in.
+SERVICE_AT = {}
+
+
+def serves(endpoint, service):
+    """Notes that service listens at endpoint."""
+    SERVICE_AT[endpoint] = service
+
+
+def curve_client(socket, endpoint, key="admin", server=None):
+    """Makes socket a CURVE client of the daemon at endpoint, with key."""
+    server = server or SERVICE_AT.get(endpoint)
+    if server is None:
+        raise AssertionError("no daemon is known at %s (harness.serves)" % endpoint)
+    public, secret = KEYS.pair(key)
+    socket.curve_publickey = public
+    socket.curve_secretkey = secret
+    socket.curve_serverkey = KEYS.public(server)
+
 
 # The other daemons the client knows of: the tests point them at ports where
 # nothing listens, never at a developer's daemons on the default ports.
@@ -340,7 +429,8 @@ class RedisServer:
         """Every key matching pattern (default: the scheduler's) with its
         type and content, as a dict; the remembered replies of request ids
         (`...:request:<id>`) are left out unless with_requests (a refusal by
-        a script is remembered for the retry, by design). The scheduler's
+        a script is remembered for the retry, by design), and so is the audit
+        log (`...:{audit}:log`, which records refusals). The scheduler's
         timeline worker plans a changed session's reminders a moment after
         the change (a step of its own): that is waited for first (bounded),
         so that a snapshot shows the state the last change leads to."""
@@ -353,6 +443,8 @@ class RedisServer:
                 name = key.decode()
                 if not with_requests and ":request:" in name:
                     continue
+                if ":{audit}:" in name:
+                    continue  # the log of the changes, not the state (test_security reads it)
                 kind = client.command("TYPE", key).decode()
                 if kind == "hash":
                     flat = client.command("HGETALL", key)
@@ -394,11 +486,13 @@ class RedisServer:
 # The scheduler and the CLI
 
 
-def base_env():
+def base_env(with_keys=True):
     """The test process's environment without inherited Schaltstelle
-    variables (any SCHALT_ variable may be a setting)."""
+    variables (any SCHALT_ variable may be a setting), with the test keys."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHALT_")}
     env["SCHALT_CONFIG"] = ""  # read no configuration file, only what is set here
+    if with_keys:
+        env.update(KEYS.env())
     return env
 
 
@@ -421,14 +515,17 @@ class Scheduler:
         self.others = {}
         for service in OTHER_SERVICES:
             for key in ("ENDPOINT", "EVENTS"):
-                self.others["SCHALT_%s_%s" % (service.upper(), key)] = \
-                    "tcp://127.0.0.1:%d" % free_port()
+                endpoint = "tcp://127.0.0.1:%d" % free_port()
+                self.others["SCHALT_%s_%s" % (service.upper(), key)] = endpoint
+                serves(endpoint, service)
 
     def choose_ports(self):
         self.port = free_port()
         self.events_port = free_port()
         self.endpoint = "tcp://127.0.0.1:%d" % self.port
         self.events = "tcp://127.0.0.1:%d" % self.events_port
+        serves(self.endpoint, "scheduler")
+        serves(self.events, "scheduler")
 
     def env(self, **overrides):
         """The environment of the daemon and of the CLI that talks to it."""
@@ -736,11 +833,14 @@ class Reply:
 
 
 class Dealer:
-    """A DEALER connected to a daemon, as any client is."""
+    """A DEALER connected to a daemon, as any client is: a CURVE client
+    with key (a name of KEYS; None: no key at all, a plain socket)."""
 
-    def __init__(self, context, endpoint):
+    def __init__(self, context, endpoint, key="admin", server=None):
         self.socket = context.socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 0)
+        if key:
+            curve_client(self.socket, endpoint, key, server)
         self.socket.connect(endpoint)
 
     def close(self):
@@ -775,10 +875,12 @@ class Dealer:
 class Subscriber:
     """A SUB socket on a daemon's events endpoint."""
 
-    def __init__(self, context, endpoint, prefix=b""):
+    def __init__(self, context, endpoint, prefix=b"", key="admin"):
         self.socket = context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.SUBSCRIBE, prefix)
+        if key:
+            curve_client(self.socket, endpoint, key)
         self.socket.connect(endpoint)
 
     def close(self):
@@ -1006,9 +1108,9 @@ class E2ETestCase(unittest.TestCase):
 
     # -- raw clients, closed after the test
 
-    def dealer(self, endpoint=None):
-        """A DEALER to endpoint (default: the scheduler's)."""
-        dealer = Dealer(self.context, endpoint or self.scheduler.endpoint)
+    def dealer(self, endpoint=None, key="admin"):
+        """A DEALER to endpoint (default: the scheduler's), with key."""
+        dealer = Dealer(self.context, endpoint or self.scheduler.endpoint, key)
         self.addCleanup(dealer.close)
         return dealer
 
@@ -1082,10 +1184,16 @@ class E2ETestCase(unittest.TestCase):
         self.wait_for_facts(session["id"], lambda listed: True)
         return session
 
+    # What the registry takes only from the scheduler's key
+    FROM_SCHEDULER = ("session.facts", "audience.notify")
+
     def registry_request(self, command, body, request_id=None, dealer=None, timeout=5.0):
-        """A request to the registry (on a new DEALER unless given); returns
-        the Reply after checking its id and its schema."""
-        dealer = dealer or self.dealer(self.registry.endpoint)
+        """A request to the registry (on a new DEALER unless given, with the
+        scheduler's key for what only the scheduler sends, else an admin's);
+        returns the Reply after checking its id and its schema."""
+        dealer = dealer or self.dealer(
+            self.registry.endpoint,
+            key="scheduler" if command in self.FROM_SCHEDULER else "admin")
         request_id = request_id or new_request_id()
         reply = dealer.request(command, body, request_id, timeout=timeout)
         self.assertEqual(reply.id, request_id, reply)

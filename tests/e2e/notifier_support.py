@@ -217,6 +217,8 @@ class Notifier:
     def env(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
         self.endpoint = "tcp://127.0.0.1:%d" % harness.free_port()
+        harness.serves(self.endpoint, "notifier")
+        env.update(harness.KEYS.env())
         env.update({
             "SCHALT_CONFIG": "",
             "SCHALT_SCHALTSTELLE_SCHEMAS": harness.SCHEMAS,

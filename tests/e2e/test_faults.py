@@ -66,6 +66,7 @@ class FaultCase(harness.E2ETestCase):
         """The depth of the service's outbox to peer as `schalt --json status`
         shows it (None if the service did not answer)."""
         code, out, err = self.schalt("--json", "status", SCHALT_CLI_TIMEOUT=1000)
+        self.assertTrue(out.strip(), "schalt status printed nothing (exit %d): %s" % (code, err))
         for status in json.loads(out):
             if status.get("service") == service and "outboxes" in status:
                 return status["outboxes"][peer]["depth"]

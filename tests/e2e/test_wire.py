@@ -151,13 +151,26 @@ class WireTest(harness.E2ETestCase):
         dealer, other = self.dealer(), self.dealer()
         self.assertStillServes(dealer)
         before = self.redis.snapshot()
-        dealer.send([PROTOCOL, "event.create", new_request_id(), encode(event_body()), b"extra"])
-        self.assertIsNone(dealer.recv(timeout=2), "a five-frame message got an answer")
+        dealer.send([PROTOCOL, "event.create", new_request_id(), encode(event_body()),
+                     b"erika organiser", b"extra"])
+        self.assertIsNone(dealer.recv(timeout=2), "a six-frame message got an answer")
         self.assertStillServes(other)
         self.assertStillServes(dealer)
         self.assertEqual(self.redis.snapshot(), before)
-        self.assertIn("request: dropped unanswered frames=6 (more than 4)",
+        self.assertIn("request: dropped unanswered frames=7 (more than 5)",
                       self.scheduler.log_text())
+
+    def test_fifth_frame_must_name_a_person(self):
+        # A fifth frame is the web front's user, "NAME ROLE"; anything else is
+        # refused naming it, and nothing is stored
+        before = self.redis.snapshot()
+        for user in (b"extra", b"erika web", b"Erika organiser", b"erika organiser\n"):
+            dealer = self.dealer()
+            dealer.send([PROTOCOL, "event.create", new_request_id(), encode(event_body()), user])
+            reply = dealer.reply()
+            self.assertEqual((reply.status, reply.error.get("code"), reply.error.get("field")),
+                             (400, "bad_user", "envelope/user"), user)
+        self.assertEqual(self.redis.snapshot(), before)
 
     def test_three_frames(self):
         request_id = new_request_id()

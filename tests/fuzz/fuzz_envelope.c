@@ -11,7 +11,9 @@
     - a request is accepted exactly when an independent check of the frames
       says so: 4 frames, "SCHALT/1", a noun.verb command (or "status") of at
       most 64 characters, an id of 1 to 64 of A-Z a-z 0-9 . _ : -, and a
-      body that jansson (rejecting duplicate keys) reads as an object;
+      body that jansson (rejecting duplicate keys) reads as an object; or 5
+      such frames, the fifth "NAME ROLE" (a key's name, a person's role),
+      which the request then names;
     - a refusal has status 400, a code and a message, and its reply id is the
       third frame when that is a valid id, else "-";
     - an accepted request gives back its frames: the command, the id, the
@@ -108,6 +110,30 @@ s_body_ok (const fuzz_field_t *frame)
     return ok;
 }
 
+//  True if the frame is "NAME ROLE": a key's name (1 to 64 of a-z 0-9 . _ -,
+//  not starting with . or -) and a person's role, one space between.
+static bool
+s_user_ok (const fuzz_field_t *frame)
+{
+    const char *roles[] = {"admin", "organiser", "group-lead", "counsellor", NULL};
+    size_t name = 0;
+    while (name < frame->size && frame->data[name] != ' ')
+        name++;
+    if (name == 0 || name > SCHALT_KEY_NAME_MAX || name == frame->size || frame->data[0] == '.' ||
+        frame->data[0] == '-')
+        return false;
+    for (size_t at = 0; at < name; at++) {
+        uint8_t c = frame->data[at];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    size_t rest = frame->size - name - 1;
+    for (const char **role = roles; *role; role++)
+        if (rest == strlen (*role) && memcmp (frame->data + name + 1, *role, rest) == 0)
+            return true;
+    return false;
+}
+
 //  Validates an accepted request's body against its command's schema.
 static void
 s_check_schema (schalt_envelope_t *request)
@@ -162,8 +188,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t count = fuzz_split (data, size, frames, FRAMES_MAX);
 
     //  As a request
-    bool expected = count == 4 && s_frame_is (&frames[0], SCHALT_PROTOCOL) &&
-                    s_command_ok (&frames[1]) && s_id_ok (&frames[2]) && s_body_ok (&frames[3]);
+    bool expected = (count == 4 || (count == 5 && s_user_ok (&frames[4]))) &&
+                    s_frame_is (&frames[0], SCHALT_PROTOCOL) && s_command_ok (&frames[1]) &&
+                    s_id_ok (&frames[2]) && s_body_ok (&frames[3]);
     zmsg_t *msg = s_message (frames, count);
     schalt_error_t error;
     memset (&error, 0, sizeof error);
@@ -172,6 +199,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     assert (msg == NULL);
     assert ((request != NULL) == expected);
     if (request) {
+        const char *user = schalt_envelope_user (request);
+        assert ((user != NULL) == (count == 5));
+        if (user) {
+            char text[SCHALT_KEY_NAME_MAX + SCHALT_ROLE_MAX + 2];
+            snprintf (text, sizeof text, "%s %s", user, schalt_envelope_user_role (request));
+            assert (s_frame_is (&frames[4], text));
+        }
         s_check_request (request, frames);
         s_check_schema (request);
         schalt_envelope_destroy (&request);
