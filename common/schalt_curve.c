@@ -23,6 +23,7 @@ struct _schalt_curve_t {
     zactor_t *authenticator;
     bool authenticator_ok;
     zhashx_t *refused; //  the authenticator's: public key -> time last logged
+    uint64_t removals; //  under lock: reloads that removed a key
 };
 
 //  The process's one authenticator (libzmq asks one ZAP handler per context)
@@ -107,12 +108,27 @@ schalt_curve_reload (schalt_curve_t *self, char *error, size_t size)
     schalt_keys_t *keys = schalt_keys_load (self->keys_dir, error, size);
     if (!keys)
         return -1;
+    bool removed = false;
+    for (size_t index = 0; self->keys && index < schalt_keys_size (self->keys); index++)
+        removed =
+            removed || !schalt_keys_find (keys, schalt_keys_at (self->keys, index)->public_txt);
     pthread_mutex_lock (&self->lock);
     schalt_keys_t *old = self->keys;
     self->keys = keys;
+    if (removed)
+        self->removals++;
     pthread_mutex_unlock (&self->lock);
     schalt_keys_destroy (&old);
     return 0;
+}
+
+uint64_t
+schalt_curve_removals (schalt_curve_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    uint64_t removals = self->removals;
+    pthread_mutex_unlock (&self->lock);
+    return removals;
 }
 
 size_t

@@ -71,6 +71,11 @@ bool schalt_curve_caller (schalt_curve_t *self, const char *user_id, schalt_key_
 //  directory is bad now: then the keys read before stay, and error says why.
 int schalt_curve_reload (schalt_curve_t *self, char *error, size_t size);
 
+//  How many reloads removed a key: when it grows, a daemon drops the
+//  connections of its PUB socket (unbind, bind again), which has no
+//  per-message check; subscribers whose key stays reconnect at once.
+uint64_t schalt_curve_removals (schalt_curve_t *self);
+
 //  How many keys are allowed now.
 size_t schalt_curve_keys (schalt_curve_t *self);
 

@@ -295,7 +295,7 @@ schalt_keys_load_secret (const char *path, char *error, size_t size)
         snprintf (error, size, "the key %s cannot be used: %s", path, strerror (errno));
         return NULL;
     }
-    if (info.st_mode & (S_IRWXO | S_IWGRP)) {
+    if (info.st_mode & (S_IRWXO | S_IRWXG)) {
         snprintf (error, size,
                   "the key %s may be read or changed by other users; it must be its owner's "
                   "alone: chmod 600 %s",

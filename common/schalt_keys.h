@@ -79,8 +79,8 @@ size_t schalt_keys_size (schalt_keys_t *self);
 const schalt_key_t *schalt_keys_at (schalt_keys_t *self, size_t index);
 
 //  Loads a secret certificate (a program's own key pair) from path: it must
-//  be readable by its owner only (no permission for others, no writing for
-//  the group). Returns the certificate, with its name and role as metadata,
+//  be its owner's only (no permission for the group or others: mode 600 or
+//  400). Returns the certificate, with its name and role as metadata,
 //  or NULL with error naming the path and what is wrong.
 zcert_t *schalt_keys_load_secret (const char *path, char *error, size_t size);
 

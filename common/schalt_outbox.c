@@ -519,7 +519,17 @@ s_judge (schalt_outbox_t *self, schalt_envelope_t *reply)
         flight->acknowledged = true;
         return flight;
     }
-    if (status >= 400 && status < 500) {
+    if (status == 403) {
+        //  Our key or role is refused (a key being rotated, a role set wrong):
+        //  the message is good, the setup is not; keep trying until it is fixed
+        if (box->paused <= zclock_mono ())
+            schalt_log_warning ("outbox: peer=%s refused our key or role (403): %s; retrying "
+                                "until the keys are right (docs/security.md)",
+                                self->peer, schalt_envelope_text (reply));
+        box->paused = zclock_mono () + RETRY_AFTER;
+        flight->sent_at = 0;
+        box->last_read = 0;
+    } else if (status >= 400 && status < 500) {
         //  The peer will never take it: keep it for an admin, unblock the rest
         char why[96];
         snprintf (why, sizeof (why), "peer refused with %d", status);
@@ -788,11 +798,19 @@ schalt_outbox_test (bool verbose)
     const char *llen[] = {"LLEN", key};
     assert (s_test_integer (redis, 2, llen) == 1);
 
-    //  After the pause the same message goes again, with the same id
+    //  After the pause the same message goes again, with the same id; a 403
+    //  (our key or role refused: a setup being fixed) is no reason to bury it
     zclock_sleep (RETRY_AFTER + 100);
     assert (schalt_outbox_relay (outbox) == 1);
     zframe_t *again_routing;
     schalt_envelope_t *again = s_test_take (peer, &again_routing);
+    assert (streq (schalt_envelope_id (again), "msg-3"));
+    s_test_answer (peer, &again_routing, &again, 403);
+    assert (s_test_receive (outbox) == 0);
+    assert (s_test_integer (redis, 2, llen) == 1);
+    zclock_sleep (RETRY_AFTER + 100);
+    assert (schalt_outbox_relay (outbox) == 1);
+    again = s_test_take (peer, &again_routing);
     assert (streq (schalt_envelope_id (again), "msg-3"));
     //  A duplicate acknowledgement is harmless
     zframe_t *copy = zframe_dup (again_routing);

@@ -27,6 +27,10 @@ struct _schalt_server_t {
     zsock_t *logs;   //  log relay: zsys's log sender connects here
     zloop_t *loop;
     schalt_curve_t *curve; //  the daemon's key, and the keys that may connect
+    uint64_t removals;     //  schalt_curve_removals when the PUB was last bound
+    char *pub_endpoint;    //  where the PUB is bound (resolved)
+    bool pub_unbound;      //  unbound to drop its subscribers, not bound again yet
+    zhashx_t *refusals;    //  key name -> s_refusals_t: audit entries of refusals this minute
     char audit_key[96];    //  <service>:{audit}:log
     schalt_config_t *config;
     const schalt_service_t *service;
@@ -233,6 +237,48 @@ s_object_of (schalt_call_t *call, const char *reply, char *object, size_t size)
     if (found && schalt_envelope_valid_id (found))
         snprintf (object, size, "%s", found);
     json_decref (body);
+}
+
+//  Refusals a key may add to the audit log a minute: a stolen key of a low
+//  role could otherwise fill it with 403s. The daemon's log counts the rest.
+#define REFUSALS_AUDITED 60
+
+typedef struct {
+    int64_t minute;
+    int count;
+} s_refusals_t;
+
+static void
+s_refusals_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  True if this refusal of who's may go to the audit log.
+static bool
+s_refusal_audited (schalt_server_t *self, const char *who)
+{
+    if (!self->refusals) {
+        self->refusals = zhashx_new ();
+        zhashx_set_destructor (self->refusals, s_refusals_free);
+    }
+    s_refusals_t *seen = (s_refusals_t *)zhashx_lookup (self->refusals, who);
+    if (!seen) {
+        seen = (s_refusals_t *)zmalloc (sizeof (s_refusals_t));
+        assert (seen);
+        zhashx_insert (self->refusals, who, seen);
+    }
+    int64_t minute = zclock_time () / 60000;
+    if (seen->minute != minute) {
+        seen->minute = minute;
+        seen->count = 0;
+    }
+    if (++seen->count == REFUSALS_AUDITED + 1)
+        schalt_log_warning ("audit: key=%s was refused %d times this minute; the rest of this "
+                            "minute's refusals are in this log only",
+                            who, REFUSALS_AUDITED);
+    return seen->count <= REFUSALS_AUDITED;
 }
 
 //  Appends an entry to the audit log for a call that changed state (status
@@ -602,11 +648,13 @@ s_refusal (const schalt_command_t *entry, const char *role, const char *user, co
                   "only the web front sends requests on behalf of a user (the fifth frame); "
                   "the role %s does not",
                   role);
-    else if (user && !s_listed (entry->roles, user_role))
+    else if (user && (s_listed (entry->roles, user_role) || s_listed (entry->roles, "web") ||
+                      (s_listed (entry->roles, "web-token") &&
+                       json_is_string (json_object_get (body, "token")))))
+        return NULL; //  (what the web front may do for anyone, it may do for a user too)
+    else if (user)
         snprintf (why, size, "the role %s (of the web user %s) may not call %s", user_role, user,
                   entry->command);
-    else if (user)
-        return NULL;
     else if (streq (role, "web") && s_listed (entry->roles, "web-token") &&
              !json_is_string (json_object_get (body, "token")))
         snprintf (why, size,
@@ -690,7 +738,8 @@ s_handle_request (schalt_server_t *self, zmsg_t *msg)
                        schalt_envelope_user_role (envelope), schalt_envelope_body (envelope), why,
                        sizeof (why))) {
             schalt_call_fail (call, 403, "forbidden", "envelope/command", "%s", why);
-            s_audit (self, call, 403, NULL);
+            if (s_refusal_audited (self, key.name))
+                s_audit (self, call, 403, NULL);
         } else if (!schalt_schema_validate (schema, schalt_envelope_body (envelope), &invalid))
             schalt_call_fail (call, 400, "invalid", invalid.field, "%s %s",
                               invalid.field[0] ? invalid.field + 1 : "the body", invalid.message);
@@ -991,12 +1040,44 @@ s_on_outbox (zloop_t *loop, zsock_t *socket, void *argument)
     return 0;
 }
 
+//  A key was removed from the directory: a subscriber with it must not go on
+//  receiving, and the PUB socket cannot check each message, so its
+//  connections are dropped (unbind, bind again); the others reconnect.
+static void
+s_drop_subscribers (schalt_server_t *self)
+{
+    uint64_t removals = schalt_curve_removals (self->curve);
+    if (removals != self->removals && !self->pub_unbound) {
+        //  libzmq closes the listener and the connections it took
+        self->removals = removals;
+        if (zsock_unbind (self->pub, "%s", self->pub_endpoint) == 0)
+            self->pub_unbound = true;
+    }
+    if (!self->pub_unbound)
+        return;
+    //  The port is free again a moment later; until then, the next heartbeats retry
+    for (int attempt = 0; attempt < 20 && self->pub_unbound; attempt++) {
+        if (zsock_bind (self->pub, "%s", self->pub_endpoint) >= 0)
+            self->pub_unbound = false;
+        else
+            zclock_sleep (10);
+    }
+    if (self->pub_unbound)
+        schalt_log_warning ("server: the events socket is not bound again yet endpoint=%s "
+                            "error=%s",
+                            self->pub_endpoint, zmq_strerror (zmq_errno ()));
+    else
+        schalt_log_notice ("server: a key was removed: subscribers reconnect endpoint=%s",
+                           self->pub_endpoint);
+}
+
 static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *argument)
 {
     (void)loop;
     (void)timer_id;
     schalt_server_t *self = (schalt_server_t *)argument;
+    s_drop_subscribers (self);
     if (schalt_redis_reconnect (self->redis) != 0)
         s_note_error (self, "redis: %s", schalt_redis_last_error (self->redis));
     s_answer_ready (self);
@@ -1140,8 +1221,10 @@ s_server_destroy (schalt_server_t **self_p)
     zlist_destroy (&self->timers);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
+    free (self->pub_endpoint);
     zsock_destroy (&self->logs);
     zhashx_destroy (&self->commands);
+    zhashx_destroy (&self->refusals);
     schalt_call_t *call;
     while (self->queued && (call = (schalt_call_t *)zlist_pop (self->queued)))
         s_call_destroy (&call);
@@ -1310,6 +1393,8 @@ s_server_new (zsock_t *pipe, schalt_server_args_t *args)
         s_server_destroy (&self);
         return NULL;
     }
+    self->pub_endpoint = strdup (zsock_endpoint (self->pub)); //  the port, if it was '*'
+    assert (self->pub_endpoint);
 
     self->redis = schalt_redis_new (s_setting (self, "redis/host"),
                                     (int)s_setting_integer (self, "redis/port"),
@@ -1424,6 +1509,7 @@ static const schalt_script_t s_test_scripts[] = {
 
 static const schalt_command_t s_test_commands[] = {
     {"thing.put", "put", SCHALT_CHANGES, s_test_put, "admin web"},
+    {"thing.take", "put", SCHALT_CHANGES, s_test_put, "admin"},
     {NULL, NULL, SCHALT_READS, NULL, NULL}};
 
 //  A worker that asks for one thing.put as an internal call and says so in
@@ -1505,6 +1591,10 @@ schalt_server_test (bool verbose)
     zsys_dir_create ("%s/request", schemas);
     schalt_test_write (
         schemas, "request/thing.put.json",
+        "{\"type\":\"object\",\"required\":[\"value\"],\"additionalProperties\":false,"
+        "\"properties\":{\"value\":{\"type\":\"string\",\"maxLength\":10}}}");
+    schalt_test_write (
+        schemas, "request/thing.take.json",
         "{\"type\":\"object\",\"required\":[\"value\"],\"additionalProperties\":false,"
         "\"properties\":{\"value\":{\"type\":\"string\",\"maxLength\":10}}}");
     schalt_test_write (schemas, "request/status.json",
@@ -1608,7 +1698,7 @@ schalt_server_test (bool verbose)
     zsock_connect (web, "%s", endpoint);
     zsock_set_rcvtimeo (web, 5000);
     zmsg_t *for_user =
-        schalt_envelope_request_for ("thing.put", "u1", "{\"value\":\"u\"}", "erika", "organiser");
+        schalt_envelope_request_for ("thing.take", "u1", "{\"value\":\"u\"}", "erika", "organiser");
     zmsg_send (&for_user, web);
     for_user = zmsg_recv (web);
     schalt_error_t for_error;
@@ -1664,7 +1754,7 @@ schalt_server_test (bool verbose)
         flat,
         "who=admin=role=admin=user==user_role==command=thing.put=object==request=r1=status=201"));
     assert (strstr (flat, "who=erika=role=organiser="));
-    assert (strstr (flat, "who=web=role=web=user=erika=user_role=organiser=command=thing.put="
+    assert (strstr (flat, "who=web=role=web=user=erika=user_role=organiser=command=thing.take="
                           "object==request=u1=status=403"));
     assert (strstr (flat, "request=u3=status=201"));
     assert (!strstr (flat, "\"a\""));

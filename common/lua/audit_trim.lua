@@ -1,5 +1,5 @@
 -- audit_trim.lua: removes the audit log's entries older than the time kept
--- (schaltstelle/audit_days), oldest first; the audit trimmer runs it every minute
+-- (schaltstelle/audit_days), oldest first; the audit trimmer runs it every 10 s
 -- (schalt_server.c). KEYS[1] is the log, ARGV[1] the oldest time kept (RFC 3339).
 -- At most TRIM_MAX entries go in one run, so that it never holds Redis up for long.
 -- Returns how many went.

@@ -38,18 +38,22 @@ s_monitor (zsock_t *socket)
     return monitor;
 }
 
-//  Reads one monitor event: true if it says the handshake failed.
-static bool
+//  Reads one monitor event: 2 if the daemon refused our key, 1 if the
+//  handshake failed otherwise (another daemon's key, CURVE off at one end),
+//  0 for anything else.
+static int
 s_handshake_failed (zsock_t *monitor)
 {
     zmsg_t *event = zmsg_recv (monitor);
     zframe_t *head = event ? zmsg_first (event) : NULL;
-    bool failed = false;
+    int failed = 0;
     if (head && zframe_size (head) >= 2) {
         uint16_t kind;
         memcpy (&kind, zframe_data (head), 2);
-        failed =
-            kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+        if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            failed = 2;
+        else if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+            failed = 1;
     }
     zmsg_destroy (&event);
     return failed;
@@ -89,6 +93,7 @@ cli_request (cli_t *cli, const char *service, const char *command, json_t *body,
     assert (json);
     zpoller_t *poller = zpoller_new (dealer, monitor, NULL);
     schalt_envelope_t *reply = NULL;
+    bool mismatch = false; //  a handshake failed for another reason than our key
     for (long attempt = 1; attempt <= attempts && !reply && !cli->key_refused && !zsys_interrupted;
          attempt++) {
         zmsg_t *msg = schalt_envelope_request (command, id, json);
@@ -97,10 +102,13 @@ cli_request (cli_t *cli, const char *service, const char *command, json_t *body,
         int64_t deadline = zclock_mono () + timeout_ms;
         //  Replies to an earlier attempt carry the same id, so any will do
         while (!reply && !cli->key_refused && zclock_mono () < deadline) {
-            void *which = zpoller_wait (poller, (int)(deadline - zclock_mono ()));
-            if (which && which == monitor)
-                cli->key_refused = s_handshake_failed (monitor);
-            else if (!which || which != dealer)
+            int64_t left = deadline - zclock_mono ();
+            void *which = zpoller_wait (poller, left > 0 ? (int)left : 0);
+            if (which && which == monitor) {
+                int failed = s_handshake_failed (monitor);
+                cli->key_refused = failed == 2;
+                mismatch = mismatch || failed == 1;
+            } else if (!which || which != dealer)
                 break;
             else if ((msg = zmsg_recv (dealer))) {
                 schalt_error_t decode_error;
@@ -118,6 +126,12 @@ cli_request (cli_t *cli, const char *service, const char *command, json_t *body,
                  "schalt: the %s at %s refused this client's key '%s' (cli/key): its public "
                  "half is not in the daemon's keys directory, or was removed\n",
                  service, endpoint, schalt_curve_name (curve));
+    else if (!reply && !quiet && mismatch)
+        fprintf (stderr,
+                 "schalt: the handshake with the %s at %s failed: is %s.cert in "
+                 "schaltstelle/keys its public key, and is schaltstelle/curve the same at both "
+                 "ends?\n",
+                 service, endpoint, service);
     else if (!reply && !quiet)
         fprintf (stderr,
                  "schalt: no answer from %s after %ld attempts; is the daemon running, and is "

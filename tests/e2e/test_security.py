@@ -112,6 +112,13 @@ class KeysTest(SecurityCase):
             lambda: self._status_with("leaving") == 200, 5), self.registry.log_text())
         kept = self.dealer(self.registry.endpoint, key="leaving")
         self.assertEqual(kept.request("status", {}).status, 200)
+        # Its subscriber gets the registry's log lines
+        listener = harness.Subscriber(self.context, self.registry.events, b"log.", key="leaving")
+        self.addCleanup(listener.close)
+        a_log_line = lambda frames: b"registration.list" in frames[2]  # noqa: E731
+        self.assertTrue(harness.wait_until(lambda: (
+            kept.request("registration.list", {"session": "ses-0000000000-0000000000"}),
+            listener.next(a_log_line, timeout=0.3))[1] is not None, 5))
 
         os.remove(os.path.join(self.keys_dir, "leaving.cert"))
         self.hangup(self.registry)
@@ -123,6 +130,20 @@ class KeysTest(SecurityCase):
         # A new connection gets nothing at all
         self.assertIsNone(self._status_with("leaving"))
         self.assertIn("auth: keys reloaded", self.registry.log_text())
+        # ... and its subscriber hears nothing more (its connection was dropped, and
+        # its reconnection refused), while a known key's hears on
+        self.assertTrue(harness.wait_until(
+            lambda: "subscribers reconnect" in self.registry.log_text(), 5), self.registry.log_text())
+        staying = harness.Subscriber(self.context, self.registry.events, b"log.")
+        self.addCleanup(staying.close)
+        admin = self.dealer(self.registry.endpoint)
+        self.assertTrue(harness.wait_until(lambda: (
+            admin.request("registration.list", {"session": "ses-0000000000-0000000000"}),
+            staying.next(a_log_line, timeout=0.3))[1] is not None, 5))
+        while listener.next(timeout=0.2):
+            pass  # what it had before the drop
+        admin.request("registration.list", {"session": "ses-0000000000-0000000000"})
+        self.assertIsNone(listener.next(a_log_line, timeout=1.0))
         # Everyone else is served as before
         self.assertEqual(self.dealer(self.registry.endpoint).request("status", {}).status, 200)
         self.assertEqual(self.dealer(self.registry.endpoint, key="erika").request(
@@ -248,8 +269,10 @@ class RolesTest(SecurityCase):
             self.assertEqual(reply.status, 403, reply)
             self.assertIn("of the web user", reply.error["message"])
         self.assertEqual(self.redis.snapshot(), before)
-        # Public reads need no user
+        # Public reads need no user, and a logged-in one of any role may make them
         self.assertEqual(web.request("event.list", {}).status, 200)
+        web.send([PROTOCOL, "event.list", new_request_id(), b"{}", b"lena group-lead"])
+        self.assertEqual(web.reply().status, 200)
         # For a logged-in organiser, it may
         request_id = new_request_id()
         web.send([PROTOCOL, "event.create", request_id, json.dumps(body).encode(),
