@@ -117,7 +117,17 @@ cli_request (cli_t *cli, const char *service, const char *command, json_t *body,
                     schalt_envelope_destroy (&reply);
             }
         }
-        if (!reply && !cli->key_refused && attempt < attempts && !quiet)
+        //  503: the daemon could not reach its database just now; the same
+        //  request again is safe (rule 5), after a pause
+        if (reply && schalt_envelope_status (reply) == 503 && attempt < attempts) {
+            if (!quiet)
+                fprintf (stderr,
+                         "schalt: %s could not reach its database, asking again (%ld of "
+                         "%ld)\n",
+                         service, attempt + 1, attempts);
+            schalt_envelope_destroy (&reply);
+            zclock_sleep (CLI_UNAVAILABLE_PAUSE);
+        } else if (!reply && !cli->key_refused && attempt < attempts && !quiet)
             fprintf (stderr, "schalt: no answer from %s yet, asking again (%ld of %ld)\n", endpoint,
                      attempt + 1, attempts);
     }
