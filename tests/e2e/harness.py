@@ -855,13 +855,21 @@ class Dealer:
             return self.socket.recv_multipart()
         return None
 
-    def request(self, command, body, request_id=None, timeout=5.0):
+    def request(self, command, body, request_id=None, timeout=5.0, retry_unavailable=5.0):
         """Sends one well-formed request (body: dict, or bytes sent as they
-        are) and returns its Reply; fails if none comes or it is malformed."""
+        are) and returns its Reply; fails if none comes or it is malformed.
+        A 503 (the daemon's database did not answer in time: a stall of the
+        disk under appendfsync always) is asked again with the same id for
+        up to retry_unavailable seconds, as every client may (rule 5)."""
         request_id = request_id or new_request_id()
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send([PROTOCOL, command, request_id, raw])
-        return self.reply(timeout)
+        give_up = time.monotonic() + retry_unavailable
+        while True:
+            self.send([PROTOCOL, command, request_id, raw])
+            reply = self.reply(timeout)
+            if reply.status != 503 or time.monotonic() >= give_up:
+                return reply
+            time.sleep(0.3)
 
     def reply(self, timeout=5.0):
         frames = self.recv(timeout)
@@ -1119,11 +1127,12 @@ class E2ETestCase(unittest.TestCase):
         self.addCleanup(subscriber.close)
         return subscriber
 
-    def request(self, command, body, request_id=None, dealer=None):
+    def request(self, command, body, request_id=None, dealer=None, retry_unavailable=5.0):
         """Sends a request on a (new) DEALER; returns the Reply after checking
         that its id is the request's and its body follows its schema."""
         request_id = request_id or new_request_id()
-        reply = (dealer or self.dealer()).request(command, body, request_id)
+        reply = (dealer or self.dealer()).request(command, body, request_id,
+                                                  retry_unavailable=retry_unavailable)
         self.assertEqual(reply.id, request_id, reply)
         check_reply(self, command, reply.status, reply.body)
         return reply
