@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "schalt_client.h"
 #include "schalt_clock.h"
 #include "schalt_config.h"
 #include "schalt_curve.h"

@@ -15,9 +15,6 @@
 #define CLI_USAGE 2
 #define CLI_NO_ANSWER 3
 
-//  Milliseconds the client waits before it asks again after a 503.
-#define CLI_UNAVAILABLE_PAUSE 300
-
 //  Largest reply or published message the client accepts, in bytes.
 #define CLI_REPLY_MAX (64 * 1024 * 1024)
 

@@ -1,4 +1,6 @@
-/*  cli_client - the schalt client's requests: one DEALER, same id on every retry. */
+/*  cli_client - the schalt client's keys and its requests, each on a
+    schalt_client (one DEALER, the same id on every attempt).
+*/
 #include "cli.h"
 
 schalt_curve_t *
@@ -19,44 +21,25 @@ cli_curve (cli_t *cli)
     return cli->curve;
 }
 
-//  Watches the handshakes of socket: a daemon that refuses our key says so
-//  in the handshake (libzmq reports it to a monitor). Returns the monitor's
-//  reading end, or NULL.
-static zsock_t *
-s_monitor (zsock_t *socket)
-{
-    static int monitors = 0; //  each its own endpoint: an old one may still be bound
-    char endpoint[64];
-    snprintf (endpoint, sizeof (endpoint), "inproc://cli-monitor-%d", ++monitors);
-    if (zmq_socket_monitor (zsock_resolve (socket), endpoint,
-                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
-        return NULL;
-    zsock_t *monitor = zsock_new (ZMQ_PAIR);
-    if (zsock_connect (monitor, "%s", endpoint) != 0)
-        zsock_destroy (&monitor);
-    return monitor;
-}
+//  Says why schalt asks again.
+typedef struct {
+    cli_t *cli;
+    const char *service, *endpoint;
+    bool quiet;
+} s_asking_t;
 
-//  Reads one monitor event: 2 if the daemon refused our key, 1 if the
-//  handshake failed otherwise (another daemon's key, CURVE off at one end),
-//  0 for anything else.
-static int
-s_handshake_failed (zsock_t *monitor)
+static void
+s_asking_again (void *arg, long attempt, long attempts, int status)
 {
-    zmsg_t *event = zmsg_recv (monitor);
-    zframe_t *head = event ? zmsg_first (event) : NULL;
-    int failed = 0;
-    if (head && zframe_size (head) >= 2) {
-        uint16_t kind;
-        memcpy (&kind, zframe_data (head), 2);
-        if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            failed = 2;
-        else if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-            failed = 1;
-    }
-    zmsg_destroy (&event);
-    return failed;
+    s_asking_t *asking = (s_asking_t *)arg;
+    if (asking->quiet)
+        return;
+    if (status == 503)
+        fprintf (stderr, "schalt: %s could not reach its database, asking again (%ld of %ld)\n",
+                 asking->service, attempt, attempts);
+    else
+        fprintf (stderr, "schalt: no answer from %s yet, asking again (%ld of %ld)\n",
+                 asking->endpoint, attempt, attempts);
 }
 
 schalt_envelope_t *
@@ -65,93 +48,46 @@ cli_request (cli_t *cli, const char *service, const char *command, json_t *body,
 {
     cli->key_refused = false;
     const char *endpoint = cli_service_setting (cli, service, "endpoint");
-    long timeout_ms = schalt_config_integer (cli->config, "cli/timeout");
     schalt_curve_t *curve = cli_curve (cli);
     if (!curve)
         return NULL;
     char error[512] = "";
-    zsock_t *dealer = schalt_curve_client (curve, ZMQ_DEALER, service, error, sizeof (error));
-    if (!dealer) {
+    schalt_client_t *client =
+        schalt_client_new (curve, service, endpoint, CLI_REPLY_MAX, error, sizeof (error));
+    if (!client) {
         if (!quiet)
             fprintf (stderr, "schalt: %s\n", error);
-        return NULL;
-    }
-    zsock_set_linger (dealer, 0);
-    //  Replies may be larger than requests (a long list), but not unbounded
-    zsock_set_maxmsgsize (dealer, CLI_REPLY_MAX);
-    zsock_t *monitor = s_monitor (dealer);
-    if (zsock_connect (dealer, "%s", endpoint) != 0) {
-        if (!quiet)
-            fprintf (stderr, "schalt: cannot connect to %s\n", endpoint);
-        zsock_destroy (&monitor);
-        zsock_destroy (&dealer);
         return NULL;
     }
     char id[32];
     schalt_id_make ("cli", id, sizeof (id));
     char *json = json_dumps (body, JSON_COMPACT);
     assert (json);
-    zpoller_t *poller = zpoller_new (dealer, monitor, NULL);
-    schalt_envelope_t *reply = NULL;
-    bool mismatch = false; //  a handshake failed for another reason than our key
-    for (long attempt = 1; attempt <= attempts && !reply && !cli->key_refused && !zsys_interrupted;
-         attempt++) {
-        zmsg_t *msg = schalt_envelope_request (command, id, json);
-        assert (msg);
-        zmsg_send (&msg, dealer);
-        int64_t deadline = zclock_mono () + timeout_ms;
-        //  Replies to an earlier attempt carry the same id, so any will do
-        while (!reply && !cli->key_refused && zclock_mono () < deadline) {
-            int64_t left = deadline - zclock_mono ();
-            void *which = zpoller_wait (poller, left > 0 ? (int)left : 0);
-            if (which && which == monitor) {
-                int failed = s_handshake_failed (monitor);
-                cli->key_refused = failed == 2;
-                mismatch = mismatch || failed == 1;
-            } else if (!which || which != dealer)
-                break;
-            else if ((msg = zmsg_recv (dealer))) {
-                schalt_error_t decode_error;
-                reply = schalt_envelope_decode_reply (&msg, &decode_error);
-                if (reply && !streq (schalt_envelope_id (reply), id))
-                    schalt_envelope_destroy (&reply);
-            }
-        }
-        //  503: the daemon could not reach its database just now; the same
-        //  request again is safe (rule 5), after a pause
-        if (reply && schalt_envelope_status (reply) == 503 && attempt < attempts) {
-            if (!quiet)
-                fprintf (stderr,
-                         "schalt: %s could not reach its database, asking again (%ld of "
-                         "%ld)\n",
-                         service, attempt + 1, attempts);
-            schalt_envelope_destroy (&reply);
-            zclock_sleep (CLI_UNAVAILABLE_PAUSE);
-        } else if (!reply && !cli->key_refused && attempt < attempts && !quiet)
-            fprintf (stderr, "schalt: no answer from %s yet, asking again (%ld of %ld)\n", endpoint,
-                     attempt + 1, attempts);
-    }
-    if (cli->key_refused && !quiet)
+    s_asking_t asking = {cli, service, endpoint, quiet};
+    schalt_client_outcome_t outcome;
+    schalt_envelope_t *reply = schalt_client_request (
+        client, command, id, json, NULL, NULL, schalt_config_integer (cli->config, "cli/timeout"),
+        attempts, s_asking_again, &asking, &outcome);
+    cli->key_refused = outcome == SCHALT_CLIENT_KEY_REFUSED;
+    if (quiet || reply || outcome == SCHALT_CLIENT_INTERRUPTED)
+        ;
+    else if (outcome == SCHALT_CLIENT_KEY_REFUSED)
         fprintf (stderr,
                  "schalt: the %s at %s refused this client's key '%s' (cli/key): its public "
                  "half is not in the daemon's keys directory, or was removed\n",
                  service, endpoint, schalt_curve_name (curve));
-    else if (!reply && !quiet && mismatch)
+    else if (outcome == SCHALT_CLIENT_HANDSHAKE_FAILED)
         fprintf (stderr,
                  "schalt: the handshake with the %s at %s failed: is %s.cert in "
                  "schaltstelle/keys its public key, and is schaltstelle/curve the same at both "
                  "ends?\n",
                  service, endpoint, service);
-    else if (!reply && !quiet)
+    else
         fprintf (stderr,
                  "schalt: no answer from %s after %ld attempts; is the daemon running, and is "
                  "%s.cert in schaltstelle/keys its public key?\n",
                  endpoint, attempts, service);
-    zpoller_destroy (&poller);
-    if (monitor)
-        zmq_socket_monitor (zsock_resolve (dealer), NULL, 0);
-    zsock_destroy (&monitor);
-    zsock_destroy (&dealer);
+    schalt_client_destroy (&client);
     free (json);
     return reply;
 }
