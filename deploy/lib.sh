@@ -20,13 +20,14 @@ SCHALT_PYTHON=/usr/bin/python3
 
 # Packages to build and run (deploy/up, tests/run), and those only the tests need.
 SCHALT_PACKAGES_RUN=(build-essential cmake pkg-config libczmq-dev libzmq3-dev libhiredis-dev
-    libesmtp-dev libjansson-dev libical-dev libsodium-dev redis-server python3 python3-aiosmtpd tzdata)
+    libesmtp-dev libjansson-dev libical-dev libsodium-dev libmicrohttpd-dev redis-server python3
+    python3-aiosmtpd tzdata)
 SCHALT_PACKAGES_TEST=(json-schema-test-suite clang-format valgrind python3-zmq
-    python3-jsonschema python3-icalendar redis-tools clang libclang-rt-14-dev)
+    python3-jsonschema python3-icalendar python3-html5lib redis-tools clang libclang-rt-14-dev)
 
 # The daemons in start order; deploy/down stops them in reverse. A message flows
 # scheduler -> registry -> notifier, so receivers start first.
-SCHALT_DAEMONS=(notifier registry scheduler)
+SCHALT_DAEMONS=(notifier registry scheduler web)
 
 # Where the services listen. Redis's port is read from redis.conf, its one source.
 SCHALT_REDIS_PORT=$(awk '$1 == "port" { print $2 }' "$SCHALT_REDIS_CONF")

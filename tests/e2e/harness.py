@@ -705,6 +705,61 @@ class Daemon:
         return tail(self.log, lines)
 
 
+class Web:
+    """A schalt-web on a free loopback port, with the test keys' web key,
+    talking to the daemons the scheduler's environment names; ready when it
+    answers HTTP. get() fetches a page."""
+
+    def __init__(self, workdir, scheduler, extra=None):
+        self.workdir = workdir
+        self.scheduler = scheduler
+        self.log = os.path.join(workdir, "web.log")
+        self.extra = dict(extra or {})
+        self.proc = None
+        self.port = None
+
+    def env(self):
+        env = self.scheduler.env()
+        env.update({"SCHALT_WEB_PORT": str(self.port),
+                    "SCHALT_WEB_CERTIFICATE": KEYS.secret_path("web"),
+                    "SCHALT_WEB_TEMPLATES": os.path.join(SOURCE, "templates", "web")})
+        env.update({k: str(v) for k, v in self.extra.items()})
+        return env
+
+    def start(self):
+        for _ in range(3):
+            self.port = free_port()
+            self.proc = spawn([os.path.join(BIN, "schalt-web")], env=self.env(),
+                              log_path=self.log)
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    self.get("/static/style.css", timeout=1)
+                    return self
+                except OSError:
+                    time.sleep(0.05)
+            stop_process(self.proc)
+        raise RuntimeError("schalt-web did not start:\n" + tail(self.log))
+
+    def stop(self):
+        return stop_process(self.proc)
+
+    def get(self, path, headers=None, timeout=10, method="GET"):
+        """(status, headers as a dict of lower-case names, body as text)."""
+        import http.client
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, headers=headers or {})
+            response = connection.getresponse()
+            body = response.read().decode("utf-8", "replace")
+            return (response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+        finally:
+            connection.close()
+
+    def log_text(self, lines=60):
+        return tail(self.log, lines)
+
+
 class Mail:
     """A message the MailSink accepted."""
 

@@ -1,0 +1,96 @@
+"""test_web - schalt-web, the web front, as a browser meets it (first step: the catalogue).
+
+A real schalt-web on a free loopback port, with its own key of role web, against a real
+scheduler and Redis: the catalogue at / shows what the scheduler holds, in German by
+default and in English when asked (and remembered), with every value escaped; every page
+parses as HTML5 without an error and carries the security headers; an unknown path, one
+with `..` or `%2e%2e`, gets the 404 page; a stopped scheduler gets a "please try again"
+page; and the daemon keeps serving throughout.
+"""
+
+import unittest
+
+import html5lib
+
+import harness
+
+HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+}
+
+
+class WebTest(harness.E2ETestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.web = harness.Web(cls.workdir, cls.scheduler)
+        cls.addClassCleanup(cls.web.stop)
+        cls.web.start()
+
+    def page(self, path, status=200, **headers):
+        code, got, body = self.web.get(path, headers)
+        self.assertEqual(code, status, body[:500])
+        for name, value in HEADERS.items():
+            self.assertEqual(got.get(name), value, name)
+        if got.get("content-type", "").startswith("text/html"):
+            # Strict: any parse error of the HTML5 parser fails the test
+            html5lib.HTMLParser(strict=True).parse(body)
+        return got, body
+
+    def test_the_catalogue_shows_the_events_in_german_escaped(self):
+        event = self.create_event("Tag der Bildung <2027> & mehr", "2027-03-13T09:00",
+                                  "2027-03-13T17:00", place="Rathaus \"Pulheim\"")
+        self.create_session(event["id"], "Übergang Kita – Grundschule", "A101",
+                            "2027-03-13T10:00", "2027-03-13T11:30", 25)
+        got, body = self.page("/")
+        self.assertEqual(got["content-language"], "de")
+        self.assertIn('<html lang="de">', body)
+        self.assertIn("<h1>Bildungsangebote</h1>", body)
+        self.assertIn("Tag der Bildung &lt;2027&gt; &amp; mehr", body)
+        self.assertIn("Rathaus &quot;Pulheim&quot;", body)
+        self.assertNotIn("<2027>", body)
+        self.assertIn("<td>13.03.2027, 10:00–11:30</td><td>Übergang Kita – Grundschule</td>"
+                      "<td>A101</td><td>25</td>", body)
+
+    def test_english_on_request_and_remembered(self):
+        got, body = self.page("/?lang=en")
+        self.assertEqual(got["content-language"], "en")
+        self.assertIn("<h1>Education offers</h1>", body)
+        cookie = got["set-cookie"]
+        self.assertIn("lang=en", cookie)
+        self.assertIn("SameSite=Lax", cookie)
+        got, body = self.page("/", Cookie="lang=en")
+        self.assertIn("<h1>Education offers</h1>", body)
+        got, body = self.page("/", Cookie="lang=<script>")
+        self.assertIn("<h1>Bildungsangebote</h1>", body)
+
+    def test_unknown_paths_get_the_404_page(self):
+        for path in ("/nichts", "/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+                     "/static/../de.json", "/static/style.css%00", "/static/x.js"):
+            got, body = self.page(path, 404)
+            self.assertIn("Seite nicht gefunden", body, path)
+        got, css = self.page("/static/style.css")
+        self.assertTrue(got["content-type"].startswith("text/css"))
+        self.assertIn("font-family", css)
+
+    def test_only_get_for_now(self):
+        code, got, body = self.web.get("/", method="DELETE")
+        self.assertEqual(code, 405)
+
+    def test_a_stopped_scheduler_gets_a_try_again_page(self):
+        self.scheduler.stop()
+        try:
+            got, body = self.page("/", 503)
+            self.assertIn("Bitte versuchen Sie es gleich noch einmal", body)
+        finally:
+            self.scheduler.start()
+        self.page("/")
+        self.assertNotIn("ERROR", self.web.log_text())
+
+
+if __name__ == "__main__":
+    unittest.main()
