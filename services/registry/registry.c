@@ -443,6 +443,7 @@ static const schalt_command_t s_commands[] = {
      SCHALT_CALLED_BY_STAFF},
     {"registration.attendance", "registration_attendance", SCHALT_READS, NULL,
      SCHALT_CALLED_BY_STAFF},
+    {"session.seats", "session_seats", SCHALT_READS, NULL, SCHALT_CALLED_BY_ANYONE},
     {"registration.get", "registration_get", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
     {"registration.list", "registration_list", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
     {NULL, NULL, SCHALT_READS, NULL, NULL}};

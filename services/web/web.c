@@ -4,7 +4,8 @@
     It is a client of the daemons with a key of its own (role web) and the
     same envelope and request ids as schalt (schalt_client.h). This first
     step serves the catalogue at / (every upcoming event with its
-    sessions), in German or English (?lang=en, remembered in a cookie),
+    sessions and their seats left, from the scheduler and the registry), in
+    German or English (?lang=en, remembered in a cookie),
     its style sheet, and a 404 page for everything else. Every response
     carries a Content-Security-Policy without inline script or style,
     Referrer-Policy no-referrer (the links in e-mails carry tokens) and
@@ -37,6 +38,7 @@ struct _web_t {
     schalt_config_t *config;
     schalt_curve_t *curve;
     schalt_client_t *scheduler;
+    schalt_client_t *registry;
     struct MHD_Daemon *httpd;
     const char *folder;
     const char *zone;
@@ -111,24 +113,25 @@ s_load_templates (web_t *self, char *error, size_t size)
 //  --------------------------------------------------------------------------
 //  Asking the daemons
 
-//  Asks the scheduler; returns the reply's body (the caller decrefs it) if
-//  it answered 200, else NULL.
+//  Asks a daemon; returns the reply's body (the caller decrefs it) if it
+//  answered 200, else NULL.
 static json_t *
-s_ask (web_t *self, const char *command, json_t *body)
+s_ask (web_t *self, schalt_client_t *daemon, const char *command, json_t *body)
 {
+    (void)self;
     char id[32];
     schalt_id_make ("web", id, sizeof (id));
     char *json = json_dumps (body, JSON_COMPACT);
     schalt_client_outcome_t outcome;
-    schalt_envelope_t *reply = schalt_client_request (self->scheduler, command, id, json, NULL,
-                                                      NULL, 2000, 2, NULL, NULL, &outcome);
+    schalt_envelope_t *reply = schalt_client_request (daemon, command, id, json, NULL, NULL, 2000,
+                                                      2, NULL, NULL, &outcome);
     free (json);
     json_t *answer = NULL;
     if (reply && schalt_envelope_status (reply) == 200)
         answer = json_incref (schalt_envelope_body (reply));
     else
-        schalt_log_warning ("web: the scheduler did not answer command=%s status=%d outcome=%d",
-                            command, reply ? schalt_envelope_status (reply) : 0, (int)outcome);
+        schalt_log_warning ("web: no answer command=%s status=%d outcome=%d", command,
+                            reply ? schalt_envelope_status (reply) : 0, (int)outcome);
     schalt_envelope_destroy (&reply);
     return answer;
 }
@@ -151,6 +154,28 @@ s_local (web_t *self, const char *instant, int language, char *date, char *clock
     snprintf (clock, 8, "%.5s", local + 11);
 }
 
+//  Adds what the registry says of a session's seats to its row: free (and
+//  has_free), or full (the waitlist), or unknown (no answer: the capacity).
+static void
+s_seats (json_t *row, json_t *seats)
+{
+    const char *id = json_string_value (json_object_get (row, "id"));
+    size_t index;
+    json_t *entry;
+    json_array_foreach (json_object_get (seats, "sessions"), index, entry)
+    {
+        const char *other = json_string_value (json_object_get (entry, "id"));
+        if (id && other && streq (id, other)) {
+            json_int_t free = json_integer_value (json_object_get (entry, "free"));
+            json_object_set_new (row, "free", json_integer (free));
+            json_object_set_new (row, "has_free", json_boolean (free > 0));
+            json_object_set_new (row, "full", json_boolean (free <= 0));
+            return;
+        }
+    }
+    json_object_set_new (row, "unknown", json_true ());
+}
+
 //  The catalogue's context: every upcoming event and its sessions, with
 //  their times in the installation's zone. NULL if the scheduler did not
 //  answer.
@@ -160,7 +185,7 @@ s_catalogue (web_t *self, int language)
     char now[32];
     schalt_time_format_instant (schalt_clock_now (), now);
     json_t *query = json_pack ("{s:s}", "from", now);
-    json_t *listed = s_ask (self, "event.list", query);
+    json_t *listed = s_ask (self, self->scheduler, "event.list", query);
     json_decref (query);
     if (!listed)
         return NULL;
@@ -170,7 +195,9 @@ s_catalogue (web_t *self, int language)
     json_array_foreach (json_object_get (listed, "events"), index, event)
     {
         json_t *ask = json_pack ("{s:O}", "event", json_object_get (event, "id"));
-        json_t *sessions = s_ask (self, "session.list", ask);
+        json_t *sessions = s_ask (self, self->scheduler, "session.list", ask);
+        //  Seats left, from the registry (the catalogue shows capacities without it)
+        json_t *seats = s_ask (self, self->registry, "session.seats", ask);
         json_decref (ask);
         char date[16], clock[8];
         s_local (self, json_string_value (json_object_get (event, "start")), language, date, clock);
@@ -187,15 +214,16 @@ s_catalogue (web_t *self, int language)
                      start_date, start);
             s_local (self, json_string_value (json_object_get (session, "end")), language, end_date,
                      end);
-            json_array_append_new (json_object_get (shown, "sessions"),
-                                   json_pack ("{s:O, s:O, s:O, s:s, s:s, s:s, s:O}", "id",
-                                              json_object_get (session, "id"), "title",
-                                              json_object_get (session, "title"), "room",
-                                              json_object_get (session, "room"), "date", start_date,
-                                              "start", start, "end", end, "capacity",
-                                              json_object_get (session, "capacity")));
+            json_t *row = json_pack (
+                "{s:O, s:O, s:O, s:s, s:s, s:s, s:O}", "id", json_object_get (session, "id"),
+                "title", json_object_get (session, "title"), "room",
+                json_object_get (session, "room"), "date", start_date, "start", start, "end", end,
+                "capacity", json_object_get (session, "capacity"));
+            s_seats (row, seats);
+            json_array_append_new (json_object_get (shown, "sessions"), row);
         }
         json_decref (sessions);
+        json_decref (seats);
         json_object_set_new (shown, "has_sessions",
                              json_boolean (json_array_size (json_object_get (shown, "sessions"))));
         json_array_append_new (events, shown);
@@ -383,7 +411,11 @@ web_new (schalt_config_t *config)
     self->scheduler = schalt_client_new (self->curve, "scheduler",
                                          schalt_config_string (config, "scheduler/endpoint"),
                                          REPLY_MAX, error, sizeof (error));
-    if (!self->scheduler || s_load_templates (self, error, sizeof (error)) != 0) {
+    if (self->scheduler)
+        self->registry = schalt_client_new (self->curve, "registry",
+                                            schalt_config_string (config, "registry/endpoint"),
+                                            REPLY_MAX, error, sizeof (error));
+    if (!self->registry || s_load_templates (self, error, sizeof (error)) != 0) {
         schalt_log_error ("web: cannot start: %s", error);
         web_destroy (&self);
         return NULL;
@@ -430,6 +462,7 @@ web_destroy (web_t **self_p)
     for (int index = 0; index < 2; index++)
         json_decref (self->texts[index]);
     schalt_client_destroy (&self->scheduler);
+    schalt_client_destroy (&self->registry);
     schalt_curve_destroy (&self->curve);
     free (self);
     *self_p = NULL;

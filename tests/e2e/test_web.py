@@ -24,6 +24,8 @@ HEADERS = {
 
 class WebTest(harness.E2ETestCase):
 
+    REGISTRY = True
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -44,8 +46,15 @@ class WebTest(harness.E2ETestCase):
     def test_the_catalogue_shows_the_events_in_german_escaped(self):
         event = self.create_event("Tag der Bildung <2027> & mehr", "2027-03-13T09:00",
                                   "2027-03-13T17:00", place="Rathaus \"Pulheim\"")
-        self.create_session(event["id"], "Übergang Kita – Grundschule", "A101",
-                            "2027-03-13T10:00", "2027-03-13T11:30", 25)
+        session = self.create_session(event["id"], "Übergang Kita – Grundschule", "A101",
+                                      "2027-03-13T10:00", "2027-03-13T11:30", 25)
+        café = self.create_session(event["id"], "Elterncafé", "C3", "2027-03-13T12:00",
+                                   "2027-03-13T13:00", 1)
+        for known in (session, café):
+            self.wait_for_facts(known["id"], lambda listed: True)
+        code, out, err = self.schalt("register", "--session", café["id"], "--name", "Ayşe",
+                                     "--email", "ayse@web.example")
+        self.assertEqual(code, 0, err)
         got, body = self.page("/")
         self.assertEqual(got["content-language"], "de")
         self.assertIn('<html lang="de">', body)
@@ -53,8 +62,14 @@ class WebTest(harness.E2ETestCase):
         self.assertIn("Tag der Bildung &lt;2027&gt; &amp; mehr", body)
         self.assertIn("Rathaus &quot;Pulheim&quot;", body)
         self.assertNotIn("<2027>", body)
+        # Seats left from the registry: 25 free, and the café full (its waitlist open)
         self.assertIn("<td>13.03.2027, 10:00–11:30</td><td>Übergang Kita – Grundschule</td>"
-                      "<td>A101</td><td>25</td>", body)
+                      "<td>A101</td><td>25 frei</td>", body)
+        self.assertIn("<td>Elterncafé</td><td>C3</td><td>ausgebucht – Warteliste</td>", body)
+        self.assertNotIn("Ayşe", body)
+        self.assertNotIn("ayse@web.example", body)
+        got, body = self.page("/?lang=en")
+        self.assertIn("<td>A101</td><td>25 left</td>", body)
 
     def test_english_on_request_and_remembered(self):
         got, body = self.page("/?lang=en")
