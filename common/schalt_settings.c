@@ -321,6 +321,13 @@ const schalt_setting_t schalt_settings[] = {
      .min = 1,
      .max = 600,
      .help = "seconds a connection may idle (or send one byte a second) before it is closed"},
+    {.path = "web/privacy_version",
+     .type = SCHALT_SETTING_STRING,
+     .fallback = "1",
+     .max = 32,
+     .help = "version of the privacy notice (privacy.html of the templates): stored with "
+             "each registration made through the pages; raise it whenever the notice "
+             "changes"},
     {.path = "web/base_url",
      .type = SCHALT_SETTING_STRING,
      .fallback = "http://127.0.0.1:8080",

@@ -21,6 +21,7 @@ s_print_event (cli_t *cli, json_t *event)
         stdout, "End:",
         cli_local_time (json_string_value (json_object_get (event, "end")), cli->zone, end));
     cli_print_field (stdout, "Place:", json_string_value (json_object_get (event, "place")));
+    cli_print_field (stdout, "Provider:", json_string_value (json_object_get (event, "provider")));
     const char *organiser = json_string_value (json_object_get (event, "organiser_email"));
     if (organiser) {
         char line[512];
@@ -126,9 +127,11 @@ s_show_reminders (cli_t *cli, json_t *body)
 //  --------------------------------------------------------------------------
 //  The commands
 
-//  The options of create and update both: who gets the capacity alerts
+//  The options of create and update both: who offers it, who gets the capacity alerts
 // clang-format off
 #define ORGANISER_OPTIONS \
+    {"provider", "provider", OPT_TEXT, false, \
+     "who offers it: a school, day-care centre, adult-education centre, counselling service"}, \
     {"organiser-name", "organiser_name", OPT_TEXT, false, "who organises it (capacity alerts)"}, \
     {"organiser-email", "organiser_email", OPT_TEXT, false, \
      "where capacity alerts go (80 %, 100 %, a long waitlist)"}, \

@@ -116,6 +116,7 @@ s_registration_create (schalt_call_t *call, void *service)
     schalt_time_format_instant (schalt_clock_now (), created);
     json_t *language = json_object_get (body, "language");
     json_t *institution = json_object_get (body, "institution");
+    json_t *privacy = json_object_get (body, "privacy");
     json_t *registrations = json_array ();
     size_t index;
     json_t *session;
@@ -141,6 +142,8 @@ s_registration_create (schalt_call_t *call, void *service)
             institution ? json_string_value (institution) : "", "language",
             language ? json_string_value (language) : "de", "created", created, "code", code);
         assert (registration); //  every value is the schema-checked body's or ours
+        if (privacy)
+            json_object_set (registration, "privacy", privacy);
         json_array_append_new (registrations, registration);
     }
     char notice[64];
@@ -159,7 +162,8 @@ s_registration_create (schalt_call_t *call, void *service)
 //  Ending a registration: by the organiser (its id) or by the person (the
 //  token of a link in their e-mail)
 
-//  Checks the body's token for action at the clock's time and writes the
+//  Checks the body's token for action (NULL: any action, whose name then
+//  goes into action_found) at the clock's time and writes the
 //  registration it names into id[size]. A token that is not this office's
 //  is answered here (-1). One that is, but has expired or is for another
 //  action, names its registration all the same: its refusal goes into
@@ -168,7 +172,7 @@ s_registration_create (schalt_call_t *call, void *service)
 //  with the refusal. Returns 0, or -1 after answering the call.
 static int
 s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *id, size_t size,
-              char *refusal, size_t refusal_size)
+              char *refusal, size_t refusal_size, char *action_found)
 {
     const char *token = json_string_value (json_object_get (schalt_call_body (call), "token"));
     char found[SCHALT_TOKEN_ACTION_MAX + 1], subject[SCHALT_TOKEN_SUBJECT_MAX + 1], event[16];
@@ -191,7 +195,7 @@ s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *i
     if (result == SCHALT_TOKEN_EXPIRED)
         error = json_pack ("{s:i, s:s, s:s}", "status", 410, "code", "token_expired", "message",
                            "token has expired: the session it was for is over");
-    else if (!streq (found, action)) {
+    else if (action && !streq (found, action)) {
         char message[96];
         snprintf (message, sizeof (message), "token is a link to %s, not to %s", found, action);
         error = json_pack ("{s:i, s:s, s:s}", "status", 403, "code", "token_wrong_action",
@@ -205,6 +209,8 @@ s_take_token (schalt_call_t *call, registry_t *self, const char *action, char *i
         json_decref (error);
     }
     snprintf (id, size, "%s", subject);
+    if (action_found)
+        snprintf (action_found, SCHALT_TOKEN_ACTION_MAX + 1, "%s", found);
     schalt_call_tag (call, event);
     return 0;
 }
@@ -235,7 +241,7 @@ s_registration_end (schalt_call_t *call, registry_t *self, const char *action)
     if (id)
         snprintf (registration, sizeof (registration), "%s", json_string_value (id));
     else if (s_take_token (call, self, action, registration, sizeof (registration), refusal,
-                           sizeof (refusal)) != 0)
+                           sizeof (refusal), NULL) != 0)
         return -1;
     schalt_call_arg (call, registration);
     schalt_call_arg (call, id ? "organiser" : "participant");
@@ -263,9 +269,25 @@ s_registration_accept (schalt_call_t *call, void *service)
 {
     char registration[SCHALT_TOKEN_SUBJECT_MAX + 1], refusal[256] = "";
     if (s_take_token (call, (registry_t *)service, "accept", registration, sizeof (registration),
-                      refusal, sizeof (refusal)) != 0)
+                      refusal, sizeof (refusal), NULL) != 0)
         return -1;
     schalt_call_arg (call, registration);
+    schalt_call_arg (call, refusal);
+    return 0;
+}
+
+//  registration.show: ARGV[5] the registration id, ARGV[6] the token's
+//  action, ARGV[7] its refusal as JSON (expired) or "" (see s_take_token).
+static int
+s_registration_show (schalt_call_t *call, void *service)
+{
+    char registration[SCHALT_TOKEN_SUBJECT_MAX + 1], refusal[256] = "";
+    char action[SCHALT_TOKEN_ACTION_MAX + 1] = "";
+    if (s_take_token (call, (registry_t *)service, NULL, registration, sizeof (registration),
+                      refusal, sizeof (refusal), action) != 0)
+        return -1;
+    schalt_call_arg (call, registration);
+    schalt_call_arg (call, action);
     schalt_call_arg (call, refusal);
     return 0;
 }
@@ -444,6 +466,8 @@ static const schalt_command_t s_commands[] = {
     {"registration.attendance", "registration_attendance", SCHALT_READS, NULL,
      SCHALT_CALLED_BY_STAFF},
     {"session.seats", "session_seats", SCHALT_READS, NULL, SCHALT_CALLED_BY_ANYONE},
+    {"registration.show", "registration_show", SCHALT_READS, s_registration_show,
+     SCHALT_CALLED_BY_STAFF " web-token"},
     {"registration.get", "registration_get", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
     {"registration.list", "registration_list", SCHALT_READS, NULL, SCHALT_CALLED_BY_STAFF},
     {NULL, NULL, SCHALT_READS, NULL, NULL}};

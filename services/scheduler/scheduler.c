@@ -170,7 +170,7 @@ s_arg_now (schalt_call_t *call)
 }
 
 static const char *s_event_strings[] = {"kind",           "title",           "description", "place",
-                                        "organiser_name", "organiser_email", NULL};
+                                        "organiser_name", "organiser_email", "provider",    NULL};
 static const char *s_session_strings[] = {"title", "room", NULL};
 
 //  Copies body/reminders, normalised ("1d 7d" is "7d 1d"), into the record.

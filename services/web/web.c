@@ -2,50 +2,52 @@
     libmicrohttpd, from the other daemons' answers over ZeroMQ.
 
     It is a client of the daemons with a key of its own (role web) and the
-    same envelope and request ids as schalt (schalt_client.h). This first
-    step serves the catalogue at / (every upcoming event with its
-    sessions and their seats left, from the scheduler and the registry), in
-    German or English (?lang=en, remembered in a cookie),
-    its style sheet, and a 404 page for everything else. Every response
-    carries a Content-Security-Policy without inline script or style,
-    Referrer-Policy no-referrer (the links in e-mails carry tokens) and
-    X-Content-Type-Options. Pages come from templates an office can edit
-    (web_html.h), parsed at start: a broken template stops the start,
-    naming the file and line.
+    same envelope and request ids as schalt (schalt_client.h). This file is
+    the server: it reads each request (a form's body up to WEB_BODY_MAX,
+    checked by web_form), finds its page (web_public.c: the catalogue, an
+    event's page and its registration form, the privacy notice;
+    web_links.c: the pages behind the links in e-mails), and sends it with
+    the headers every response carries: a Content-Security-Policy without
+    inline script or style, Referrer-Policy no-referrer (the links in
+    e-mails carry tokens), X-Content-Type-Options and X-Frame-Options. Pages
+    come from templates an office can edit (web_html.h), parsed at start:
+    a broken template stops the start, naming the file and line. Pages are
+    German unless asked in English (?lang=en, remembered in a cookie).
+
+    Every form carries a request id and a signature of it (web_form_fields):
+    a form sent twice, by a double click or a reload, is one request to the
+    daemons, which answer its repeat with the first answer; a form that does
+    not come from here is refused (CSRF).
 
     One thread of libmicrohttpd answers every connection in turn and asks
     the daemons synchronously; connections are limited (web/connections)
     and closed when idle (web/timeout), so a client that sends a byte a
     second holds one slot for at most that long.
 */
-#include "web.h"
-#include "web_html.h"
+#include "web_internal.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <signal.h>
+#include <sodium.h>
 
-#define PAGES_MAX 16
 #define STATIC_MAX (256 * 1024) //  octets of one static file
 #define REPLY_MAX (16 * 1024 * 1024)
 
-static const char *s_page_names[] = {"catalogue", "not-found", "unavailable", NULL};
-//  Each page's title: a text of de.json and en.json
-static const char *s_page_titles[] = {"catalogue_title", "not_found_title", "unavailable_title"};
+//  Each page's template (name.html) and title (a text of de.json and en.json)
+static const char *s_page_names[WEB_PAGES] = {"catalogue", "event",       "registered",
+                                              "link",      "link-done",   "privacy",
+                                              "not-found", "unavailable", "refused"};
+static const char *s_page_titles[WEB_PAGES] = {
+    "catalogue_title", "event_title",     "registered_title",  "link_title",   "link_done_title",
+    "privacy_title",   "not_found_title", "unavailable_title", "refused_title"};
 static const char *s_languages[] = {"de", "en", NULL};
 
-struct _web_t {
-    schalt_config_t *config;
-    schalt_curve_t *curve;
-    schalt_client_t *scheduler;
-    schalt_client_t *registry;
-    struct MHD_Daemon *httpd;
-    const char *folder;
-    const char *zone;
-    web_html_t *pages[PAGES_MAX];
-    json_t *texts[2]; //  de.json, en.json
-    uint64_t served, failed;
-};
+//  What a request holds between libmicrohttpd's calls: its body so far.
+typedef struct {
+    char *body;
+    size_t length;
+    bool too_large;
+} s_upload_t;
 
 //  --------------------------------------------------------------------------
 //  Templates
@@ -85,7 +87,7 @@ s_load_partial (void *arg, const char *name, char *error, size_t size)
 static int
 s_load_templates (web_t *self, char *error, size_t size)
 {
-    for (int index = 0; s_page_names[index]; index++) {
+    for (int index = 0; index < WEB_PAGES; index++) {
         char *text = s_load_partial (self, s_page_names[index], error, size);
         if (!text)
             return -1;
@@ -107,38 +109,58 @@ s_load_templates (web_t *self, char *error, size_t size)
             return -1;
         }
     }
+    //  Every text of one language is in the other
+    for (int index = 0; s_languages[index]; index++) {
+        const char *name;
+        json_t *text;
+        json_object_foreach (self->texts[index], name, text)
+        {
+            if (!json_is_string (text) ||
+                !json_is_string (json_object_get (self->texts[1 - index], name))) {
+                snprintf (error, size, "%s/%s.json: the text %.64s %s", self->folder,
+                          s_languages[json_is_string (text) ? 1 - index : index], name,
+                          json_is_string (text) ? "is missing" : "must be a string");
+                return -1;
+            }
+        }
+    }
     return 0;
+}
+
+const char *
+web_text (web_t *self, int language, const char *name)
+{
+    return json_string_value (json_object_get (self->texts[language], name));
 }
 
 //  --------------------------------------------------------------------------
 //  Asking the daemons
 
-//  Asks a daemon; returns the reply's body (the caller decrefs it) if it
-//  answered 200, else NULL.
-static json_t *
-s_ask (web_t *self, schalt_client_t *daemon, const char *command, json_t *body)
+web_answer_t
+web_ask (web_t *self, schalt_client_t *daemon, const char *command, const char *id, json_t *body)
 {
     (void)self;
-    char id[32];
-    schalt_id_make ("web", id, sizeof (id));
+    char made[32];
+    if (!id)
+        id = schalt_id_make ("web", made, sizeof (made));
     char *json = json_dumps (body, JSON_COMPACT);
     schalt_client_outcome_t outcome;
     schalt_envelope_t *reply = schalt_client_request (daemon, command, id, json, NULL, NULL, 2000,
                                                       2, NULL, NULL, &outcome);
     free (json);
-    json_t *answer = NULL;
-    if (reply && schalt_envelope_status (reply) == 200)
-        answer = json_incref (schalt_envelope_body (reply));
-    else
+    web_answer_t answer = {0, NULL};
+    if (reply && schalt_envelope_status (reply) != 503) {
+        answer.status = schalt_envelope_status (reply);
+        answer.body = json_incref (schalt_envelope_body (reply));
+    } else
         schalt_log_warning ("web: no answer command=%s status=%d outcome=%d", command,
                             reply ? schalt_envelope_status (reply) : 0, (int)outcome);
     schalt_envelope_destroy (&reply);
     return answer;
 }
 
-//  "13.03.2027" or "2027-03-13", and "10:00", of an RFC 3339 instant.
-static void
-s_local (web_t *self, const char *instant, int language, char *date, char *clock)
+void
+web_local (web_t *self, const char *instant, int language, char date[16], char clock[8])
 {
     time_t utc;
     char local[32] = "";
@@ -154,82 +176,59 @@ s_local (web_t *self, const char *instant, int language, char *date, char *clock
     snprintf (clock, 8, "%.5s", local + 11);
 }
 
-//  Adds what the registry says of a session's seats to its row: free (and
-//  has_free), or full (the waitlist), or unknown (no answer: the capacity).
+//  --------------------------------------------------------------------------
+//  The forms' hidden fields
+
+//  The signature of a request id served at issued (UTC seconds), as 32 hex
+//  digits.
 static void
-s_seats (json_t *row, json_t *seats)
+s_form_mac (web_t *self, const char *request, long long issued, char mac[33])
 {
-    const char *id = json_string_value (json_object_get (row, "id"));
-    size_t index;
-    json_t *entry;
-    json_array_foreach (json_object_get (seats, "sessions"), index, entry)
-    {
-        const char *other = json_string_value (json_object_get (entry, "id"));
-        if (id && other && streq (id, other)) {
-            json_int_t free = json_integer_value (json_object_get (entry, "free"));
-            json_object_set_new (row, "free", json_integer (free));
-            json_object_set_new (row, "has_free", json_boolean (free > 0));
-            json_object_set_new (row, "full", json_boolean (free <= 0));
-            return;
-        }
-    }
-    json_object_set_new (row, "unknown", json_true ());
+    char text[96];
+    int length = snprintf (text, sizeof (text), "%s.%lld", request, issued);
+    uint8_t digest[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256 (digest, (const uint8_t *)text, (unsigned long long)length,
+                            self->form_key);
+    sodium_bin2hex (mac, 33, digest, 16);
 }
 
-//  The catalogue's context: every upcoming event and its sessions, with
-//  their times in the installation's zone. NULL if the scheduler did not
-//  answer.
-static json_t *
-s_catalogue (web_t *self, int language)
+void
+web_form_fields (web_t *self, json_t *context, const char *request)
 {
-    char now[32];
-    schalt_time_format_instant (schalt_clock_now (), now);
-    json_t *query = json_pack ("{s:s}", "from", now);
-    json_t *listed = s_ask (self, self->scheduler, "event.list", query);
-    json_decref (query);
-    if (!listed)
-        return NULL;
-    json_t *events = json_array ();
-    size_t index;
-    json_t *event;
-    json_array_foreach (json_object_get (listed, "events"), index, event)
-    {
-        json_t *ask = json_pack ("{s:O}", "event", json_object_get (event, "id"));
-        json_t *sessions = s_ask (self, self->scheduler, "session.list", ask);
-        //  Seats left, from the registry (the catalogue shows capacities without it)
-        json_t *seats = s_ask (self, self->registry, "session.seats", ask);
-        json_decref (ask);
-        char date[16], clock[8];
-        s_local (self, json_string_value (json_object_get (event, "start")), language, date, clock);
-        json_t *shown =
-            json_pack ("{s:O, s:O, s:O, s:s, s:[]}", "id", json_object_get (event, "id"), "title",
-                       json_object_get (event, "title"), "place", json_object_get (event, "place"),
-                       "date", date, "sessions");
-        size_t at;
-        json_t *session;
-        json_array_foreach (json_object_get (sessions, "sessions"), at, session)
-        {
-            char start_date[16], start[8], end_date[16], end[8];
-            s_local (self, json_string_value (json_object_get (session, "start")), language,
-                     start_date, start);
-            s_local (self, json_string_value (json_object_get (session, "end")), language, end_date,
-                     end);
-            json_t *row = json_pack (
-                "{s:O, s:O, s:O, s:s, s:s, s:s, s:O}", "id", json_object_get (session, "id"),
-                "title", json_object_get (session, "title"), "room",
-                json_object_get (session, "room"), "date", start_date, "start", start, "end", end,
-                "capacity", json_object_get (session, "capacity"));
-            s_seats (row, seats);
-            json_array_append_new (json_object_get (shown, "sessions"), row);
-        }
-        json_decref (sessions);
-        json_decref (seats);
-        json_object_set_new (shown, "has_sessions",
-                             json_boolean (json_array_size (json_object_get (shown, "sessions"))));
-        json_array_append_new (events, shown);
+    char made[32], mac[33], csrf[64];
+    if (!request)
+        request = schalt_id_make ("web", made, sizeof (made));
+    long long issued = (long long)schalt_clock_now ();
+    s_form_mac (self, request, issued, mac);
+    snprintf (csrf, sizeof (csrf), "%lld.%s", issued, mac);
+    json_object_set_new (context, "request", json_string (request));
+    json_object_set_new (context, "csrf", json_string (csrf));
+}
+
+int
+web_form_check (web_t *self, web_request_t *request)
+{
+    const char *id = web_form_value (request->form, "request", 0);
+    const char *csrf = web_form_value (request->form, "csrf", 0);
+    if (!id || !schalt_id_valid ("web", id)) {
+        web_refuse (self, request, MHD_HTTP_BAD_REQUEST, "refused_form", NULL);
+        return -1;
     }
-    json_decref (listed);
-    return json_pack ("{s:o}", "events", events);
+    char *dot = csrf ? strchr (csrf, '.') : NULL;
+    char *end = NULL;
+    long long issued = dot ? strtoll (csrf, &end, 10) : 0;
+    char mac[33];
+    bool signed_here = dot && end == dot && issued > 0 && strlen (dot + 1) == 32;
+    if (signed_here) {
+        s_form_mac (self, id, issued, mac);
+        signed_here = sodium_memcmp (mac, dot + 1, 32) == 0;
+    }
+    if (!signed_here) {
+        web_refuse (self, request, MHD_HTTP_FORBIDDEN, "refused_csrf", NULL);
+        return -1;
+    }
+    long long now = (long long)schalt_clock_now ();
+    return now - issued > WEB_FORM_HOURS * 3600 || issued - now > 300 ? 1 : 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -259,20 +258,22 @@ s_send (struct MHD_Connection *connection, unsigned int status, char *body, size
     s_headers (response, type, language);
     if (cookie)
         MHD_add_response_header (response, "Set-Cookie", cookie);
+    //  A page made for one visitor (a form's fields) is never kept by a cache
+    MHD_add_response_header (response, "Cache-Control", "no-store");
     enum MHD_Result rc = MHD_queue_response (connection, status, response);
     MHD_destroy_response (response);
     return rc;
 }
 
-//  Renders page (an index of s_page_names) with context and the texts of
-//  the language, and sends it.
-static enum MHD_Result
-s_page (web_t *self, struct MHD_Connection *connection, unsigned int status, int page,
-        json_t *context, int language, const char *cookie)
+enum MHD_Result
+web_page (web_t *self, web_request_t *request, unsigned int status, web_page_t page,
+          json_t *context)
 {
+    int language = request->language;
     json_object_set (context, "t", self->texts[language]);
-    json_object_set (context, "title",
-                     json_object_get (self->texts[language], s_page_titles[page]));
+    if (!json_object_get (context, "title"))
+        json_object_set (context, "title",
+                         json_object_get (self->texts[language], s_page_titles[page]));
     json_object_set_new (context, "lang", json_string (s_languages[language]));
     json_object_set_new (context, "other_lang", json_string (s_languages[1 - language]));
     char error[512] = "";
@@ -280,11 +281,31 @@ s_page (web_t *self, struct MHD_Connection *connection, unsigned int status, int
     if (!html) {
         schalt_log_error ("web: page not rendered: %s", error);
         self->failed++;
-        html = strdup ("<!DOCTYPE html><title>Error</title><p>The page could not be made.</p>");
+        html = strdup ("<!DOCTYPE html><html lang=\"en\"><title>Error</title>"
+                       "<p>The page could not be made.</p></html>");
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
-    return s_send (connection, status, html, strlen (html), "text/html; charset=utf-8",
-                   s_languages[language], cookie);
+    return s_send (request->connection, status, html, strlen (html), "text/html; charset=utf-8",
+                   s_languages[language], request->cookie);
+}
+
+enum MHD_Result
+web_refuse (web_t *self, web_request_t *request, unsigned int status, const char *text,
+            const char *detail)
+{
+    json_t *context = json_object ();
+    const char *words = web_text (self, request->language, text);
+    json_object_set_new (context, "reason", json_string (words ? words : text));
+    if (detail) {
+        //  A field's label, if detail names one (field_<name>), else detail
+        char name[64];
+        snprintf (name, sizeof (name), "field_%s", detail);
+        const char *label = web_text (self, request->language, name);
+        json_object_set_new (context, "detail", json_string (label ? label : detail));
+    }
+    enum MHD_Result rc = web_page (self, request, status, WEB_PAGE_REFUSED, context);
+    json_decref (context);
+    return rc;
 }
 
 //  The language: ?lang= if given (then remembered in a cookie), else the
@@ -305,9 +326,9 @@ s_language (struct MHD_Connection *connection, const char **cookie)
 
 //  /static/NAME.css: a style sheet of the templates folder.
 static enum MHD_Result
-s_static (web_t *self, struct MHD_Connection *connection, const char *url, int language)
+s_static (web_t *self, web_request_t *request)
 {
-    const char *name = url + strlen ("/static/");
+    const char *name = request->url + strlen ("/static/");
     size_t length = strlen (name);
     bool valid = length > 4 && length < 64 && streq (name + length - 4, ".css");
     for (size_t index = 0; valid && index < length - 4; index++)
@@ -322,11 +343,42 @@ s_static (web_t *self, struct MHD_Connection *connection, const char *url, int l
     if (!text) {
         json_t *context = json_object ();
         enum MHD_Result rc =
-            s_page (self, connection, MHD_HTTP_NOT_FOUND, 1, context, language, NULL);
+            web_page (self, request, MHD_HTTP_NOT_FOUND, WEB_PAGE_NOT_FOUND, context);
         json_decref (context);
         return rc;
     }
-    return s_send (connection, MHD_HTTP_OK, text, size, "text/css; charset=utf-8", NULL, NULL);
+    return s_send (request->connection, MHD_HTTP_OK, text, size, "text/css; charset=utf-8", NULL,
+                   NULL);
+}
+
+static enum MHD_Result
+s_not_found (web_t *self, web_request_t *request)
+{
+    json_t *context = json_object ();
+    enum MHD_Result rc = web_page (self, request, MHD_HTTP_NOT_FOUND, WEB_PAGE_NOT_FOUND, context);
+    json_decref (context);
+    return rc;
+}
+
+//  Which page the path asks for.
+static enum MHD_Result
+s_route (web_t *self, web_request_t *request)
+{
+    const char *url = request->url;
+    if (streq (url, "/") && !request->post)
+        return web_catalogue (self, request);
+    if (strncmp (url, "/static/", 8) == 0 && !request->post)
+        return s_static (self, request);
+    if (streq (url, "/datenschutz") && !request->post)
+        return web_privacy (self, request);
+    if (strncmp (url, "/veranstaltung/", 15) == 0 && schalt_id_valid ("evt", url + 15))
+        return web_event (self, request, url + 15);
+    if (streq (url, "/registration/cancel") || streq (url, "/registration/decline") ||
+        streq (url, "/registration/accept"))
+        return web_link (self, request, url + strlen ("/registration/"));
+    if (request->post)
+        return web_refuse (self, request, MHD_HTTP_METHOD_NOT_ALLOWED, "refused_method", NULL);
+    return s_not_found (self, request);
 }
 
 static enum MHD_Result
@@ -334,42 +386,77 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
           const char *version, const char *upload, size_t *upload_size, void **state)
 {
     (void)version;
-    (void)upload;
     web_t *self = (web_t *)arg;
+    web_request_t request = {connection, url, streq (method, "POST"), 0, NULL, NULL};
+    request.language = s_language (connection, &request.cookie);
     //  The first call is for the headers alone
     if (!*state) {
-        *state = (void *)1;
+        s_upload_t *body = (s_upload_t *)zmalloc (sizeof (s_upload_t));
+        assert (body);
+        *state = body;
+        const char *length =
+            MHD_lookup_connection_value (connection, MHD_HEADER_KIND, "Content-Length");
+        if (request.post && length && strtoull (length, NULL, 10) > WEB_BODY_MAX) {
+            self->served++;
+            return web_refuse (self, &request, MHD_HTTP_CONTENT_TOO_LARGE, "refused_too_large",
+                               NULL);
+        }
         return MHD_YES;
     }
+    s_upload_t *body = (s_upload_t *)*state;
     if (*upload_size > 0) {
-        *upload_size = 0; //  (no page takes a body yet; it is read and dropped)
+        //  Kept for a POST up to WEB_BODY_MAX; dropped otherwise
+        if (request.post && !body->too_large && body->length + *upload_size <= WEB_BODY_MAX) {
+            body->body = (char *)realloc (body->body, body->length + *upload_size + 1);
+            assert (body->body);
+            memcpy (body->body + body->length, upload, *upload_size);
+            body->length += *upload_size;
+            body->body[body->length] = 0;
+        } else
+            body->too_large = request.post;
+        *upload_size = 0;
         return MHD_YES;
     }
     self->served++;
-    const char *cookie;
-    int language = s_language (connection, &cookie);
-    if (!streq (method, "GET") && !streq (method, "HEAD")) {
-        json_t *context = json_object ();
-        enum MHD_Result rc =
-            s_page (self, connection, MHD_HTTP_METHOD_NOT_ALLOWED, 1, context, language, NULL);
-        json_decref (context);
-        return rc;
+    if (!request.post && !streq (method, "GET") && !streq (method, "HEAD"))
+        return web_refuse (self, &request, MHD_HTTP_METHOD_NOT_ALLOWED, "refused_method", NULL);
+    if (body->too_large)
+        return web_refuse (self, &request, MHD_HTTP_CONTENT_TOO_LARGE, "refused_too_large", NULL);
+    if (request.post) {
+        const char *type =
+            MHD_lookup_connection_value (connection, MHD_HEADER_KIND, "Content-Type");
+        if (!type || strncasecmp (type, "application/x-www-form-urlencoded", 33) != 0 ||
+            (type[33] && type[33] != ';'))
+            return web_refuse (self, &request, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "refused_type",
+                               NULL);
+        char field[64], error[256];
+        request.form = web_form_parse (body->body ? body->body : "", body->length, NULL, field,
+                                       sizeof (field), error, sizeof (error));
+        if (!request.form) {
+            schalt_log_info ("web: form refused url=%s field=%s", url, field);
+            return web_refuse (self, &request, MHD_HTTP_BAD_REQUEST, "refused_field",
+                               field[0] ? field : NULL);
+        }
     }
-    if (strncmp (url, "/static/", 8) == 0)
-        return s_static (self, connection, url, language);
-    json_t *context = NULL;
-    int page = 1;
-    unsigned int status = MHD_HTTP_NOT_FOUND;
-    if (streq (url, "/")) {
-        context = s_catalogue (self, language);
-        page = context ? 0 : 2;
-        status = context ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (!context)
-        context = json_object ();
-    enum MHD_Result rc = s_page (self, connection, status, page, context, language, cookie);
-    json_decref (context);
+    enum MHD_Result rc = s_route (self, &request);
+    web_form_destroy (&request.form);
     return rc;
+}
+
+//  A request ends: its body is freed.
+static void
+s_completed (void *arg, struct MHD_Connection *connection, void **state,
+             enum MHD_RequestTerminationCode code)
+{
+    (void)arg;
+    (void)connection;
+    (void)code;
+    s_upload_t *body = (s_upload_t *)*state;
+    if (body) {
+        free (body->body);
+        free (body);
+        *state = NULL;
+    }
 }
 
 //  libmicrohttpd's unescaping of the path, except that a path with an escaped
@@ -388,6 +475,27 @@ s_unescape (void *arg, struct MHD_Connection *connection, char *text)
 //  --------------------------------------------------------------------------
 //  Start and stop
 
+//  The key that signs the forms: from the web front's own secret key, so
+//  that a form served before a restart can still be sent after it; a
+//  random one where CURVE is off (a benchmark's configuration).
+static int
+s_form_key (web_t *self, bool curve, char *error, size_t size)
+{
+    if (!curve) {
+        randombytes_buf (self->form_key, sizeof (self->form_key));
+        return 0;
+    }
+    zcert_t *certificate = schalt_keys_load_secret (
+        schalt_config_string (self->config, "web/certificate"), error, size);
+    if (!certificate)
+        return -1;
+    static const char context[] = "schalt-web: the signature of forms";
+    crypto_generichash (self->form_key, sizeof (self->form_key), zcert_secret_key (certificate), 32,
+                        (const uint8_t *)context, sizeof (context) - 1);
+    zcert_destroy (&certificate);
+    return 0;
+}
+
 web_t *
 web_new (schalt_config_t *config)
 {
@@ -396,6 +504,7 @@ web_new (schalt_config_t *config)
     self->config = config;
     self->folder = schalt_config_string (config, "web/templates");
     self->zone = schalt_config_string (config, "schaltstelle/timezone");
+    self->privacy_version = schalt_config_string (config, "web/privacy_version");
     char error[512] = "";
     bool curve = streq (schalt_config_string (config, "schaltstelle/curve"), "on");
     self->curve = schalt_curve_new (schalt_config_string (config, "schaltstelle/keys"),
@@ -405,6 +514,21 @@ web_new (schalt_config_t *config)
         schalt_log_error ("web: cannot start: %s", self->curve ? "web/certificate is not a key of "
                                                                  "role web"
                                                                : error);
+        web_destroy (&self);
+        return NULL;
+    }
+    bool version_valid = self->privacy_version[0] != 0;
+    for (const char *at = self->privacy_version; *at; at++)
+        version_valid = version_valid && (isalnum ((unsigned char)*at) || strchr ("._-", *at));
+    if (!version_valid) {
+        schalt_log_error ("web: cannot start: web/privacy_version '%s' must be letters, digits, "
+                          ". _ and - (such as 2026-12 or 3)",
+                          self->privacy_version);
+        web_destroy (&self);
+        return NULL;
+    }
+    if (s_form_key (self, curve, error, sizeof (error)) != 0) {
+        schalt_log_error ("web: cannot start: %s", error);
         web_destroy (&self);
         return NULL;
     }
@@ -434,8 +558,8 @@ web_new (schalt_config_t *config)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)schalt_config_integer (config, "web/connections"),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)schalt_config_integer (config, "web/timeout"),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_UNESCAPE_CALLBACK,
-        s_unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        s_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, s_unescape, NULL, MHD_OPTION_END);
     if (!self->httpd) {
         schalt_log_error ("web: cannot listen on %s:%ld: %s",
                           schalt_config_string (config, "web/address"),
@@ -457,13 +581,14 @@ web_destroy (web_t **self_p)
         return;
     if (self->httpd)
         MHD_stop_daemon (self->httpd);
-    for (int index = 0; index < PAGES_MAX; index++)
+    for (int index = 0; index < WEB_PAGES; index++)
         web_html_destroy (&self->pages[index]);
     for (int index = 0; index < 2; index++)
         json_decref (self->texts[index]);
     schalt_client_destroy (&self->scheduler);
     schalt_client_destroy (&self->registry);
     schalt_curve_destroy (&self->curve);
+    sodium_memzero (self->form_key, sizeof (self->form_key));
     free (self);
     *self_p = NULL;
 }

@@ -1,6 +1,7 @@
 /*  web_selftest - runs the self-test of one class of the web front, or of all.
-    Usage: web_selftest [-v] [class ...]   (class: html)
+    Usage: web_selftest [-v] [class ...]   (class: html, form)
 */
+#include "web_form.h"
 #include "web_html.h"
 
 #include <stdio.h>
@@ -11,7 +12,7 @@ typedef struct {
     void (*test) (bool verbose);
 } test_t;
 
-static const test_t s_tests[] = {{"html", web_html_test}, {NULL, NULL}};
+static const test_t s_tests[] = {{"html", web_html_test}, {"form", web_form_test}, {NULL, NULL}};
 
 int
 main (int argc, char **argv)

@@ -92,9 +92,47 @@ class WebTest(harness.E2ETestCase):
         self.assertTrue(got["content-type"].startswith("text/css"))
         self.assertIn("font-family", css)
 
-    def test_only_get_for_now(self):
-        code, got, body = self.web.get("/", method="DELETE")
+    def test_other_methods_are_refused(self):
+        for method in ("DELETE", "PUT"):
+            code, got, body = self.web.get("/", method=method)
+            self.assertEqual(code, 405)
+        code, got, body = self.web.post("/", [("a", "b")])
         self.assertEqual(code, 405)
+
+    def test_the_catalogue_filters_by_transition_provider_and_month(self):
+        def event(title, start, provider, topics):
+            code, made, err = self.schalt_json(
+                "event", "create", "--kind", "meeting", "--title", title, "--start", start,
+                "--end", start[:11] + "20:00", "--place", "VHS", "--provider", provider)
+            self.assertEqual(code, 0, err)
+            self.create_session(made["id"], title + " – Teil 1", "R1", start,
+                                start[:11] + "19:00", 10, topics=topics)
+            return made
+        event("Bewerbungstraining", "2027-04-20T17:00", "Agentur <für> Arbeit",
+              ["schule-beruf"])
+        event("Fit im Alter", "2027-05-04T17:00", "Seniorenbüro", ["aelter-werden"])
+        got, body = self.page("/?provider=" + "Agentur%20%3Cf%C3%BCr%3E%20Arbeit")
+        self.assertIn("Bewerbungstraining", body)
+        self.assertNotIn("Fit im Alter", body)
+        self.assertIn("Anbieter: Agentur &lt;für&gt; Arbeit", body)
+        self.assertIn('<option value="Agentur &lt;für&gt; Arbeit" selected>', body)
+        got, body = self.page("/?topic=aelter-werden")
+        self.assertIn("Fit im Alter", body)
+        self.assertNotIn("Bewerbungstraining", body)
+        self.assertIn('<option value="aelter-werden" selected>Älter werden</option>', body)
+        got, body = self.page("/?month=2027-04")
+        self.assertIn("Bewerbungstraining", body)
+        self.assertNotIn("Fit im Alter", body)
+        self.assertIn('<option value="2027-05">Mai 2027</option>', body)
+        got, body = self.page("/?month=2031-01")
+        self.assertIn("Zu dieser Auswahl gibt es zurzeit keine Angebote.", body)
+        # A filter that is none: refused naming it
+        for query, label in (("topic=alles", "Übergang"), ("month=2027-13", "Monat"),
+                             ("month=%3Cx%3E", "Monat"), ("provider=%FF", "Anbieter"),
+                             ("provider=a%0Ab", "Anbieter")):
+            got, body = self.page("/?" + query, 400)
+            self.assertIn("Diese Auswahl gibt es nicht.", body)
+            self.assertIn("Feld: " + label, body)
 
     def test_a_stopped_scheduler_gets_a_try_again_page(self):
         self.scheduler.stop()

@@ -53,7 +53,7 @@ registry.due_key = schalt.prefix .. 'due'
 registry.notifier_outbox = schalt.prefix .. 'outbox:notifier'
 
 -- Fields of a registration as clients see them, in order.
-local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'language', 'status',
+local registration_fields = {'id', 'session', 'name', 'email', 'institution', 'privacy', 'language', 'status',
     'created', 'code', 'offer_until', 'promoted', 'checked_in', 'ended', 'ended_by', 'reason'}
 
 -- A registration as clients see it, with its waitlist position if waitlisted
@@ -212,6 +212,61 @@ function registry.deadline(session)
     local until_ts = tonumber(session.cancel_until_ts or '')
     if until_ts and until_ts < start then return until_ts end
     return start
+end
+
+-- Why a registration may not end now (at UTC seconds now) by action (cancel
+-- or decline) of by (organiser or participant): status, code and message,
+-- or nil and whether it is a late cancellation. registration.cancel,
+-- registration.decline and registration.show ask it, so that the page
+-- behind a link says beforehand what the button would answer.
+function registry.end_refusal(registration, session, action, by, now)
+    local id = registration.id
+    if registry.ended[registration.status] then
+        return 409, 'already_ended', 'the registration ' .. id .. ' was already '
+            .. (registry.ended_words[registration.status] or 'cancelled') .. ' ('
+            .. registration.ended .. ')'
+    end
+    if tonumber(session.start_ts) <= now then
+        return 409, 'session_past', 'the session ' .. session.id
+            .. ' has begun: its registrations can no longer be cancelled'
+    end
+    local holds_seat = registration.status == 'confirmed'
+    if action == 'decline' and holds_seat then
+        return 409, 'holds_seat', 'the registration ' .. id .. ' holds a seat now;'
+            .. ' the e-mail that told of it has the link to cancel'
+    end
+    local late = holds_seat and now > registry.deadline(session)
+    if late and by == 'participant' then
+        return 409, 'deadline_passed', 'cancellations for this session ended at '
+            .. (session.cancel_until or session.start) .. '; please contact the office'
+    end
+    return nil, late
+end
+
+-- Why an offered seat may not be taken now (UTC seconds): status, code and
+-- message, or nil (registration.accept and registration.show).
+function registry.accept_refusal(registration, session, now)
+    local id = registration.id
+    if registration.status == 'confirmed' then
+        return 409, 'already_accepted', 'the registration ' .. id .. ' holds its seat already'
+    end
+    if registration.status == 'expired' or (registration.status == 'offered'
+        and tonumber(registration.offer_until_ts) <= now) then
+        return 409, 'offer_expired', 'the offer ran out at ' .. registration.offer_until
+            .. '; the seat went to the next person waiting'
+    end
+    if registry.ended[registration.status] then
+        return 409, 'already_ended', 'the registration ' .. id .. ' was '
+            .. registry.ended_words[registration.status] .. ' (' .. registration.ended .. ')'
+    end
+    if registration.status ~= 'offered' then
+        return 409, 'not_offered', 'the registration ' .. id
+            .. ' is on the waitlist; no seat is offered to it (now)'
+    end
+    if tonumber(session.start_ts) <= now then
+        return 409, 'session_past', 'the session ' .. session.id .. ' has begun'
+    end
+    return nil
 end
 
 -- Gives the session's free seats to the first on its waitlist, in order,

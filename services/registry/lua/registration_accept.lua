@@ -19,28 +19,9 @@ local registration = schalt.load(key)
 if not registration then
     return schalt.fail(404, 'not_found', '/token', 'no registration ' .. id)
 end
-if registration.status == 'confirmed' then
-    return schalt.fail(409, 'already_accepted', '/token', 'the registration ' .. id
-        .. ' holds its seat already')
-end
-if registration.status == 'expired' or (registration.status == 'offered'
-    and tonumber(registration.offer_until_ts) <= now) then
-    return schalt.fail(409, 'offer_expired', '/token', 'the offer ran out at '
-        .. registration.offer_until .. '; the seat went to the next person waiting')
-end
-if registry.ended[registration.status] then
-    return schalt.fail(409, 'already_ended', '/token', 'the registration ' .. id .. ' was '
-        .. registry.ended_words[registration.status] .. ' (' .. registration.ended .. ')')
-end
-if registration.status ~= 'offered' then
-    return schalt.fail(409, 'not_offered', '/token', 'the registration ' .. id
-        .. ' is on the waitlist; no seat is offered to it (now)')
-end
 local session = schalt.load(registry.session_key(registration.session))
-if tonumber(session.start_ts) <= now then
-    return schalt.fail(409, 'session_past', '/token', 'the session ' .. session.id
-        .. ' has begun')
-end
+local status, code, message = registry.accept_refusal(registration, session, now)
+if status then return schalt.fail(status, code, '/token', message) end
 
 -- The seat is theirs
 local arrival = redis.call('ZSCORE', registry.session_list_key(session.id, 'offered'), id)

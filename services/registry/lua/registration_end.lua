@@ -26,26 +26,11 @@ local registration = schalt.load(key)
 if not registration then
     return schalt.fail(404, 'not_found', field, 'no registration ' .. id)
 end
-if registry.ended[registration.status] then
-    return schalt.fail(409, 'already_ended', field, 'the registration ' .. id .. ' was already '
-        .. (registry.ended_words[registration.status] or 'cancelled') .. ' (' .. registration.ended
-        .. ')')
-end
 local session = schalt.load(registry.session_key(registration.session))
-if tonumber(session.start_ts) <= now then
-    return schalt.fail(409, 'session_past', field, 'the session ' .. session.id
-        .. ' has begun: its registrations can no longer be cancelled')
-end
+local status, code, message = registry.end_refusal(registration, session, action, by, now)
+if status then return schalt.fail(status, code, field, message) end
+local late = code
 local holds_seat = registration.status == 'confirmed'
-if action == 'decline' and holds_seat then
-    return schalt.fail(409, 'holds_seat', field, 'the registration ' .. id .. ' holds a seat now;'
-        .. ' the e-mail that told of it has the link to cancel')
-end
-local late = holds_seat and now > registry.deadline(session)
-if late and by == 'participant' then
-    return schalt.fail(409, 'deadline_passed', field, 'cancellations for this session ended at '
-        .. (session.cancel_until or session.start) .. '; please contact the office')
-end
 
 -- The end, kept with who and when, and the seat, offered seat or waitlist
 -- place freed

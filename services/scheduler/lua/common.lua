@@ -41,7 +41,7 @@ scheduler.offsets_key = scheduler.prefix .. 'timeline:offsets'
 
 -- Fields shown to clients, in the order of the reply schemas.
 local event_fields = {'id', 'kind', 'title', 'description', 'place', 'start', 'end',
-    'organiser_name', 'organiser_email', 'waitlist_alert', 'reminders', 'status', 'reason',
+    'organiser_name', 'organiser_email', 'provider', 'waitlist_alert', 'reminders', 'status', 'reason',
     'created', 'updated'}
 local session_fields = {'id', 'event', 'title', 'room', 'start', 'end', 'cancel_until', 'capacity',
     'promotion', 'hold_hours', 'topics', 'status', 'reason', 'created', 'updated'}

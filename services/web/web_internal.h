@@ -1,0 +1,108 @@
+/*  web_internal - what the parts of schalt-web share: the daemon's state, a
+    request as the pages see it, asking the daemons, rendering a page, and
+    the forms' hidden fields (web.c). The public pages are in web_public.c,
+    the pages behind the links in e-mails in web_links.c.
+*/
+#ifndef WEB_INTERNAL_H_INCLUDED
+#define WEB_INTERNAL_H_INCLUDED
+
+#include "web.h"
+#include "web_form.h"
+#include "web_html.h"
+
+#include <microhttpd.h>
+
+#define WEB_BODY_MAX (16 * 1024) //  octets of a form's body; more is 413
+#define WEB_FORM_HOURS 24        //  a form served may be sent for this long
+
+typedef enum {
+    WEB_PAGE_CATALOGUE,
+    WEB_PAGE_EVENT,
+    WEB_PAGE_REGISTERED,
+    WEB_PAGE_LINK,
+    WEB_PAGE_LINK_DONE,
+    WEB_PAGE_PRIVACY,
+    WEB_PAGE_NOT_FOUND,
+    WEB_PAGE_UNAVAILABLE,
+    WEB_PAGE_REFUSED,
+    WEB_PAGES
+} web_page_t;
+
+//  One request as a page handler sees it.
+typedef struct {
+    struct MHD_Connection *connection;
+    const char *url;
+    bool post;          //  else GET or HEAD
+    int language;       //  0 de, 1 en
+    const char *cookie; //  the language cookie to set, or NULL
+    web_form_t *form;   //  a POST's form, read and checked
+} web_request_t;
+
+//  What a daemon answered: its status (0: no answer, or not in time) and
+//  its body (the caller decrefs it; NULL without an answer).
+typedef struct {
+    int status;
+    json_t *body;
+} web_answer_t;
+
+struct _web_t {
+    schalt_config_t *config;
+    schalt_curve_t *curve;
+    schalt_client_t *scheduler;
+    schalt_client_t *registry;
+    struct MHD_Daemon *httpd;
+    const char *folder;
+    const char *zone;
+    const char *privacy_version;
+    web_html_t *pages[WEB_PAGES];
+    json_t *texts[2];     //  de.json, en.json
+    uint8_t form_key[32]; //  signs the forms' hidden fields
+    uint64_t served, failed;
+};
+
+//  Asks a daemon with request id (NULL: a new one) and body (borrowed).
+web_answer_t web_ask (web_t *self, schalt_client_t *daemon, const char *command, const char *id,
+                      json_t *body);
+
+//  Renders page with context (borrowed; the texts, title and languages are
+//  added) and queues it with status.
+enum MHD_Result web_page (web_t *self, web_request_t *request, unsigned int status, web_page_t page,
+                          json_t *context);
+
+//  The page that tells that a request is refused (400, 403, 413 and the
+//  like): what is wrong (a text of de.json/en.json, by its name) and, if
+//  given, the field (its label's text name) or a detail.
+enum MHD_Result web_refuse (web_t *self, web_request_t *request, unsigned int status,
+                            const char *text, const char *detail);
+
+//  A text of the request's language by its name, or NULL.
+const char *web_text (web_t *self, int language, const char *name);
+
+//  date ("13.03.2027" in German, "2027-03-13" in English) and clock
+//  ("10:00") of an RFC 3339 instant in the installation's zone; empty if it
+//  is none.
+void web_local (web_t *self, const char *instant, int language, char date[16], char clock[8]);
+
+//  A form's hidden fields: a request id and the signature that ties it to
+//  this web front and the time it was served (form[64]), so that a form
+//  sent from elsewhere (CSRF) is refused and a form sent twice is one
+//  request. web_form_fields adds "request" and "csrf" to context, a new id if
+//  request is NULL.
+void web_form_fields (web_t *self, json_t *context, const char *request);
+
+//  Checks a POST's request and csrf fields: 0 if the form is this web
+//  front's and in time, -1 after answering (403 for a missing or wrong
+//  signature, 400 for a missing request id); 1 if it is only out of time
+//  (the caller serves the form again, with new fields).
+int web_form_check (web_t *self, web_request_t *request);
+
+//  The public pages (web_public.c).
+enum MHD_Result web_catalogue (web_t *self, web_request_t *request);
+enum MHD_Result web_event (web_t *self, web_request_t *request, const char *id);
+enum MHD_Result web_privacy (web_t *self, web_request_t *request);
+
+//  The pages behind the links in e-mails (web_links.c): action is cancel,
+//  decline or accept.
+enum MHD_Result web_link (web_t *self, web_request_t *request, const char *action);
+
+#endif
