@@ -2,94 +2,7 @@
     See notifier_calendar.h.
 */
 #include "notifier_calendar.h"
-
-#include <libical/ical.h>
-
-//  A parameter value (CN) as RFC 5545 can quote it: no DQUOTE, no control
-//  characters (the name came checked, but a quote is allowed in a name).
-static char *
-s_parameter_text (const char *text)
-{
-    char *copy = strdup (text ? text : "");
-    assert (copy);
-    for (char *cursor = copy; *cursor; cursor++)
-        if (*cursor == '"' || (unsigned char)*cursor < 0x20 || *cursor == 0x7f)
-            *cursor = '\'';
-    return copy;
-}
-
-//  An instant of the event as a time in zone, with its TZID parameter.
-static icalproperty *
-s_time (icalproperty *(*make) (struct icaltimetype), time_t utc, icaltimezone *zone,
-        const char *zone_name)
-{
-    struct icaltimetype wall = icaltime_from_timet_with_zone (utc, 0, zone);
-    wall.zone = NULL; //  written as the wall-clock time; TZID names its zone
-    icalproperty *property = make (wall);
-    icalproperty_add_parameter (property, icalparameter_new_tzid (zone_name));
-    return property;
-}
-
-//  The first and the last onset of an observance (STANDARD or DAYLIGHT) of a
-//  VTIMEZONE, as seconds of its wall-clock times read as UTC (near enough to
-//  compare with instants a year apart); last is "forever" for a rule
-//  without an end.
-static void
-s_onsets (icalcomponent *observance, time_t *first, time_t *last)
-{
-    icalproperty *start = icalcomponent_get_first_property (observance, ICAL_DTSTART_PROPERTY);
-    *first = *last = start ? icaltime_as_timet (icalproperty_get_dtstart (start)) : 0;
-    icalproperty *rule = icalcomponent_get_first_property (observance, ICAL_RRULE_PROPERTY);
-    if (rule) {
-        struct icalrecurrencetype recurrence = icalproperty_get_rrule (rule);
-        *last = icaltime_is_null_time (recurrence.until) ? (time_t)253402300799LL
-                                                         : icaltime_as_timet (recurrence.until);
-    }
-    for (icalproperty *date = icalcomponent_get_first_property (observance, ICAL_RDATE_PROPERTY);
-         date; date = icalcomponent_get_next_property (observance, ICAL_RDATE_PROPERTY)) {
-        time_t onset = icaltime_as_timet (icalproperty_get_rdate (date).time);
-        if (onset > *last)
-            *last = onset;
-    }
-}
-
-//  The zone's VTIMEZONE, named as the times name it, with only the
-//  observances that matter from a year before from to until (libical's
-//  holds every change since 1893, hundreds of lines): those with an onset
-//  in that span, and the last one before it, which holds at its beginning.
-static icalcomponent *
-s_timezone (icaltimezone *zone, const char *name, time_t from, time_t until)
-{
-    icalcomponent *timezone = icalcomponent_new_clone (icaltimezone_get_component (zone));
-    icalproperty *tzid = icalcomponent_get_first_property (timezone, ICAL_TZID_PROPERTY);
-    if (tzid)
-        icalproperty_set_tzid (tzid, name);
-    time_t low = from - 366 * 86400;
-    icalcomponent *before = NULL; //  the observance whose last onset is the latest before low
-    time_t before_last = 0;
-    zlist_t *dropped = zlist_new ();
-    for (icalcomponent *observance =
-             icalcomponent_get_first_component (timezone, ICAL_ANY_COMPONENT);
-         observance; observance = icalcomponent_get_next_component (timezone, ICAL_ANY_COMPONENT)) {
-        time_t first, last;
-        s_onsets (observance, &first, &last);
-        if (last >= low && first <= until)
-            continue; //  kept
-        zlist_append (dropped, observance);
-        if (last < low && (!before || last > before_last)) {
-            before = observance;
-            before_last = last;
-        }
-    }
-    for (icalcomponent *observance = (icalcomponent *)zlist_first (dropped); observance;
-         observance = (icalcomponent *)zlist_next (dropped))
-        if (observance != before) {
-            icalcomponent_remove_component (timezone, observance);
-            icalcomponent_free (observance);
-        }
-    zlist_destroy (&dropped);
-    return timezone;
-}
+#include "schalt_ical.h"
 
 //  The VEVENT of one entry, or NULL with a reason.
 static icalcomponent *
@@ -116,23 +29,24 @@ s_event (json_t *entry, const notifier_calendar_context_t *context, icaltimezone
                                            json_object_get (entry, "sequence"))));
     icalcomponent_add_property (event, icalproperty_new_dtstamp (icaltime_from_timet_with_zone (
                                            now, 0, icaltimezone_get_utc_timezone ())));
-    icalcomponent_add_property (event,
-                                s_time (icalproperty_new_dtstart, start, zone, context->zone));
-    icalcomponent_add_property (event, s_time (icalproperty_new_dtend, end, zone, context->zone));
+    icalcomponent_add_property (
+        event, schalt_ical_time (icalproperty_new_dtstart, start, zone, context->zone));
+    icalcomponent_add_property (
+        event, schalt_ical_time (icalproperty_new_dtend, end, zone, context->zone));
     icalcomponent_add_property (event, icalproperty_new_summary (title));
     text =
         zsys_sprintf ("%s, %s %s", place, streq (context->language, "en") ? "room" : "Raum", room);
     icalcomponent_add_property (event, icalproperty_new_location (text));
     zstr_free (&text);
     icalcomponent_add_property (event, icalproperty_new_description (event_title));
-    char *name = s_parameter_text (context->from_name);
+    char *name = schalt_ical_parameter_text (context->from_name);
     text = zsys_sprintf ("mailto:%s", context->from_address);
     icalproperty *organiser = icalproperty_new_organizer (text);
     icalproperty_add_parameter (organiser, icalparameter_new_cn (name));
     icalcomponent_add_property (event, organiser);
     zstr_free (&text);
     free (name);
-    name = s_parameter_text (context->to_name);
+    name = schalt_ical_parameter_text (context->to_name);
     text = zsys_sprintf ("mailto:%s", context->to_address);
     icalproperty *attendee = icalproperty_new_attendee (text);
     icalproperty_add_parameter (attendee, icalparameter_new_cn (name));
@@ -165,13 +79,7 @@ notifier_calendar_render (json_t *calendar, const notifier_calendar_context_t *c
     }
     bool cancel = streq (wanted, "CANCEL");
     *method = cancel ? "CANCEL" : "REQUEST";
-    icalcomponent *root = icalcomponent_new_vcalendar ();
-    icalcomponent_add_property (root,
-                                icalproperty_new_prodid ("-//Schaltstelle//Bildungsbuero//DE"));
-    icalcomponent_add_property (root, icalproperty_new_version ("2.0"));
-    icalcomponent_add_property (root, icalproperty_new_calscale ("GREGORIAN"));
-    icalcomponent_add_property (
-        root, icalproperty_new_method (cancel ? ICAL_METHOD_CANCEL : ICAL_METHOD_REQUEST));
+    icalcomponent *root = schalt_ical_calendar (cancel ? ICAL_METHOD_CANCEL : ICAL_METHOD_REQUEST);
     //  The zone, for the span of the entries
     size_t index;
     json_t *entry;
@@ -187,7 +95,7 @@ notifier_calendar_render (json_t *calendar, const notifier_calendar_context_t *c
             until = index == 0 || end > until ? end : until;
         }
     }
-    icalcomponent_add_component (root, s_timezone (zone, context->zone, from, until));
+    icalcomponent_add_component (root, schalt_ical_timezone (zone, context->zone, from, until));
     json_array_foreach (entries, index, entry)
     {
         icalcomponent *event =
@@ -198,21 +106,9 @@ notifier_calendar_render (json_t *calendar, const notifier_calendar_context_t *c
         }
         icalcomponent_add_component (root, event);
     }
-    char *text = icalcomponent_as_ical_string_r (root);
+    char *text = schalt_ical_text (root);
     icalcomponent_free (root);
-    //  CRLF line ends, whatever libical wrote
-    zchunk_t *out = zchunk_new (NULL, strlen (text) + 256);
-    for (const char *cursor = text; *cursor; cursor++) {
-        if (*cursor == '\r')
-            continue;
-        if (*cursor == '\n')
-            zchunk_extend (out, "\r", 1);
-        zchunk_extend (out, cursor, 1);
-    }
-    free (text);
-    char *result = strndup ((const char *)zchunk_data (out), zchunk_size (out));
-    zchunk_destroy (&out);
-    return result;
+    return text;
 }
 
 void

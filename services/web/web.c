@@ -6,8 +6,9 @@
     the server: it reads each request (a form's body up to WEB_BODY_MAX,
     checked by web_form), finds its page (web_public.c: the catalogue, an
     event's page and its registration form, the privacy notice;
-    web_links.c: the pages behind the links in e-mails), and sends it with
-    the headers every response carries: a Content-Security-Policy without
+    web_feed.c: the catalogue's iCalendar feeds; web_links.c: the pages
+    behind the links in e-mails), and sends it with the headers every
+    response carries: a Content-Security-Policy without
     inline script or style, Referrer-Policy no-referrer (the links in
     e-mails carry tokens), X-Content-Type-Options and X-Frame-Options. Pages
     come from templates an office can edit (web_html.h), parsed at start:
@@ -266,6 +267,15 @@ s_send (struct MHD_Connection *connection, unsigned int status, char *body, size
 }
 
 enum MHD_Result
+web_send (web_t *self, web_request_t *request, unsigned int status, char *body, size_t length,
+          const char *type)
+{
+    (void)self;
+    return s_send (request->connection, status, body, length, type, s_languages[request->language],
+                   request->cookie);
+}
+
+enum MHD_Result
 web_page (web_t *self, web_request_t *request, unsigned int status, web_page_t page,
           json_t *context)
 {
@@ -287,6 +297,28 @@ web_page (web_t *self, web_request_t *request, unsigned int status, web_page_t p
     }
     return s_send (request->connection, status, html, strlen (html), "text/html; charset=utf-8",
                    s_languages[language], request->cookie);
+}
+
+//  A page without a context of its own.
+static enum MHD_Result
+s_plain_page (web_t *self, web_request_t *request, unsigned int status, web_page_t page)
+{
+    json_t *context = json_object ();
+    enum MHD_Result rc = web_page (self, request, status, page, context);
+    json_decref (context);
+    return rc;
+}
+
+enum MHD_Result
+web_not_found (web_t *self, web_request_t *request)
+{
+    return s_plain_page (self, request, MHD_HTTP_NOT_FOUND, WEB_PAGE_NOT_FOUND);
+}
+
+enum MHD_Result
+web_unavailable (web_t *self, web_request_t *request)
+{
+    return s_plain_page (self, request, MHD_HTTP_SERVICE_UNAVAILABLE, WEB_PAGE_UNAVAILABLE);
 }
 
 enum MHD_Result
@@ -340,24 +372,10 @@ s_static (web_t *self, web_request_t *request)
         snprintf (path, sizeof (path), "%s/static/%s", self->folder, name);
         text = s_read (path, STATIC_MAX, &size, error, sizeof (error));
     }
-    if (!text) {
-        json_t *context = json_object ();
-        enum MHD_Result rc =
-            web_page (self, request, MHD_HTTP_NOT_FOUND, WEB_PAGE_NOT_FOUND, context);
-        json_decref (context);
-        return rc;
-    }
+    if (!text)
+        return web_not_found (self, request);
     return s_send (request->connection, MHD_HTTP_OK, text, size, "text/css; charset=utf-8", NULL,
                    NULL);
-}
-
-static enum MHD_Result
-s_not_found (web_t *self, web_request_t *request)
-{
-    json_t *context = json_object ();
-    enum MHD_Result rc = web_page (self, request, MHD_HTTP_NOT_FOUND, WEB_PAGE_NOT_FOUND, context);
-    json_decref (context);
-    return rc;
 }
 
 //  Which page the path asks for.
@@ -371,6 +389,17 @@ s_route (web_t *self, web_request_t *request)
         return s_static (self, request);
     if (streq (url, "/datenschutz") && !request->post)
         return web_privacy (self, request);
+    if (streq (url, "/kalender.ics") && !request->post)
+        return web_feed (self, request, NULL);
+    if (strncmp (url, "/kalender/", 10) == 0 && !request->post) {
+        char topic[32];
+        size_t length = strlen (url + 10);
+        if (length > 4 && length < sizeof (topic) && streq (url + 10 + length - 4, ".ics")) {
+            snprintf (topic, sizeof (topic), "%.*s", (int)(length - 4), url + 10);
+            if (web_topic_known (topic))
+                return web_feed (self, request, topic);
+        }
+    }
     if (strncmp (url, "/veranstaltung/", 15) == 0 && schalt_id_valid ("evt", url + 15))
         return web_event (self, request, url + 15);
     if (streq (url, "/registration/cancel") || streq (url, "/registration/decline") ||
@@ -378,7 +407,7 @@ s_route (web_t *self, web_request_t *request)
         return web_link (self, request, url + strlen ("/registration/"));
     if (request->post)
         return web_refuse (self, request, MHD_HTTP_METHOD_NOT_ALLOWED, "refused_method", NULL);
-    return s_not_found (self, request);
+    return web_not_found (self, request);
 }
 
 static enum MHD_Result
@@ -505,6 +534,7 @@ web_new (schalt_config_t *config)
     self->folder = schalt_config_string (config, "web/templates");
     self->zone = schalt_config_string (config, "schaltstelle/timezone");
     self->privacy_version = schalt_config_string (config, "web/privacy_version");
+    self->base_url = schalt_config_string (config, "web/base_url");
     char error[512] = "";
     bool curve = streq (schalt_config_string (config, "schaltstelle/curve"), "on");
     self->curve = schalt_curve_new (schalt_config_string (config, "schaltstelle/keys"),

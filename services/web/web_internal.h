@@ -54,6 +54,7 @@ struct _web_t {
     const char *folder;
     const char *zone;
     const char *privacy_version;
+    const char *base_url;
     web_html_t *pages[WEB_PAGES];
     json_t *texts[2];     //  de.json, en.json
     uint8_t form_key[32]; //  signs the forms' hidden fields
@@ -74,6 +75,10 @@ enum MHD_Result web_page (web_t *self, web_request_t *request, unsigned int stat
 //  given, the field (its label's text name) or a detail.
 enum MHD_Result web_refuse (web_t *self, web_request_t *request, unsigned int status,
                             const char *text, const char *detail);
+
+//  The 404 page, and the page that says the daemons do not answer (503).
+enum MHD_Result web_not_found (web_t *self, web_request_t *request);
+enum MHD_Result web_unavailable (web_t *self, web_request_t *request);
 
 //  A text of the request's language by its name, or NULL.
 const char *web_text (web_t *self, int language, const char *name);
@@ -96,10 +101,29 @@ void web_form_fields (web_t *self, json_t *context, const char *request);
 //  (the caller serves the form again, with new fields).
 int web_form_check (web_t *self, web_request_t *request);
 
+//  Queues body (length octets, freed by the server) with status and type,
+//  and the headers every response carries.
+enum MHD_Result web_send (web_t *self, web_request_t *request, unsigned int status, char *body,
+                          size_t length, const char *type);
+
+//  The five transitions (the sessions' topics), NULL-terminated, and
+//  whether topic is one of them.
+extern const char *web_topics[];
+bool web_topic_known (const char *topic);
+
+//  Every upcoming event, each {"event", "sessions"} (the scheduler's
+//  event.list and session.list), in start order; NULL if the scheduler did
+//  not answer.
+json_t *web_upcoming (web_t *self);
+
 //  The public pages (web_public.c).
 enum MHD_Result web_catalogue (web_t *self, web_request_t *request);
 enum MHD_Result web_event (web_t *self, web_request_t *request, const char *id);
 enum MHD_Result web_privacy (web_t *self, web_request_t *request);
+
+//  The iCalendar feeds of the catalogue (web_feed.c): every upcoming
+//  session, or those of topic (NULL: all).
+enum MHD_Result web_feed (web_t *self, web_request_t *request, const char *topic);
 
 //  The pages behind the links in e-mails (web_links.c): action is cancel,
 //  decline or accept.

@@ -113,9 +113,7 @@ s_open (web_t *self, web_request_t *request, const char *action, const char *tok
     json_decref (ask);
     enum MHD_Result rc;
     if (answer.status == 0) {
-        json_t *context = json_object ();
-        rc = web_page (self, request, MHD_HTTP_SERVICE_UNAVAILABLE, WEB_PAGE_UNAVAILABLE, context);
-        json_decref (context);
+        rc = web_unavailable (self, request);
         json_decref (error);
     } else if (answer.status != 200) {
         rc = s_broken (self, request, (unsigned int)answer.status,

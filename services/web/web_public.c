@@ -17,8 +17,8 @@
 
 #define SESSIONS_MAX 10 //  sessions one form may book (registration.create)
 
-static const char *s_topics[] = {"familie-kita", "kita-grundschule", "grundschule-sek1",
-                                 "schule-beruf", "aelter-werden",    NULL};
+const char *web_topics[] = {"familie-kita", "kita-grundschule", "grundschule-sek1",
+                            "schule-beruf", "aelter-werden",    NULL};
 
 //  --------------------------------------------------------------------------
 //  Helpers
@@ -61,26 +61,6 @@ s_argument (web_request_t *request, const char *name)
     const char *value =
         MHD_lookup_connection_value (request->connection, MHD_GET_ARGUMENT_KIND, name);
     return value && *value ? value : NULL;
-}
-
-//  The page that says the daemons do not answer (503).
-static enum MHD_Result
-s_unavailable (web_t *self, web_request_t *request)
-{
-    json_t *context = json_object ();
-    enum MHD_Result rc =
-        web_page (self, request, MHD_HTTP_SERVICE_UNAVAILABLE, WEB_PAGE_UNAVAILABLE, context);
-    json_decref (context);
-    return rc;
-}
-
-static enum MHD_Result
-s_not_found (web_t *self, web_request_t *request)
-{
-    json_t *context = json_object ();
-    enum MHD_Result rc = web_page (self, request, MHD_HTTP_NOT_FOUND, WEB_PAGE_NOT_FOUND, context);
-    json_decref (context);
-    return rc;
 }
 
 //  The labels of a session's topics, as a list of strings.
@@ -142,6 +122,49 @@ s_session_row (web_t *self, int language, json_t *session, json_t *seats, web_fo
 //  --------------------------------------------------------------------------
 //  The catalogue
 
+bool
+web_topic_known (const char *topic)
+{
+    for (int index = 0; web_topics[index]; index++)
+        if (streq (topic, web_topics[index]))
+            return true;
+    return false;
+}
+
+json_t *
+web_upcoming (web_t *self)
+{
+    char now[32];
+    schalt_time_format_instant (schalt_clock_now (), now);
+    json_t *query = json_pack ("{s:s}", "from", now);
+    web_answer_t listed = web_ask (self, self->scheduler, "event.list", NULL, query);
+    json_decref (query);
+    if (listed.status != 200) {
+        json_decref (listed.body);
+        return NULL;
+    }
+    json_t *upcoming = json_array ();
+    size_t index;
+    json_t *event;
+    json_array_foreach (json_object_get (listed.body, "events"), index, event)
+    {
+        json_t *ask = json_pack ("{s:O}", "event", json_object_get (event, "id"));
+        web_answer_t sessions = web_ask (self, self->scheduler, "session.list", NULL, ask);
+        json_decref (ask);
+        if (sessions.status != 200) {
+            json_decref (sessions.body);
+            json_decref (upcoming);
+            json_decref (listed.body);
+            return NULL;
+        }
+        json_array_append_new (upcoming, json_pack ("{s:O, s:O}", "event", event, "sessions",
+                                                    json_object_get (sessions.body, "sessions")));
+        json_decref (sessions.body);
+    }
+    json_decref (listed.body);
+    return upcoming;
+}
+
 //  "2027-03" of an instant in the installation's zone.
 static void
 s_month_of (web_t *self, const char *instant, char month[8])
@@ -186,10 +209,7 @@ web_catalogue (web_t *self, web_request_t *request)
     const char *topic = s_argument (request, "topic");
     const char *provider = s_argument (request, "provider");
     const char *month = s_argument (request, "month");
-    bool topic_known = !topic;
-    for (int index = 0; topic && s_topics[index]; index++)
-        topic_known = topic_known || streq (topic, s_topics[index]);
-    if (!topic_known)
+    if (topic && !web_topic_known (topic))
         return web_refuse (self, request, MHD_HTTP_BAD_REQUEST, "refused_filter", "topic");
     if (provider && (!s_line_valid (provider) || strlen (provider) > 800))
         return web_refuse (self, request, MHD_HTTP_BAD_REQUEST, "refused_filter", "provider");
@@ -200,26 +220,21 @@ web_catalogue (web_t *self, web_request_t *request)
                    isdigit ((unsigned char)month[6])))
         return web_refuse (self, request, MHD_HTTP_BAD_REQUEST, "refused_filter", "month");
 
-    char now[32];
-    schalt_time_format_instant (schalt_clock_now (), now);
-    json_t *query = json_pack ("{s:s}", "from", now);
-    web_answer_t listed = web_ask (self, self->scheduler, "event.list", NULL, query);
-    json_decref (query);
-    if (listed.status != 200) {
-        json_decref (listed.body);
-        return s_unavailable (self, request);
-    }
+    json_t *upcoming = web_upcoming (self);
+    if (!upcoming)
+        return web_unavailable (self, request);
     json_t *events = json_array ();
     json_t *topics = json_array (), *providers = json_array (), *months = json_array ();
-    for (int index = 0; s_topics[index]; index++) {
+    for (int index = 0; web_topics[index]; index++) {
         char name[64];
-        snprintf (name, sizeof (name), "topic_%s", s_topics[index]);
-        s_option (topics, s_topics[index], json_string (web_text (self, language, name)), topic);
+        snprintf (name, sizeof (name), "topic_%s", web_topics[index]);
+        s_option (topics, web_topics[index], json_string (web_text (self, language, name)), topic);
     }
     size_t index;
-    json_t *event;
-    json_array_foreach (json_object_get (listed.body, "events"), index, event)
+    json_t *item;
+    json_array_foreach (upcoming, index, item)
     {
+        json_t *event = json_object_get (item, "event");
         const char *id = s_string (event, "id");
         const char *offered_by = s_string (event, "provider");
         char event_month[8];
@@ -230,9 +245,8 @@ web_catalogue (web_t *self, web_request_t *request)
         if ((provider && (!offered_by || !streq (provider, offered_by))) ||
             (month && !streq (month, event_month)))
             continue;
-        json_t *ask = json_pack ("{s:s}", "event", id);
-        web_answer_t sessions = web_ask (self, self->scheduler, "session.list", NULL, ask);
         //  Seats left, from the registry (the catalogue shows capacities without it)
+        json_t *ask = json_pack ("{s:s}", "event", id);
         web_answer_t seats = web_ask (self, self->registry, "session.seats", NULL, ask);
         json_decref (ask);
         char date[16], clock[8];
@@ -240,7 +254,7 @@ web_catalogue (web_t *self, web_request_t *request)
         json_t *rows = json_array ();
         size_t at;
         json_t *session;
-        json_array_foreach (json_object_get (sessions.body, "sessions"), at, session)
+        json_array_foreach (json_object_get (item, "sessions"), at, session)
         {
             bool about = !topic;
             size_t which;
@@ -254,7 +268,6 @@ web_catalogue (web_t *self, web_request_t *request)
                                                             seats.status == 200 ? seats.body : NULL,
                                                             NULL));
         }
-        json_decref (sessions.body);
         json_decref (seats.body);
         if (topic && json_array_size (rows) == 0) {
             json_decref (rows);
@@ -268,7 +281,7 @@ web_catalogue (web_t *self, web_request_t *request)
             json_object_set_new (shown, "provider", json_string (offered_by));
         json_array_append_new (events, shown);
     }
-    json_decref (listed.body);
+    json_decref (upcoming);
     json_t *context =
         json_pack ("{s:o, s:o, s:o, s:o, s:b}", "events", events, "topics", topics, "providers",
                    providers, "months", months, "filtered", topic || provider || month);
@@ -596,11 +609,11 @@ web_event (web_t *self, web_request_t *request, const char *id)
     const char *status = s_string (found, "status");
     if (event.status == 404 || (event.status == 200 && (!status || !streq (status, "scheduled")))) {
         json_decref (event.body);
-        return s_not_found (self, request);
+        return web_not_found (self, request);
     }
     if (event.status != 200) {
         json_decref (event.body);
-        return s_unavailable (self, request);
+        return web_unavailable (self, request);
     }
     ask = json_pack ("{s:s}", "event", id);
     web_answer_t sessions = web_ask (self, self->scheduler, "session.list", NULL, ask);
@@ -608,7 +621,7 @@ web_event (web_t *self, web_request_t *request, const char *id)
     json_decref (ask);
     enum MHD_Result rc;
     if (sessions.status != 200)
-        rc = s_unavailable (self, request);
+        rc = web_unavailable (self, request);
     else {
         json_t *context = s_event_context (self, request, found, sessions.body,
                                            seats.status == 200 ? seats.body : NULL);

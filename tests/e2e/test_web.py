@@ -8,9 +8,11 @@ with `..` or `%2e%2e`, gets the 404 page; a stopped scheduler gets a "please try
 page; and the daemon keeps serving throughout.
 """
 
+import datetime
 import unittest
 
 import html5lib
+import icalendar
 
 import harness
 
@@ -133,6 +135,65 @@ class WebTest(harness.E2ETestCase):
             got, body = self.page("/?" + query, 400)
             self.assertIn("Diese Auswahl gibt es nicht.", body)
             self.assertIn("Feld: " + label, body)
+
+    def test_the_feeds_calendar_programs_subscribe_to(self):
+        code, made, err = self.schalt_json(
+            "event", "create", "--kind", "meeting", "--title", "Elternabend, Übergang; \"Sek I\"",
+            "--start", "2027-06-01T18:00", "--end", "2027-06-01T21:00", "--place", "Aula",
+            "--provider", "Gesamtschule Nord")
+        self.assertEqual(code, 0, err)
+        session = self.create_session(made["id"], "Infoabend Gesamtschule", "Aula 1",
+                                      "2027-06-01T19:00", "2027-06-01T20:30", 80,
+                                      topics=["grundschule-sek1"])
+        other = self.create_session(made["id"], "Berufsberatung", "Aula 2", "2027-06-01T19:00",
+                                    "2027-06-01T20:00", 20, topics=["schule-beruf"])
+        code, out, err = self.schalt("register", "--session", session["id"], "--name",
+                                     "Peter Privat", "--email", "peter@feed.example")
+
+        def feed(path):
+            code, got, body = self.web.get(path)
+            self.assertEqual(code, 200, body[:300])
+            self.assertTrue(got["content-type"].startswith("text/calendar"), got)
+            raw = body.encode("utf-8")
+            for line in raw.split(b"\r\n")[:-1]:
+                self.assertLessEqual(len(line), 75, line)
+                self.assertNotIn(b"\n", line)
+            self.assertTrue(raw.endswith(b"\r\n"))
+            self.assertNotIn("Peter", body)
+            self.assertNotIn("peter@feed.example", body)
+            calendar = icalendar.Calendar.from_ical(body)
+            return calendar, {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+
+        calendar, entries = feed("/kalender.ics")
+        self.assertNotIn("METHOD", calendar)
+        self.assertEqual(str(calendar["X-WR-CALNAME"]), "Bildungsangebote – Bildungsbüro")
+        entry = entries["Infoabend Gesamtschule"]
+        self.assertEqual(str(entry["UID"]), session["id"] + "@127.0.0.1")
+        start = entry["DTSTART"].dt
+        self.assertEqual(start.replace(tzinfo=None), datetime.datetime(2027, 6, 1, 19, 0))
+        self.assertEqual(entry["DTSTART"].params["TZID"], "Europe/Berlin")
+        self.assertEqual(str(entry["LOCATION"]), "Aula, Raum Aula 1")
+        self.assertIn("Elternabend, Übergang; \"Sek I\"", str(entry["DESCRIPTION"]))
+        self.assertIn("Anbieter: Gesamtschule Nord", str(entry["DESCRIPTION"]))
+        self.assertEqual(str(entry["URL"]), "http://127.0.0.1:8080/veranstaltung/" + made["id"])
+        self.assertEqual(str(entry["TRANSP"]), "TRANSPARENT")
+        self.assertIn("Berufsberatung", entries)
+        # One transition only, and English on request
+        calendar, entries = feed("/kalender/schule-beruf.ics?lang=en")
+        self.assertIn("Berufsberatung", entries)
+        self.assertNotIn("Infoabend Gesamtschule", entries)
+        self.assertEqual(str(entries["Berufsberatung"]["LOCATION"]), "Aula, Room Aula 2")
+        self.assertEqual(str(calendar["X-WR-CALNAME"]),
+                         "Education offers: From school to work – Education office")
+        for path in ("/kalender/alles.ics", "/kalender/.ics", "/kalender/schule-beruf",
+                     "/kalender/schule-beruf.ics/x"):
+            code, got, body = self.web.get(path)
+            self.assertEqual(code, 404, path)
+        # A cancelled session leaves the feed
+        code, out, err = self.schalt("session", "cancel", other["id"])
+        self.assertEqual(code, 0, err)
+        calendar, entries = feed("/kalender.ics")
+        self.assertNotIn("Berufsberatung", entries)
 
     def test_a_stopped_scheduler_gets_a_try_again_page(self):
         self.scheduler.stop()
