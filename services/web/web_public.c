@@ -319,6 +319,29 @@ s_form_context (web_t *self, web_request_t *request, json_t *context, const char
         json_object_set_new (context, "error", error);
 }
 
+static int
+s_compare_strings (const void *one, const void *other)
+{
+    return strcmp (json_string_value (*(json_t *const *)one),
+                   json_string_value (*(json_t *const *)other));
+}
+
+//  Sorts a list of strings in place (by their octets).
+static void
+s_sort_strings (json_t *list)
+{
+    size_t size = json_array_size (list);
+    json_t **items = (json_t **)calloc (size ? size : 1, sizeof (json_t *));
+    assert (items);
+    for (size_t index = 0; index < size; index++)
+        items[index] = json_incref (json_array_get (list, index));
+    qsort (items, size, sizeof (json_t *), s_compare_strings);
+    json_array_clear (list);
+    for (size_t index = 0; index < size; index++)
+        json_array_append_new (list, items[index]);
+    free (items);
+}
+
 //  The page of an event: its sessions as a list, a Day of Education's as a
 //  grid of rooms (columns) and times (rows), each with a box to tick.
 static json_t *
@@ -371,7 +394,9 @@ s_event_context (web_t *self, web_request_t *request, json_t *event, json_t *ses
             if (!seen)
                 json_array_append_new (slots, json_pack ("{s:s, s:[]}", "time", slot, "cells"));
         }
-        //  (sessions come in start order, so the slots do too)
+        //  Rooms in the order of their names (sessions at the same time come
+        //  in no fixed order); slots in start order, as the sessions come
+        s_sort_strings (rooms);
         json_t *slot;
         json_array_foreach (slots, index, slot)
         {
