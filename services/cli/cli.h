@@ -73,7 +73,11 @@ typedef struct {
 } cli_command_t;
 
 extern const cli_command_t cli_event_commands[], cli_session_commands[],
-    cli_registration_commands[], cli_notice_commands[];
+    cli_registration_commands[], cli_notice_commands[], cli_user_commands[];
+
+//  schalt user add: asks for the password and sends its hash (cli_user.c).
+//  Returns an exit code.
+int cli_user_add (cli_t *cli);
 
 //  Options several commands take: --reason; none.
 extern const cli_option_t cli_reason_options[], cli_no_options[];

@@ -4,7 +4,7 @@
 #include "cli.h"
 
 //  The daemons status and logs talk to.
-const char *cli_services[] = {"scheduler", "registry", "notifier", NULL};
+const char *cli_services[] = {"scheduler", "registry", "notifier", "web", NULL};
 
 //  Writes what a daemon's outboxes hold as "notifier 15" (messages not yet
 //  acknowledged, per peer), "notifier ?" while it cannot count (Redis down),

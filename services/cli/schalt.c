@@ -32,8 +32,9 @@ const cli_option_t cli_reason_options[] = {
 const cli_option_t cli_no_options[] = {{NULL, NULL, 0, false, NULL}};
 
 //  Every noun's commands.
-static const cli_command_t *const s_tables[] = {
-    cli_event_commands, cli_session_commands, cli_registration_commands, cli_notice_commands, NULL};
+static const cli_command_t *const s_tables[] = {cli_event_commands,        cli_session_commands,
+                                                cli_registration_commands, cli_notice_commands,
+                                                cli_user_commands,         NULL};
 
 //  --------------------------------------------------------------------------
 //  Usage
@@ -76,6 +77,8 @@ s_usage (FILE *out)
     fprintf (out, "  %-25s %s\n", "status", "show each daemon's state");
     fprintf (out, "  %-25s %s\n", "key create NAME", "make a key pair (--role ROLE)");
     fprintf (out, "  %-25s %s\n", "key list", "the keys that may connect");
+    fprintf (out, "  %-25s %s\n", "user add NAME",
+             "an account for the dashboard (--role organiser|admin)");
     fprintf (out, "  %-25s %s\n", "audit", "who changed what (--since, --who, --object)");
     fprintf (out, "  %-25s %s\n", "settings", "print the reference of every setting (Markdown)");
     fprintf (out, "  %-25s %s\n", "logs -f",
@@ -416,6 +419,8 @@ main (int argc, char **argv)
         rc = cli_logs (&cli);
     else if (streq (argv[first], "key"))
         rc = cli_key (&cli);
+    else if (streq (argv[first], "user") && cli.argc >= 1 && streq (cli.argv[0], "add"))
+        rc = cli_user_add (&cli);
     else if (streq (argv[first], "audit"))
         rc = cli_audit (&cli);
     else if (streq (argv[first], "settings")) {

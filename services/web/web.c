@@ -7,7 +7,8 @@
     checked by web_form), finds its page (web_public.c: the catalogue, an
     event's page and its registration form, the privacy notice;
     web_feed.c: the catalogue's iCalendar feeds; web_links.c: the pages
-    behind the links in e-mails), and sends it with the headers every
+    behind the links in e-mails; web_dashboard.c: the organisers'
+    dashboard under /verwaltung), and sends it with the headers every
     response carries: a Content-Security-Policy without
     inline script or style, Referrer-Policy no-referrer (the links in
     e-mails carry tokens), X-Content-Type-Options and X-Frame-Options. Pages
@@ -35,12 +36,15 @@
 #define REPLY_MAX (16 * 1024 * 1024)
 
 //  Each page's template (name.html) and title (a text of de.json and en.json)
-static const char *s_page_names[WEB_PAGES] = {"catalogue", "event",       "registered",
-                                              "link",      "link-done",   "privacy",
-                                              "not-found", "unavailable", "refused"};
+static const char *s_page_names[WEB_PAGES] = {
+    "catalogue", "event",       "registered", "link",  "link-done", "privacy",
+    "not-found", "unavailable", "refused",    "login", "dashboard", "dashboard-session",
+    "checkin"};
 static const char *s_page_titles[WEB_PAGES] = {
-    "catalogue_title", "event_title",     "registered_title",  "link_title",   "link_done_title",
-    "privacy_title",   "not_found_title", "unavailable_title", "refused_title"};
+    "catalogue_title", "event_title",   "registered_title", "link_title",
+    "link_done_title", "privacy_title", "not_found_title",  "unavailable_title",
+    "refused_title",   "login_title",   "dashboard_title",  "dashboard_session_title",
+    "checkin_title"};
 static const char *s_languages[] = {"de", "en", NULL};
 
 //  What a request holds between libmicrohttpd's calls: its body so far.
@@ -140,14 +144,22 @@ web_text (web_t *self, int language, const char *name)
 web_answer_t
 web_ask (web_t *self, schalt_client_t *daemon, const char *command, const char *id, json_t *body)
 {
+    return web_ask_for (self, daemon, command, id, body, NULL);
+}
+
+web_answer_t
+web_ask_for (web_t *self, schalt_client_t *daemon, const char *command, const char *id,
+             json_t *body, const web_login_t *login)
+{
     (void)self;
     char made[32];
     if (!id)
         id = schalt_id_make ("web", made, sizeof (made));
     char *json = json_dumps (body, JSON_COMPACT);
     schalt_client_outcome_t outcome;
-    schalt_envelope_t *reply = schalt_client_request (daemon, command, id, json, NULL, NULL, 2000,
-                                                      2, NULL, NULL, &outcome);
+    schalt_envelope_t *reply =
+        schalt_client_request (daemon, command, id, json, login ? login->name : NULL,
+                               login ? login->role : NULL, 2000, 2, NULL, NULL, &outcome);
     free (json);
     web_answer_t answer = {0, NULL};
     if (reply && schalt_envelope_status (reply) != 503) {
@@ -237,8 +249,10 @@ web_form_check (web_t *self, web_request_t *request)
 
 //  The headers every response carries.
 static void
-s_headers (struct MHD_Response *response, const char *type, const char *language)
+s_headers (struct MHD_Response *response, const char *type, const char *language, bool secure)
 {
+    if (secure)
+        MHD_add_response_header (response, "Strict-Transport-Security", "max-age=31536000");
     MHD_add_response_header (response, "Content-Type", type);
     MHD_add_response_header (response, "Content-Security-Policy",
                              "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -251,17 +265,21 @@ s_headers (struct MHD_Response *response, const char *type, const char *language
 }
 
 static enum MHD_Result
-s_send (struct MHD_Connection *connection, unsigned int status, char *body, size_t length,
-        const char *type, const char *language, const char *cookie)
+s_send (web_t *self, web_request_t *request, unsigned int status, char *body, size_t length,
+        const char *type, const char *language, const char *location)
 {
     struct MHD_Response *response =
         MHD_create_response_from_buffer (length, body, MHD_RESPMEM_MUST_FREE);
-    s_headers (response, type, language);
-    if (cookie)
-        MHD_add_response_header (response, "Set-Cookie", cookie);
+    s_headers (response, type, language, self->secure);
+    if (request->cookie)
+        MHD_add_response_header (response, "Set-Cookie", request->cookie);
+    if (request->login_cookie)
+        MHD_add_response_header (response, "Set-Cookie", request->login_cookie);
+    if (location)
+        MHD_add_response_header (response, "Location", location);
     //  A page made for one visitor (a form's fields) is never kept by a cache
     MHD_add_response_header (response, "Cache-Control", "no-store");
-    enum MHD_Result rc = MHD_queue_response (connection, status, response);
+    enum MHD_Result rc = MHD_queue_response (request->connection, status, response);
     MHD_destroy_response (response);
     return rc;
 }
@@ -270,9 +288,14 @@ enum MHD_Result
 web_send (web_t *self, web_request_t *request, unsigned int status, char *body, size_t length,
           const char *type)
 {
-    (void)self;
-    return s_send (request->connection, status, body, length, type, s_languages[request->language],
-                   request->cookie);
+    return s_send (self, request, status, body, length, type, s_languages[request->language], NULL);
+}
+
+enum MHD_Result
+web_redirect (web_t *self, web_request_t *request, const char *location)
+{
+    return s_send (self, request, MHD_HTTP_SEE_OTHER, strdup (""), 0, "text/plain; charset=utf-8",
+                   NULL, location);
 }
 
 enum MHD_Result
@@ -295,8 +318,8 @@ web_page (web_t *self, web_request_t *request, unsigned int status, web_page_t p
                        "<p>The page could not be made.</p></html>");
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
-    return s_send (request->connection, status, html, strlen (html), "text/html; charset=utf-8",
-                   s_languages[language], request->cookie);
+    return s_send (self, request, status, html, strlen (html), "text/html; charset=utf-8",
+                   s_languages[language], NULL);
 }
 
 //  A page without a context of its own.
@@ -374,8 +397,7 @@ s_static (web_t *self, web_request_t *request)
     }
     if (!text)
         return web_not_found (self, request);
-    return s_send (request->connection, MHD_HTTP_OK, text, size, "text/css; charset=utf-8", NULL,
-                   NULL);
+    return s_send (self, request, MHD_HTTP_OK, text, size, "text/css; charset=utf-8", NULL, NULL);
 }
 
 //  Which page the path asks for.
@@ -402,6 +424,8 @@ s_route (web_t *self, web_request_t *request)
     }
     if (strncmp (url, "/veranstaltung/", 15) == 0 && schalt_id_valid ("evt", url + 15))
         return web_event (self, request, url + 15);
+    if (streq (url, "/verwaltung") || strncmp (url, "/verwaltung/", 12) == 0)
+        return web_dashboard (self, request, url + strlen ("/verwaltung"));
     if (streq (url, "/registration/cancel") || streq (url, "/registration/decline") ||
         streq (url, "/registration/accept"))
         return web_link (self, request, url + strlen ("/registration/"));
@@ -416,7 +440,7 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
 {
     (void)version;
     web_t *self = (web_t *)arg;
-    web_request_t request = {connection, url, streq (method, "POST"), 0, NULL, NULL};
+    web_request_t request = {connection, url, streq (method, "POST"), 0, NULL, NULL, NULL};
     request.language = s_language (connection, &request.cookie);
     //  The first call is for the headers alone
     if (!*state) {
@@ -469,6 +493,7 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
     }
     enum MHD_Result rc = s_route (self, &request);
     web_form_destroy (&request.form);
+    free (request.login_cookie);
     return rc;
 }
 
@@ -535,6 +560,8 @@ web_new (schalt_config_t *config)
     self->zone = schalt_config_string (config, "schaltstelle/timezone");
     self->privacy_version = schalt_config_string (config, "web/privacy_version");
     self->base_url = schalt_config_string (config, "web/base_url");
+    self->secure = strncmp (self->base_url, "https://", 8) == 0;
+    self->login_hours = schalt_config_integer (config, "web/login_hours");
     char error[512] = "";
     bool curve = streq (schalt_config_string (config, "schaltstelle/curve"), "on");
     self->curve = schalt_curve_new (schalt_config_string (config, "schaltstelle/keys"),
@@ -569,7 +596,21 @@ web_new (schalt_config_t *config)
         self->registry = schalt_client_new (self->curve, "registry",
                                             schalt_config_string (config, "registry/endpoint"),
                                             REPLY_MAX, error, sizeof (error));
-    if (!self->registry || s_load_templates (self, error, sizeof (error)) != 0) {
+    if (self->registry)
+        self->own =
+            schalt_client_new (self->curve, "web", schalt_config_string (config, "web/endpoint"),
+                               REPLY_MAX, error, sizeof (error));
+    //  What a login with an unknown name is checked against, so that it
+    //  takes as long as one with a known name and a wrong password
+    char password[32];
+    randombytes_buf (password, sizeof (password));
+    if (self->own && crypto_pwhash_str (self->dummy_hash, password, sizeof (password),
+                                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        snprintf (error, sizeof (error), "out of memory for a password hash");
+        schalt_client_destroy (&self->own);
+    }
+    if (!self->own || s_load_templates (self, error, sizeof (error)) != 0) {
         schalt_log_error ("web: cannot start: %s", error);
         web_destroy (&self);
         return NULL;
@@ -617,6 +658,7 @@ web_destroy (web_t **self_p)
         json_decref (self->texts[index]);
     schalt_client_destroy (&self->scheduler);
     schalt_client_destroy (&self->registry);
+    schalt_client_destroy (&self->own);
     schalt_curve_destroy (&self->curve);
     sodium_memzero (self->form_key, sizeof (self->form_key));
     free (self);

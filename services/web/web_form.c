@@ -64,6 +64,20 @@ s_listed (const char **names, const char *name)
     return false;
 }
 
+bool
+web_form_line_valid (const char *text)
+{
+    size_t length = strlen (text);
+    if (!schalt_text_utf8_valid (text, length))
+        return false;
+    for (size_t index = 0; index < length; index++) {
+        unsigned char c = (unsigned char)text[index];
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)text[index + 1] < 0xa0))
+            return false;
+    }
+    return true;
+}
+
 //  Checks a decoded value: UTF-8, no control characters (CR LF and LF and
 //  tab where multiline, CR LF then becoming LF in place). Returns NULL or
 //  what is wrong.
@@ -199,6 +213,12 @@ web_form_test (bool verbose)
     printf (" * web_form: ");
     if (verbose)
         printf ("\n");
+    assert (web_form_line_valid ("Erika M\xc3\xbcller"));
+    assert (web_form_line_valid (""));
+    assert (!web_form_line_valid ("a\nb"));
+    assert (!web_form_line_valid ("a\x7f"));
+    assert (!web_form_line_valid ("a\xc2\x85"));
+    assert (!web_form_line_valid ("\xff"));
     char field[64], error[256];
     const char *body = "session=ses-a&name=Erika+M%C3%BCller&session=ses-b&empty=&flag&"
                        "note=line+1%0D%0Aline+2";

@@ -34,6 +34,10 @@ const char *web_form_value (web_form_t *self, const char *name, size_t nth);
 //  How many values name has.
 size_t web_form_count (web_form_t *self, const char *name);
 
+//  True if text (from a query string, say) is one line of valid UTF-8
+//  without control characters, as a form's one-line value must be.
+bool web_form_line_valid (const char *text);
+
 //  Self test.
 void web_form_test (bool verbose);
 

@@ -1,7 +1,8 @@
 /*  web_internal - what the parts of schalt-web share: the daemon's state, a
     request as the pages see it, asking the daemons, rendering a page, and
     the forms' hidden fields (web.c). The public pages are in web_public.c,
-    the pages behind the links in e-mails in web_links.c.
+    the pages behind the links in e-mails in web_links.c, the organisers'
+    dashboard in web_dashboard.c.
 */
 #ifndef WEB_INTERNAL_H_INCLUDED
 #define WEB_INTERNAL_H_INCLUDED
@@ -11,6 +12,7 @@
 #include "web_html.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #define WEB_BODY_MAX (16 * 1024) //  octets of a form's body; more is 413
 #define WEB_FORM_HOURS 24        //  a form served may be sent for this long
@@ -25,6 +27,10 @@ typedef enum {
     WEB_PAGE_NOT_FOUND,
     WEB_PAGE_UNAVAILABLE,
     WEB_PAGE_REFUSED,
+    WEB_PAGE_LOGIN,
+    WEB_PAGE_DASHBOARD,
+    WEB_PAGE_DASHBOARD_SESSION,
+    WEB_PAGE_CHECKIN,
     WEB_PAGES
 } web_page_t;
 
@@ -36,7 +42,17 @@ typedef struct {
     int language;       //  0 de, 1 en
     const char *cookie; //  the language cookie to set, or NULL
     web_form_t *form;   //  a POST's form, read and checked
+    char *login_cookie; //  a login cookie to set or clear, or NULL (freed after)
 } web_request_t;
+
+//  The organiser logged in to the dashboard: their name and role (from the
+//  web front's own login.check), sent to the daemons as the request's
+//  fifth frame so that they check that role and audit that name.
+typedef struct {
+    char name[40];
+    char role[16];
+    char digest[65]; //  the SHA-256 of the login cookie, in hex
+} web_login_t;
 
 //  What a daemon answered: its status (0: no answer, or not in time) and
 //  its body (the caller decrefs it; NULL without an answer).
@@ -50,6 +66,10 @@ struct _web_t {
     schalt_curve_t *curve;
     schalt_client_t *scheduler;
     schalt_client_t *registry;
+    schalt_client_t *own; //  this daemon's own ROUTER: the accounts and logins
+    bool secure;          //  web/base_url is https://: Secure cookies and HSTS
+    long login_hours;
+    char dummy_hash[crypto_pwhash_STRBYTES]; //  checked for an unknown name
     struct MHD_Daemon *httpd;
     const char *folder;
     const char *zone;
@@ -65,6 +85,10 @@ struct _web_t {
 web_answer_t web_ask (web_t *self, schalt_client_t *daemon, const char *command, const char *id,
                       json_t *body);
 
+//  The same on behalf of the organiser logged in (NULL: no one).
+web_answer_t web_ask_for (web_t *self, schalt_client_t *daemon, const char *command, const char *id,
+                          json_t *body, const web_login_t *login);
+
 //  Renders page with context (borrowed; the texts, title and languages are
 //  added) and queues it with status.
 enum MHD_Result web_page (web_t *self, web_request_t *request, unsigned int status, web_page_t page,
@@ -75,6 +99,9 @@ enum MHD_Result web_page (web_t *self, web_request_t *request, unsigned int stat
 //  given, the field (its label's text name) or a detail.
 enum MHD_Result web_refuse (web_t *self, web_request_t *request, unsigned int status,
                             const char *text, const char *detail);
+
+//  A redirect (303 See Other) to location, a path of this web front.
+enum MHD_Result web_redirect (web_t *self, web_request_t *request, const char *location);
 
 //  The 404 page, and the page that says the daemons do not answer (503).
 enum MHD_Result web_not_found (web_t *self, web_request_t *request);
@@ -128,5 +155,9 @@ enum MHD_Result web_feed (web_t *self, web_request_t *request, const char *topic
 //  The pages behind the links in e-mails (web_links.c): action is cancel,
 //  decline or accept.
 enum MHD_Result web_link (web_t *self, web_request_t *request, const char *action);
+
+//  The organisers' dashboard (web_dashboard.c), every path under
+//  /verwaltung; path is what follows it ("", "/anmelden", ...).
+enum MHD_Result web_dashboard (web_t *self, web_request_t *request, const char *path);
 
 #endif

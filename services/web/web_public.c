@@ -23,21 +23,6 @@ const char *web_topics[] = {"familie-kita", "kita-grundschule", "grundschule-sek
 //  --------------------------------------------------------------------------
 //  Helpers
 
-//  True if text is one line of valid UTF-8 without control characters.
-static bool
-s_line_valid (const char *text)
-{
-    size_t length = strlen (text);
-    if (!schalt_text_utf8_valid (text, length))
-        return false;
-    for (size_t index = 0; index < length; index++) {
-        unsigned char c = (unsigned char)text[index];
-        if (c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)text[index + 1] < 0xa0))
-            return false;
-    }
-    return true;
-}
-
 //  Characters (code points) of valid UTF-8 text.
 static size_t
 s_characters (const char *text)
@@ -211,7 +196,7 @@ web_catalogue (web_t *self, web_request_t *request)
     const char *month = s_argument (request, "month");
     if (topic && !web_topic_known (topic))
         return web_refuse (self, request, MHD_HTTP_BAD_REQUEST, "refused_filter", "topic");
-    if (provider && (!s_line_valid (provider) || strlen (provider) > 800))
+    if (provider && (!web_form_line_valid (provider) || strlen (provider) > 800))
         return web_refuse (self, request, MHD_HTTP_BAD_REQUEST, "refused_filter", "provider");
     if (month && !(strlen (month) == 7 && isdigit ((unsigned char)month[0]) &&
                    isdigit ((unsigned char)month[1]) && isdigit ((unsigned char)month[2]) &&

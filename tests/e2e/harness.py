@@ -197,7 +197,7 @@ def curve_client(socket, endpoint, key="admin", server=None):
 
 # The other daemons the client knows of: the tests point them at ports where
 # nothing listens, never at a developer's daemons on the default ports.
-OTHER_SERVICES = ("registry", "notifier")
+OTHER_SERVICES = ("registry", "notifier", "web")
 
 START_TIMEOUT = 15.0  # seconds a server may take to become ready
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
@@ -721,6 +721,8 @@ class Web:
     def env(self):
         env = self.scheduler.env()
         env.update({"SCHALT_WEB_PORT": str(self.port),
+                    "SCHALT_WEB_REDIS_PORT": str(self.scheduler.redis.port),
+                    "SCHALT_WEB_HEARTBEAT": "100",
                     "SCHALT_WEB_CERTIFICATE": KEYS.secret_path("web"),
                     "SCHALT_WEB_TEMPLATES": os.path.join(SOURCE, "templates", "web")})
         env.update({k: str(v) for k, v in self.extra.items()})
@@ -1152,6 +1154,8 @@ class E2ETestCase(unittest.TestCase):
     REGISTRY_ENV = {}
     NOTIFIER = False
     NOTIFIER_ENV = {}
+    WEB = False  # a schalt-web too (its own service answers status and audit.list)
+    WEB_ENV = {}
 
     @classmethod
     def setUpClass(cls):
@@ -1181,6 +1185,11 @@ class E2ETestCase(unittest.TestCase):
             cls.addClassCleanup(cls.registry.stop)
             if cls.START_REGISTRY:
                 cls.registry.start()
+        cls.web = None
+        if cls.WEB:
+            cls.web = Web(cls.workdir, cls.scheduler, cls.WEB_ENV)
+            cls.addClassCleanup(cls.web.stop)
+            cls.web.start()
 
     # -- raw clients, closed after the test
 

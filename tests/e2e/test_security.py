@@ -49,10 +49,11 @@ def notice_body(address):
 
 
 class SecurityCase(harness.E2ETestCase):
-    """All three daemons and the mail sink, on a keys directory of the class's own."""
+    """All four daemons and the mail sink, on a keys directory of the class's own."""
 
     REGISTRY = True
     NOTIFIER = True
+    WEB = True
 
     @classmethod
     def setUpClass(cls):
