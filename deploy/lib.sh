@@ -23,7 +23,8 @@ SCHALT_PACKAGES_RUN=(build-essential cmake pkg-config libczmq-dev libzmq3-dev li
     libesmtp-dev libjansson-dev libical-dev libsodium-dev libmicrohttpd-dev redis-server python3
     python3-aiosmtpd tzdata)
 SCHALT_PACKAGES_TEST=(json-schema-test-suite clang-format valgrind python3-zmq
-    python3-jsonschema python3-icalendar python3-html5lib redis-tools clang libclang-rt-14-dev)
+    python3-jsonschema python3-icalendar python3-html5lib redis-tools clang libclang-rt-14-dev
+    chromium chromium-driver python3-selenium)
 
 # The daemons in start order; deploy/down stops them in reverse. A message flows
 # scheduler -> registry -> notifier, so receivers start first.

@@ -8,10 +8,12 @@
     event's page and its registration form, the privacy notice;
     web_feed.c: the catalogue's iCalendar feeds; web_links.c: the pages
     behind the links in e-mails; web_dashboard.c: the organisers'
-    dashboard under /verwaltung), and sends it with the headers every
-    response carries: a Content-Security-Policy without
-    inline script or style, Referrer-Policy no-referrer (the links in
-    e-mails carry tokens), X-Content-Type-Options and X-Frame-Options. Pages
+    dashboard under /verwaltung, with its forms in web_office.c and its
+    live fill levels in web_live.c), and sends it with the headers every
+    response carries: a Content-Security-Policy without inline script or
+    style (scripts and connections only from here), Referrer-Policy
+    no-referrer (the links in e-mails carry tokens), X-Content-Type-Options,
+    X-Frame-Options, and HSTS when web/base_url is https://. Pages
     come from templates an office can edit (web_html.h), parsed at start:
     a broken template stops the start, naming the file and line. Pages are
     German unless asked in English (?lang=en, remembered in a cookie).
@@ -37,14 +39,14 @@
 
 //  Each page's template (name.html) and title (a text of de.json and en.json)
 static const char *s_page_names[WEB_PAGES] = {
-    "catalogue", "event",       "registered", "link",  "link-done", "privacy",
-    "not-found", "unavailable", "refused",    "login", "dashboard", "dashboard-session",
-    "checkin"};
+    "catalogue", "event",          "registered", "link",  "link-done", "privacy",
+    "not-found", "unavailable",    "refused",    "login", "dashboard", "dashboard-session",
+    "checkin",   "dashboard-form", "notices"};
 static const char *s_page_titles[WEB_PAGES] = {
-    "catalogue_title", "event_title",   "registered_title", "link_title",
-    "link_done_title", "privacy_title", "not_found_title",  "unavailable_title",
-    "refused_title",   "login_title",   "dashboard_title",  "dashboard_session_title",
-    "checkin_title"};
+    "catalogue_title", "event_title",       "registered_title", "link_title",
+    "link_done_title", "privacy_title",     "not_found_title",  "unavailable_title",
+    "refused_title",   "login_title",       "dashboard_title",  "dashboard_session_title",
+    "checkin_title",   "office_form_title", "notices_title"};
 static const char *s_languages[] = {"de", "en", NULL};
 
 //  What a request holds between libmicrohttpd's calls: its body so far.
@@ -248,14 +250,15 @@ web_form_check (web_t *self, web_request_t *request)
 //  Answering
 
 //  The headers every response carries.
-static void
-s_headers (struct MHD_Response *response, const char *type, const char *language, bool secure)
+void
+web_headers (web_t *self, struct MHD_Response *response, const char *type, const char *language)
 {
-    if (secure)
+    if (self->secure)
         MHD_add_response_header (response, "Strict-Transport-Security", "max-age=31536000");
     MHD_add_response_header (response, "Content-Type", type);
     MHD_add_response_header (response, "Content-Security-Policy",
                              "default-src 'none'; style-src 'self'; img-src 'self'; "
+                             "script-src 'self'; connect-src 'self'; "
                              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
     MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
@@ -270,7 +273,7 @@ s_send (web_t *self, web_request_t *request, unsigned int status, char *body, si
 {
     struct MHD_Response *response =
         MHD_create_response_from_buffer (length, body, MHD_RESPMEM_MUST_FREE);
-    s_headers (response, type, language, self->secure);
+    web_headers (self, response, type, language);
     if (request->cookie)
         MHD_add_response_header (response, "Set-Cookie", request->cookie);
     if (request->login_cookie)
@@ -379,14 +382,18 @@ s_language (struct MHD_Connection *connection, const char **cookie)
     return kept && streq (kept, "en") ? 1 : 0;
 }
 
-//  /static/NAME.css: a style sheet of the templates folder.
+//  /static/NAME.css or NAME.js: a style sheet or script of the templates
+//  folder (NAME of a-z and -).
 static enum MHD_Result
 s_static (web_t *self, web_request_t *request)
 {
     const char *name = request->url + strlen ("/static/");
     size_t length = strlen (name);
-    bool valid = length > 4 && length < 64 && streq (name + length - 4, ".css");
-    for (size_t index = 0; valid && index < length - 4; index++)
+    bool css = length > 4 && streq (name + length - 4, ".css");
+    bool script = length > 3 && streq (name + length - 3, ".js");
+    size_t stem = length - (css ? 4 : 3);
+    bool valid = (css || script) && length < 64 && stem > 0;
+    for (size_t index = 0; valid && index < stem; index++)
         valid = (name[index] >= 'a' && name[index] <= 'z') || name[index] == '-';
     char path[4096], error[512];
     size_t size = 0;
@@ -397,7 +404,8 @@ s_static (web_t *self, web_request_t *request)
     }
     if (!text)
         return web_not_found (self, request);
-    return s_send (self, request, MHD_HTTP_OK, text, size, "text/css; charset=utf-8", NULL, NULL);
+    return s_send (self, request, MHD_HTTP_OK, text, size,
+                   css ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8", NULL, NULL);
 }
 
 //  Which page the path asks for.
@@ -483,7 +491,9 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
             return web_refuse (self, &request, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "refused_type",
                                NULL);
         char field[64], error[256];
-        request.form = web_form_parse (body->body ? body->body : "", body->length, NULL, field,
+        //  The one text area of any form: an event's description
+        static const char *multiline[] = {"description", NULL};
+        request.form = web_form_parse (body->body ? body->body : "", body->length, multiline, field,
                                        sizeof (field), error, sizeof (error));
         if (!request.form) {
             schalt_log_info ("web: form refused url=%s field=%s", url, field);
@@ -597,6 +607,10 @@ web_new (schalt_config_t *config)
                                             schalt_config_string (config, "registry/endpoint"),
                                             REPLY_MAX, error, sizeof (error));
     if (self->registry)
+        self->notifier = schalt_client_new (self->curve, "notifier",
+                                            schalt_config_string (config, "notifier/endpoint"),
+                                            REPLY_MAX, error, sizeof (error));
+    if (self->notifier)
         self->own =
             schalt_client_new (self->curve, "web", schalt_config_string (config, "web/endpoint"),
                                REPLY_MAX, error, sizeof (error));
@@ -609,8 +623,11 @@ web_new (schalt_config_t *config)
                                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
         snprintf (error, sizeof (error), "out of memory for a password hash");
         schalt_client_destroy (&self->own);
+        schalt_client_destroy (&self->notifier);
     }
-    if (!self->own || s_load_templates (self, error, sizeof (error)) != 0) {
+    if (self->own && s_load_templates (self, error, sizeof (error)) == 0)
+        self->live = web_live_new (self, error, sizeof (error));
+    if (!self->live) {
         schalt_log_error ("web: cannot start: %s", error);
         web_destroy (&self);
         return NULL;
@@ -625,8 +642,9 @@ web_new (schalt_config_t *config)
         return NULL;
     }
     self->httpd = MHD_start_daemon (
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, s_answer, self,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+        s_answer, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)schalt_config_integer (config, "web/connections"),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)schalt_config_integer (config, "web/timeout"),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
@@ -650,8 +668,15 @@ web_destroy (web_t **self_p)
     web_t *self = *self_p;
     if (!self)
         return;
-    if (self->httpd)
+    //  The live streams end first: libmicrohttpd stops no suspended connection
+    web_live_stop (self->live);
+    if (self->httpd) {
+        for (int waited = 0; waited < 100 && self->live && web_live_listeners (self->live) > 0;
+             waited++)
+            zclock_sleep (10);
         MHD_stop_daemon (self->httpd);
+    }
+    web_live_destroy (&self->live);
     for (int index = 0; index < WEB_PAGES; index++)
         web_html_destroy (&self->pages[index]);
     for (int index = 0; index < 2; index++)

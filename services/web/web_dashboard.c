@@ -14,6 +14,12 @@
                                spreadsheet
     /verwaltung/einlass/<ses>  the check-in page for the door: search by name
                                or check-in code, one button marks present
+    /verwaltung/live           the fill levels as they change (web_live.c)
+    /verwaltung/mitteilungen   the e-mails and how their delivery went,
+                               failed and deferred ones first
+    /verwaltung/veranstaltung/..., /verwaltung/angebot/<ses>/...
+                               the forms for events, sessions and
+                               registrations (web_office.c)
 
     A login is a cookie of 32 random octets (HttpOnly, SameSite=Strict, Path
     /verwaltung, Secure when web/base_url is https://); the web front's own
@@ -37,10 +43,8 @@ s_string (json_t *object, const char *name)
     return json_string_value (json_object_get (object, name));
 }
 
-//  Whether id is an id of an event's thing: kind ("ses", "reg") + "-" + the
-//  event's ten + "-" + ten.
-static bool
-s_event_id_valid (const char *kind, const char *id)
+bool
+web_event_id_valid (const char *kind, const char *id)
 {
     char event[16];
     return id && strncmp (id, kind, 3) == 0 && schalt_id_event_of (id, event, sizeof (event));
@@ -421,7 +425,7 @@ s_session (web_t *self, web_request_t *request, const char *id, const web_login_
         if (checked > 0) {
             message = web_text (self, request->language, "error_form_expired");
             problem = true;
-        } else if (!s_event_id_valid ("reg", registration))
+        } else if (!web_event_id_valid ("reg", registration))
             return web_refuse (self, request, MHD_HTTP_BAD_REQUEST, "refused_field",
                                "registration");
         else {
@@ -578,7 +582,7 @@ s_checkin (web_t *self, web_request_t *request, const char *id, const web_login_
         const char *registration = web_form_value (request->form, "registration", 0);
         const char *code = web_form_value (request->form, "code", 0);
         json_t *ask = json_pack ("{s:s}", "session", id);
-        if (s_event_id_valid ("reg", registration))
+        if (web_event_id_valid ("reg", registration))
             json_object_set_new (ask, "id", json_string (registration));
         else if (code && *code && strlen (code) <= 16 && web_form_line_valid (code))
             json_object_set_new (ask, "code", json_string (code));
@@ -646,6 +650,81 @@ s_checkin (web_t *self, web_request_t *request, const char *id, const web_login_
 }
 
 //  --------------------------------------------------------------------------
+//  The notices (the e-mails and how their delivery went)
+
+//  The notices of state (NULL: the newest of every state) appended to shown
+//  as rows, leaving out the states in skip.
+static int
+s_notices_of (web_t *self, web_request_t *request, const web_login_t *login, const char *state,
+              json_t *shown)
+{
+    json_t *ask = json_pack ("{s:i}", "limit", 100);
+    if (state)
+        json_object_set_new (ask, "state", json_string (state));
+    web_answer_t answer = web_ask_for (self, self->notifier, "notice.list", NULL, ask, login);
+    json_decref (ask);
+    size_t index;
+    json_t *notice;
+    json_array_foreach (json_object_get (answer.body, "notices"), index, notice)
+    {
+        const char *its = s_string (notice, "state");
+        if (!state && (streq (its, "failed") || streq (its, "deferred")))
+            continue; //  shown above already
+        json_t *attempts = json_object_get (notice, "attempts");
+        json_t *last = json_array_get (attempts, json_array_size (attempts) - 1);
+        char name[64], date[16], clock[8], updated[32], reply[600] = "";
+        snprintf (name, sizeof (name), "notice_%s", its);
+        const char *state_text = web_text (self, request->language, name);
+        snprintf (name, sizeof (name), "template_%s", s_string (notice, "template"));
+        const char *template_text = web_text (self, request->language, name);
+        web_local (self, s_string (notice, "updated"), request->language, date, clock);
+        snprintf (updated, sizeof (updated), "%s %s", date, clock);
+        if (last)
+            snprintf (reply, sizeof (reply), "%lld %s",
+                      (long long)json_integer_value (json_object_get (last, "smtp")),
+                      s_string (last, "reply") ? s_string (last, "reply") : "");
+        json_t *row =
+            json_pack ("{s:O, s:s, s:s, s:s, s:O, s:O, s:I, s:s, s:s, s:b}", "id",
+                       json_object_get (notice, "id"), "state", its, "state_text",
+                       state_text ? state_text : its, "template",
+                       template_text ? template_text : s_string (notice, "template"), "name",
+                       json_object_get (json_object_get (notice, "recipient"), "name"), "email",
+                       json_object_get (json_object_get (notice, "recipient"), "email"), "attempts",
+                       (json_int_t)json_array_size (attempts), "updated", updated, "reply", reply,
+                       "problem", streq (its, "failed") || streq (its, "deferred"));
+        assert (row);
+        if (s_string (notice, "reason"))
+            json_object_set (row, "reason", json_object_get (notice, "reason"));
+        json_array_append_new (shown, row);
+    }
+    int status = answer.status;
+    json_decref (answer.body);
+    return status;
+}
+
+//  GET /verwaltung/mitteilungen: the e-mails, failed and deferred first.
+static enum MHD_Result
+s_notices (web_t *self, web_request_t *request, const web_login_t *login)
+{
+    json_t *shown = json_array ();
+    int status = s_notices_of (self, request, login, "failed", shown);
+    if (status == 200)
+        status = s_notices_of (self, request, login, "deferred", shown);
+    if (status == 200)
+        status = s_notices_of (self, request, login, NULL, shown);
+    if (status != 200) {
+        json_decref (shown);
+        return status ? web_refuse (self, request, MHD_HTTP_FORBIDDEN, "refused_form", NULL)
+                      : web_unavailable (self, request);
+    }
+    json_t *context =
+        json_pack ("{s:o, s:b}", "notices", shown, "none", json_array_size (shown) == 0);
+    enum MHD_Result rc = s_page (self, request, MHD_HTTP_OK, WEB_PAGE_NOTICES, context, login);
+    json_decref (context);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  Routes
 
 //  The session id that path holds after prefix, with suffix after it
@@ -661,7 +740,7 @@ s_id_after (const char *path, const char *prefix, const char *suffix, char id[40
     if (size <= tail || size - tail >= 40 || !streq (rest + size - tail, suffix))
         return false;
     snprintf (id, 40, "%.*s", (int)(size - tail), rest);
-    return s_event_id_valid ("ses", id);
+    return web_event_id_valid ("ses", id);
 }
 
 enum MHD_Result
@@ -681,12 +760,18 @@ web_dashboard (web_t *self, web_request_t *request, const char *path)
         return s_logout (self, request, &login);
     if ((streq (path, "") || streq (path, "/")) && !request->post)
         return s_overview (self, request, &login);
+    if (streq (path, "/live") && !request->post)
+        return web_live_stream (self, request);
+    if (streq (path, "/mitteilungen") && !request->post)
+        return s_notices (self, request, &login);
     if (s_id_after (path, "/angebot/", ".csv", id) && !request->post)
         return s_csv (self, request, id, &login);
     if (s_id_after (path, "/angebot/", "", id))
         return s_session (self, request, id, &login);
     if (s_id_after (path, "/einlass/", "", id))
         return s_checkin (self, request, id, &login);
+    if (strncmp (path, "/veranstaltung/", 15) == 0 || strncmp (path, "/angebot/", 9) == 0)
+        return web_office (self, request, &login, path);
     if (request->post)
         return web_refuse (self, request, MHD_HTTP_METHOD_NOT_ALLOWED, "refused_method", NULL);
     return web_not_found (self, request);

@@ -31,6 +31,8 @@ typedef enum {
     WEB_PAGE_DASHBOARD,
     WEB_PAGE_DASHBOARD_SESSION,
     WEB_PAGE_CHECKIN,
+    WEB_PAGE_OFFICE_FORM,
+    WEB_PAGE_NOTICES,
     WEB_PAGES
 } web_page_t;
 
@@ -61,12 +63,17 @@ typedef struct {
     json_t *body;
 } web_answer_t;
 
+//  The live fill levels' listeners and the actor that feeds them (web_live.c).
+typedef struct _web_live_t web_live_t;
+
 struct _web_t {
     schalt_config_t *config;
     schalt_curve_t *curve;
     schalt_client_t *scheduler;
     schalt_client_t *registry;
+    schalt_client_t *notifier;
     schalt_client_t *own; //  this daemon's own ROUTER: the accounts and logins
+    web_live_t *live;     //  /verwaltung/live
     bool secure;          //  web/base_url is https://: Secure cookies and HSTS
     long login_hours;
     char dummy_hash[crypto_pwhash_STRBYTES]; //  checked for an unknown name
@@ -99,6 +106,15 @@ enum MHD_Result web_page (web_t *self, web_request_t *request, unsigned int stat
 //  given, the field (its label's text name) or a detail.
 enum MHD_Result web_refuse (web_t *self, web_request_t *request, unsigned int status,
                             const char *text, const char *detail);
+
+//  Adds the headers every response carries (the security headers; the
+//  content type, and the language if not NULL).
+void web_headers (web_t *self, struct MHD_Response *response, const char *type,
+                  const char *language);
+
+//  Whether id is the id of an event's thing: kind ("ses", "reg") + "-" +
+//  the event's ten characters + "-" + ten more.
+bool web_event_id_valid (const char *kind, const char *id);
 
 //  A redirect (303 See Other) to location, a path of this web front.
 enum MHD_Result web_redirect (web_t *self, web_request_t *request, const char *location);
@@ -159,5 +175,25 @@ enum MHD_Result web_link (web_t *self, web_request_t *request, const char *actio
 //  The organisers' dashboard (web_dashboard.c), every path under
 //  /verwaltung; path is what follows it ("", "/anmelden", ...).
 enum MHD_Result web_dashboard (web_t *self, web_request_t *request, const char *path);
+
+//  The dashboard's forms (web_office.c): path is what follows /verwaltung
+//  (/veranstaltung/neu, /angebot/<ses>/bearbeiten, ...).
+enum MHD_Result web_office (web_t *self, web_request_t *request, const web_login_t *login,
+                            const char *path);
+
+//  The live fill levels (web_live.c): subscribes to the registry's and the
+//  scheduler's events. NULL with error if it cannot.
+web_live_t *web_live_new (web_t *web, char *error, size_t size);
+
+//  Stops feeding and wakes every listener, so that their streams end (before
+//  the web server stops); destroy frees it (after the web server stopped).
+void web_live_stop (web_live_t *self);
+void web_live_destroy (web_live_t **self_p);
+
+//  How many streams are open.
+uint64_t web_live_listeners (web_live_t *self);
+
+//  GET /verwaltung/live for a logged-in organiser: the stream.
+enum MHD_Result web_live_stream (web_t *self, web_request_t *request);
 
 #endif

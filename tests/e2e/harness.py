@@ -810,8 +810,17 @@ STRICT_MAIL = email.policy.strict.clone(message_factory=ParsedMail)
 
 
 class _MailHandler:
+    """Accepts every message, except to an address at refused.example, which
+    it refuses as a mail server refuses an unknown mailbox (550)."""
+
     def __init__(self, sink):
         self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().endswith("@refused.example"):
+            return "550 5.1.1 <%s>: no such mailbox here" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.content

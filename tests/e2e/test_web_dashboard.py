@@ -15,7 +15,10 @@ and marks them present once. Every page parses as strict HTML5.
 """
 
 import csv
+import http.client
 import io
+import json
+import time
 import os
 import re
 import subprocess
@@ -233,7 +236,7 @@ class SessionPagesTest(DashboardCase):
         self.assertTrue(row, overview[:3000])
         self.assertIn('<span class="taken">2</span> von <span class="capacity">2</span>',
                       row.group(1))
-        self.assertIn("<strong>voll</strong>", row.group(1))
+        self.assertIn('<strong class="full"> · voll</strong>', row.group(1))
         self.assertIn('<span class="waiting">1</span>', row.group(1))
 
         page = self.dashboard("/verwaltung/angebot/" + session["id"], cookie)
@@ -277,6 +280,96 @@ class SessionPagesTest(DashboardCase):
         names = [r[2] for r in rows[1:]]
         self.assertIn("'=HYPERLINK(\"http://x\")", names)
         self.assertNotIn("Anna Abend", names)  # cancelled: not among the seats and waitlist
+
+    def test_fill_levels_change_live(self):
+        self.add_user("erika")
+        cookie = self.login()
+        session = self.open_session("Live-Probe", capacity=2,
+                                    event_title="Tag der Bildung 2027 (live)")
+        overview = self.dashboard("/verwaltung", cookie)
+        self.assertIn('<script src="/static/live.js" defer></script>', overview)
+        self.assertRegex(overview, r'<tr id="fill-%s">(?s:.*?)<strong class="full" hidden>'
+                         % session["id"])
+        code, headers, script = self.web.get("/static/live.js")
+        self.assertEqual(code, 200)
+        self.assertTrue(headers["content-type"].startswith("text/javascript"))
+        self.assertIn('new EventSource("/verwaltung/live")', script)
+        # Without a login there is no stream
+        code, headers, _ = self.web.get("/verwaltung/live")
+        self.assertEqual((code, headers.get("location")), (303, "/verwaltung/anmelden"))
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.web.port, timeout=15)
+        self.addCleanup(connection.close)
+        connection.request("GET", "/verwaltung/live", headers=cookie)
+        stream = connection.getresponse()
+        self.assertEqual(stream.status, 200)
+        self.assertTrue(stream.getheader("content-type").startswith("text/event-stream"))
+        self.assertEqual(stream.readline(), b"retry: 5000\n")
+
+        def next_fill(deadline):
+            event = None
+            while time.monotonic() < deadline:
+                line = stream.readline().decode()
+                if line.startswith("event: "):
+                    event = line[7:].strip()
+                elif line.startswith("data: ") and event == "fill":
+                    fill = json.loads(line[6:])
+                    if fill["session"] == session["id"]:
+                        return fill
+            return None
+
+        # Someone registers elsewhere (here: by schalt); the stream tells the counts
+        self.register_json(session["id"], "Live Gast", "live1@dash.example")
+        fill = next_fill(time.monotonic() + 10)
+        self.assertEqual(fill, {"session": session["id"], "taken": 1, "capacity": 2,
+                                "waiting": 0})
+        self.register_json(session["id"], "Live Gast", "live2@dash.example")
+        self.register_json(session["id"], "Live Gast", "live3@dash.example")
+        seen = [next_fill(time.monotonic() + 10) for _ in range(2)]
+        self.assertEqual(seen[-1], {"session": session["id"], "taken": 2, "capacity": 2,
+                                    "waiting": 1})
+        # A capacity raised by the scheduler comes through too
+        code, _, err = self.schalt("session", "update", session["id"], "--capacity", "5")
+        self.assertEqual(code, 0, err)
+        fill = next_fill(time.monotonic() + 10)
+        self.assertEqual(fill["capacity"], 5)
+        # The stream names no person
+        self.assertNotIn("Live Gast", json.dumps(seen))
+        # schalt-web stops cleanly (exit 0, at once) with a stream open, which ends
+        started = time.monotonic()
+        self.assertEqual(self.web.stop(), 0, harness.tail(self.web.log))
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(stream.read().strip(), b"")  # the stream ends
+        self.web.start()
+
+    def test_notices_failed_first(self):
+        self.add_user("erika")
+        cookie = self.login()
+        session = self.open_session("Mail-Probe", capacity=5,
+                                    event_title="Tag der Bildung 2027 (E-Mails)")
+        self.register_json(session["id"], "Gute Adresse", "gut@dash.example")
+        self.register_json(session["id"], "Tippfehler", "tipp@refused.example")
+        self.mails_to("gut@dash.example", 1)
+
+        def failed():
+            code, notices, err = self.schalt_json("notices", "--state", "failed")
+            return notices and any(n["recipient"]["email"] == "tipp@refused.example"
+                                   for n in notices)
+        self.assertTrue(harness.wait_until(failed, 15), self.notifier.log_text())
+        page = self.dashboard("/verwaltung/mitteilungen", cookie)
+        rows = re.findall(r'(?s)<tr id="notice-[^"]*" class="state-(\w+)">(.*?)</tr>', page)
+        states = [state for state, _ in rows]
+        self.assertEqual(states[0], "failed", states)
+        self.assertIn("sent", states)
+        self.assertEqual(states.index("sent"), len([s for s in states if s == "failed"]))
+        first = rows[0][1]
+        self.assertIn("<strong>gescheitert</strong>", first)
+        self.assertIn("Tippfehler &lt;tipp@refused.example&gt;", first)
+        self.assertIn("Anmeldebestätigung", first)
+        self.assertRegex(first, r"550 .*no such mailbox")
+        # Not without a login
+        code, headers, _ = self.web.get("/verwaltung/mitteilungen")
+        self.assertEqual(code, 303)
 
     def test_checkin_by_name_and_code(self):
         self.add_user("erika")
@@ -331,6 +424,124 @@ class SessionPagesTest(DashboardCase):
         self.dashboard("/verwaltung/angebot/..%2f..%2fetc", cookie, status=404)
         self.dashboard("/verwaltung/einlass/ses-0000000000-0000000000?q=%01", cookie,
                        status=400)
+
+
+class OfficeFormsTest(DashboardCase):
+
+    def form_of(self, path, cookie):
+        page = self.dashboard(path, cookie)
+        return page, [("request", hidden(page, "request")), ("csrf", hidden(page, "csrf"))]
+
+    def send_form(self, path, cookie, fields, status=303):
+        page, hidden_fields = self.form_of(path, cookie)
+        code, headers, body = self.web.post(path, hidden_fields + fields, headers=cookie)
+        self.assertEqual(code, status, body[:2000] + harness.tail(self.web.log))
+        if code != 303:
+            self.strict(body)
+        return headers.get("location"), body, hidden_fields + fields
+
+    def test_events_and_sessions_made_changed_and_cancelled_through_the_pages(self):
+        self.add_user("erika")
+        cookie = self.login()
+        overview = self.dashboard("/verwaltung", cookie)
+        self.assertIn('href="/verwaltung/veranstaltung/neu"', overview)
+        # A new event; the times typed in German or as the browser sends them
+        location, _, sent = self.send_form("/verwaltung/veranstaltung/neu", cookie, [
+            ("kind", "day-of-education"), ("title", "Tag der Bildung 2028"),
+            ("place", "Rathaus Pulheim"), ("start", "11.03.2028 09:00"),
+            ("end", "2028-03-11T17:00"), ("description", "Zeile 1\r\nZeile 2"),
+            ("provider", ""), ("organiser_name", ""), ("organiser_email", "")])
+        found = re.fullmatch(r"/verwaltung/veranstaltung/(evt-[0-9a-z]{10})/neu", location)
+        self.assertTrue(found, location)
+        event_id = found.group(1)
+        code, event, err = self.schalt_json("event", "get", event_id)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((event["title"], event["start"], event["end"], event["description"]),
+                         ("Tag der Bildung 2028", "2028-03-11T08:00:00Z", "2028-03-11T16:00:00Z",
+                          "Zeile 1\nZeile 2"))
+        # The same form again (a double click) makes no second event
+        code, headers, _ = self.web.post("/verwaltung/veranstaltung/neu", sent, headers=cookie)
+        self.assertEqual((code, headers.get("location")), (303, location))
+        code, events, err = self.schalt_json("event", "list")
+        self.assertEqual([e["id"] for e in events if e["title"] == "Tag der Bildung 2028"],
+                         [event_id])
+
+        # A session of it
+        location, _, _ = self.send_form(location, cookie, [
+            ("title", "Sprachförderung"), ("room", "A101"), ("start", "2028-03-11T10:00"),
+            ("end", "2028-03-11T11:00"), ("capacity", "20"), ("topics", "familie-kita"),
+            ("topics", "kita-grundschule")])
+        found = re.fullmatch(r"/verwaltung/angebot/(ses-[0-9a-z]{10}-[0-9a-z]{10})", location)
+        self.assertTrue(found, location)
+        session_id = found.group(1)
+        code, session, err = self.schalt_json("session", "get", session_id)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((session["capacity"], session["topics"], session["start"]),
+                         (20, ["familie-kita", "kita-grundschule"], "2028-03-11T09:00:00Z"))
+
+        # Bad input comes back naming the field, and nothing is made
+        path = "/verwaltung/veranstaltung/%s/neu" % event_id
+        for field, value, words in (("capacity", "viele", "eine ganze Zahl"),
+                                    ("start", "morgen", "Datum und Uhrzeit"),
+                                    ("title", "", "Bitte ausfüllen"),
+                                    ("topics", "mond", "eine der Möglichkeiten")):
+            fields = [("title", "Zweites"), ("room", "B202"), ("start", "2028-03-11T10:00"),
+                      ("end", "2028-03-11T11:00"), ("capacity", "10")]
+            fields = [(k, v) for k, v in fields if k != field] + [(field, value)]
+            _, body, _ = self.send_form(path, cookie, fields, status=400)
+            self.assertRegex(body, r'(?s)aria-describedby="e-%s".*%s'
+                             % (field, words))
+            self.assertIn('value="B202"' if field != "room" else "", body)
+        # The scheduler refuses the room taken at that time, in words
+        _, body, _ = self.send_form(path, cookie, [
+            ("title", "Doppelt"), ("room", "A101"), ("start", "2028-03-11T10:30"),
+            ("end", "2028-03-11T11:30"), ("capacity", "10")], status=409)
+        self.assertIn("Der Raum ist zu dieser Zeit schon belegt", body)
+        code, sessions, err = self.schalt_json("session", "list", "--event", event_id)
+        self.assertEqual([s["id"] for s in sessions], [session_id])
+
+        # A change sends what differs; the page holds what the scheduler holds
+        page = self.dashboard("/verwaltung/angebot/%s/bearbeiten" % session_id, cookie)
+        self.assertIn('value="2028-03-11T10:00"', page)
+        self.assertIn('value="kita-grundschule" checked', page)
+        location, _, sent = self.send_form("/verwaltung/angebot/%s/bearbeiten" % session_id,
+                                           cookie, [
+            ("title", "Sprachförderung"), ("room", "A101"), ("start", "2028-03-11T10:00"),
+            ("end", "2028-03-11T11:00"), ("capacity", "30"), ("topics", "familie-kita"),
+            ("topics", "kita-grundschule")])
+        self.assertEqual(location, "/verwaltung/angebot/" + session_id)
+        self.assertEqual(self.schalt_json("session", "get", session_id)[1]["capacity"], 30)
+        code, entries, err = self.schalt_json("audit", "--service", "scheduler", "--object",
+                                              session_id)
+        updates = [e for e in entries if e["command"] == "session.update"]
+        self.assertEqual([(e["user"], e["status"]) for e in updates], [("erika", 200)])
+
+        # The office registers a person by phone: the seat and the e-mail follow
+        location, _, _ = self.send_form("/verwaltung/angebot/%s/anmelden" % session_id, cookie, [
+            ("name", "Oma Ilse"), ("email", "ilse@phone.example"), ("institution", ""),
+            ("language", "de")])
+        self.assertEqual(location, "/verwaltung/angebot/" + session_id)
+        self.wait_for_facts(session_id, lambda listed: [
+            r["name"] for r in listed["confirmed"]] == ["Oma Ilse"])
+        self.assertTrue(self.mail_of("ilse@phone.example", "Anmeldebestätigung", 1))
+
+        # Cancelled with a reason, which the e-mail carries
+        location, _, _ = self.send_form("/verwaltung/angebot/%s/absagen" % session_id, cookie,
+                                        [("reason", "Die Referentin ist krank.")])
+        self.assertEqual(location, "/verwaltung")
+        self.assertEqual(self.schalt_json("session", "get", session_id)[1]["status"],
+                         "cancelled")
+        mails = self.mails_to("ilse@phone.example", 2)
+        self.assertTrue(any("Die Referentin ist krank." in
+                            m.parse().get_body(preferencelist=("plain",)).get_content()
+                            for m in mails), [str(m.parse()["Subject"]) for m in mails])
+        location, _, _ = self.send_form("/verwaltung/veranstaltung/%s/absagen" % event_id,
+                                        cookie, [("reason", "")])
+        self.assertEqual(self.schalt_json("event", "get", event_id)[1]["status"], "cancelled")
+
+        # Without a login, a form changes nothing
+        code, headers, _ = self.web.post("/verwaltung/veranstaltung/neu", sent)
+        self.assertEqual((code, headers.get("location")), (303, "/verwaltung/anmelden"))
 
 
 if __name__ == "__main__":
