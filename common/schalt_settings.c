@@ -331,6 +331,13 @@ const schalt_setting_t schalt_settings[] = {
      .min = 50,
      .max = 60000,
      .help = "milliseconds between Redis health checks (and reconnect attempts)"},
+    {.path = "web/workers",
+     .type = SCHALT_SETTING_INTEGER,
+     .fallback = "32",
+     .min = 1,
+     .max = 256,
+     .help = "threads that answer pages (each asks the daemons itself): a page that waits "
+             "for a daemon holds one of them, never the thread that serves every connection"},
     {.path = "web/login_hours",
      .type = SCHALT_SETTING_INTEGER,
      .fallback = "8",

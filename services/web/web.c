@@ -49,12 +49,202 @@ static const char *s_page_titles[WEB_PAGES] = {
     "checkin_title",   "office_form_title", "notices_title"};
 static const char *s_languages[] = {"de", "en", NULL};
 
-//  What a request holds between libmicrohttpd's calls: its body so far.
+//  What a request holds between libmicrohttpd's calls: its body so far,
+//  and, once a worker has it, the job (done when its response waits).
 typedef struct {
     char *body;
     size_t length;
     bool too_large;
+    web_request_t *job;
+    bool done;
 } s_upload_t;
+
+//  A worker's own clients of the daemons (a ZeroMQ socket belongs to one
+//  thread); web_ask_for uses them in place of the web front's.
+typedef struct {
+    schalt_client_t *scheduler;
+    schalt_client_t *registry;
+    schalt_client_t *notifier;
+    schalt_client_t *own;
+} s_worker_t;
+
+static __thread s_worker_t *s_worker; //  the worker this thread is, or NULL
+
+#define JOBS_MAX 1024 //  requests waiting for a worker; more are answered 503
+
+//  --------------------------------------------------------------------------
+//  Pages kept for every visitor: the catalogue is the same for everyone who
+//  asks with the same filters and language, so it is made once and served as
+//  it is until the daemons publish a change (web_live.c counts them) or
+//  CACHE_MS pass (a change whose event was lost, or the day moving on).
+
+#define CACHE_SLOTS 32
+#define CACHE_MS 10000
+#define CACHE_KEY_MAX 512
+
+struct _web_cached_t {
+    char key[CACHE_KEY_MAX];
+    char *html;
+    size_t length;
+    uint64_t changes; //  the count of changes it was made at
+    int64_t made;     //  zclock_mono
+    bool remaking;    //  a worker makes it anew (its old copy is served meanwhile)
+};
+
+//  The kept page of key: a copy (the caller frees it) if it is up to date,
+//  or if it is out of date and a worker already makes it anew (so that a
+//  change costs one making, not one per visitor who asks meanwhile); else
+//  NULL: the caller makes it (and web_page keeps it).
+static char *
+s_cache_get (web_t *self, const char *key, size_t *length)
+{
+    uint64_t changes = __atomic_load_n (&self->changes, __ATOMIC_ACQUIRE);
+    char *copy = NULL;
+    pthread_mutex_lock (&self->cache_lock);
+    for (int index = 0; index < CACHE_SLOTS; index++) {
+        web_cached_t *slot = &self->cache[index];
+        if (!slot->html || !streq (slot->key, key))
+            continue;
+        bool fresh = slot->changes == changes && zclock_mono () - slot->made < CACHE_MS;
+        if (fresh || (slot->remaking && zclock_mono () - slot->made < CACHE_MS * 3)) {
+            copy = (char *)malloc (slot->length + 1);
+            assert (copy);
+            memcpy (copy, slot->html, slot->length + 1);
+            *length = slot->length;
+        } else
+            slot->remaking = true;
+    }
+    pthread_mutex_unlock (&self->cache_lock);
+    return copy;
+}
+
+//  The making of key's page ended without keeping it (the daemons did not
+//  answer, say): the next visitor tries.
+static void
+s_cache_release (web_t *self, const char *key)
+{
+    pthread_mutex_lock (&self->cache_lock);
+    for (int index = 0; index < CACHE_SLOTS; index++)
+        if (self->cache[index].html && streq (self->cache[index].key, key))
+            self->cache[index].remaking = false;
+    pthread_mutex_unlock (&self->cache_lock);
+}
+
+//  Keeps html under key, as of changes (counted before it was made, so that a
+//  change while it was made leaves it out of date), in place of the oldest.
+static void
+s_cache_put (web_t *self, const char *key, const char *html, size_t length, uint64_t changes)
+{
+    pthread_mutex_lock (&self->cache_lock);
+    web_cached_t *oldest = &self->cache[0];
+    for (int index = 0; index < CACHE_SLOTS; index++) {
+        web_cached_t *slot = &self->cache[index];
+        if (!slot->html || streq (slot->key, key)) {
+            oldest = slot;
+            break;
+        }
+        if (slot->made < oldest->made)
+            oldest = slot;
+    }
+    free (oldest->html);
+    snprintf (oldest->key, sizeof (oldest->key), "%s", key);
+    oldest->html = (char *)malloc (length + 1);
+    assert (oldest->html);
+    memcpy (oldest->html, html, length + 1);
+    oldest->length = length;
+    oldest->changes = changes;
+    oldest->made = zclock_mono ();
+    oldest->remaking = false;
+    pthread_mutex_unlock (&self->cache_lock);
+}
+
+//  An event's facts as the scheduler answered them, as JSON text (each
+//  worker parses its own copy).
+#define FACTS_SLOTS 64
+
+struct _web_facts_t {
+    char id[24];
+    char *event;
+    char *sessions;
+    uint64_t changes; //  the count of the scheduler's changes they were asked at
+    int64_t made;
+};
+
+void
+web_event_facts (web_t *self, const char *id, web_answer_t *event, web_answer_t *sessions)
+{
+    uint64_t changes = __atomic_load_n (&self->scheduler_changes, __ATOMIC_ACQUIRE);
+    event->status = sessions->status = 0;
+    event->body = sessions->body = NULL;
+    pthread_mutex_lock (&self->cache_lock);
+    for (int index = 0; index < FACTS_SLOTS; index++) {
+        web_facts_t *slot = &self->facts[index];
+        if (slot->event && streq (slot->id, id) && slot->changes == changes &&
+            zclock_mono () - slot->made < CACHE_MS) {
+            event->body = json_loads (slot->event, 0, NULL);
+            sessions->body = json_loads (slot->sessions, 0, NULL);
+            event->status = sessions->status = 200;
+        }
+    }
+    pthread_mutex_unlock (&self->cache_lock);
+    if (event->body && sessions->body)
+        return;
+    json_decref (event->body);
+    json_decref (sessions->body);
+    json_t *ask = json_pack ("{s:s}", "id", id);
+    *event = web_ask (self, self->scheduler, "event.get", NULL, ask);
+    json_decref (ask);
+    if (event->status != 200) {
+        sessions->status = 0;
+        sessions->body = NULL;
+        return;
+    }
+    ask = json_pack ("{s:s}", "event", id);
+    *sessions = web_ask (self, self->scheduler, "session.list", NULL, ask);
+    json_decref (ask);
+    if (sessions->status != 200 || strlen (id) >= sizeof (self->facts[0].id))
+        return;
+    char *event_text = json_dumps (event->body, JSON_COMPACT);
+    char *sessions_text = json_dumps (sessions->body, JSON_COMPACT);
+    pthread_mutex_lock (&self->cache_lock);
+    web_facts_t *oldest = &self->facts[0];
+    for (int index = 0; index < FACTS_SLOTS; index++) {
+        web_facts_t *slot = &self->facts[index];
+        if (!slot->event || streq (slot->id, id)) {
+            oldest = slot;
+            break;
+        }
+        if (slot->made < oldest->made)
+            oldest = slot;
+    }
+    free (oldest->event);
+    free (oldest->sessions);
+    snprintf (oldest->id, sizeof (oldest->id), "%s", id);
+    oldest->event = event_text;
+    oldest->sessions = sessions_text;
+    oldest->changes = changes;
+    oldest->made = zclock_mono ();
+    pthread_mutex_unlock (&self->cache_lock);
+}
+
+//  The key a catalogue request is kept under: its language and filters; NULL
+//  if a filter is too long to be worth keeping (it is refused anyway).
+static char *
+s_catalogue_key (struct MHD_Connection *connection, int language)
+{
+    const char *names[] = {"topic", "provider", "month"};
+    char key[CACHE_KEY_MAX];
+    size_t used = (size_t)snprintf (key, sizeof (key), "/%d", language);
+    for (int index = 0; index < 3; index++) {
+        const char *value =
+            MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND, names[index]);
+        value = value ? value : "";
+        if (strlen (value) > 150)
+            return NULL;
+        used += (size_t)snprintf (key + used, sizeof (key) - used, "\x1f%s", value);
+    }
+    return strdup (key);
+}
 
 //  --------------------------------------------------------------------------
 //  Templates
@@ -149,19 +339,50 @@ web_ask (web_t *self, schalt_client_t *daemon, const char *command, const char *
     return web_ask_for (self, daemon, command, id, body, NULL);
 }
 
+static web_answer_t s_ask (web_t *self, schalt_client_t *daemon, const char *command,
+                           const char *id, json_t *body, const web_login_t *login, int timeout_ms,
+                           long attempts);
+
 web_answer_t
 web_ask_for (web_t *self, schalt_client_t *daemon, const char *command, const char *id,
              json_t *body, const web_login_t *login)
 {
-    (void)self;
+    return s_ask (self, daemon, command, id, body, login, 2000, 2);
+}
+
+web_answer_t
+web_seats (web_t *self, const char *event, const web_login_t *login, bool *down)
+{
+    web_answer_t answer = {0, NULL};
+    if (*down)
+        return answer;
+    json_t *ask = json_pack ("{s:s}", "event", event);
+    answer = s_ask (self, self->registry, "session.seats", NULL, ask, login, 1000, 1);
+    json_decref (ask);
+    *down = answer.status == 0;
+    return answer;
+}
+
+static web_answer_t
+s_ask (web_t *self, schalt_client_t *daemon, const char *command, const char *id, json_t *body,
+       const web_login_t *login, int timeout_ms, long attempts)
+{
+    if (s_worker) {
+        //  The worker's own socket to the same daemon
+        daemon = daemon == self->scheduler  ? s_worker->scheduler
+                 : daemon == self->registry ? s_worker->registry
+                 : daemon == self->notifier ? s_worker->notifier
+                 : daemon == self->own      ? s_worker->own
+                                            : daemon;
+    }
     char made[32];
     if (!id)
         id = schalt_id_make ("web", made, sizeof (made));
     char *json = json_dumps (body, JSON_COMPACT);
     schalt_client_outcome_t outcome;
-    schalt_envelope_t *reply =
-        schalt_client_request (daemon, command, id, json, login ? login->name : NULL,
-                               login ? login->role : NULL, 2000, 2, NULL, NULL, &outcome);
+    schalt_envelope_t *reply = schalt_client_request (
+        daemon, command, id, json, login ? login->name : NULL, login ? login->role : NULL,
+        timeout_ms, attempts, NULL, NULL, &outcome);
     free (json);
     web_answer_t answer = {0, NULL};
     if (reply && schalt_envelope_status (reply) != 503) {
@@ -282,9 +503,7 @@ s_send (web_t *self, web_request_t *request, unsigned int status, char *body, si
         MHD_add_response_header (response, "Location", location);
     //  A page made for one visitor (a form's fields) is never kept by a cache
     MHD_add_response_header (response, "Cache-Control", "no-store");
-    enum MHD_Result rc = MHD_queue_response (request->connection, status, response);
-    MHD_destroy_response (response);
-    return rc;
+    return web_queue (self, request, status, response);
 }
 
 enum MHD_Result
@@ -292,6 +511,23 @@ web_send (web_t *self, web_request_t *request, unsigned int status, char *body, 
           const char *type)
 {
     return s_send (self, request, status, body, length, type, s_languages[request->language], NULL);
+}
+
+enum MHD_Result
+web_queue (web_t *self, web_request_t *request, unsigned int status, struct MHD_Response *response)
+{
+    (void)self;
+    if (s_worker) {
+        //  libmicrohttpd's thread queues it when the connection is resumed
+        if (request->response)
+            MHD_destroy_response (request->response);
+        request->response = response;
+        request->status = status;
+        return MHD_YES;
+    }
+    enum MHD_Result rc = MHD_queue_response (request->connection, status, response);
+    MHD_destroy_response (response);
+    return rc;
 }
 
 enum MHD_Result
@@ -316,11 +552,13 @@ web_page (web_t *self, web_request_t *request, unsigned int status, web_page_t p
     char *html = web_html_render (self->pages[page], context, error, sizeof (error));
     if (!html) {
         schalt_log_error ("web: page not rendered: %s", error);
-        self->failed++;
+        __atomic_add_fetch (&self->failed, 1, __ATOMIC_RELAXED);
         html = strdup ("<!DOCTYPE html><html lang=\"en\"><title>Error</title>"
                        "<p>The page could not be made.</p></html>");
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (request->cache_key && status == MHD_HTTP_OK)
+        s_cache_put (self, request->cache_key, html, strlen (html), request->cache_changes);
     return s_send (self, request, status, html, strlen (html), "text/html; charset=utf-8",
                    s_languages[language], NULL);
 }
@@ -448,8 +686,23 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
 {
     (void)version;
     web_t *self = (web_t *)arg;
-    web_request_t request = {connection, url, streq (method, "POST"), 0, NULL, NULL, NULL};
+    web_request_t request = {
+        connection, url, streq (method, "POST"), 0, NULL, NULL, NULL, NULL, 0, false, NULL, 0};
     request.language = s_language (connection, &request.cookie);
+    //  A worker answered: its response is queued here, on libmicrohttpd's thread
+    s_upload_t *kept = (s_upload_t *)*state;
+    if (kept && kept->job) {
+        web_request_t *job = kept->job;
+        if (!kept->done)
+            return MHD_YES;
+        if (job->stream)
+            MHD_set_connection_option (connection, MHD_CONNECTION_OPTION_TIMEOUT, 60);
+        enum MHD_Result rc = MHD_queue_response (connection, job->status, job->response);
+        MHD_destroy_response (job->response);
+        free (job);
+        kept->job = NULL;
+        return rc;
+    }
     //  The first call is for the headers alone
     if (!*state) {
         s_upload_t *body = (s_upload_t *)zmalloc (sizeof (s_upload_t));
@@ -458,7 +711,7 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
         const char *length =
             MHD_lookup_connection_value (connection, MHD_HEADER_KIND, "Content-Length");
         if (request.post && length && strtoull (length, NULL, 10) > WEB_BODY_MAX) {
-            self->served++;
+            __atomic_add_fetch (&self->served, 1, __ATOMIC_RELAXED);
             return web_refuse (self, &request, MHD_HTTP_CONTENT_TOO_LARGE, "refused_too_large",
                                NULL);
         }
@@ -478,7 +731,7 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
         *upload_size = 0;
         return MHD_YES;
     }
-    self->served++;
+    __atomic_add_fetch (&self->served, 1, __ATOMIC_RELAXED);
     if (!request.post && !streq (method, "GET") && !streq (method, "HEAD"))
         return web_refuse (self, &request, MHD_HTTP_METHOD_NOT_ALLOWED, "refused_method", NULL);
     if (body->too_large)
@@ -501,10 +754,107 @@ s_answer (void *arg, struct MHD_Connection *connection, const char *url, const c
                                field[0] ? field : NULL);
         }
     }
+    //  The catalogue as it was made last, if nothing changed since
+    if (streq (url, "/") && !request.post) {
+        request.cache_changes = __atomic_load_n (&self->changes, __ATOMIC_ACQUIRE);
+        request.cache_key = s_catalogue_key (connection, request.language);
+        size_t length = 0;
+        char *kept = request.cache_key ? s_cache_get (self, request.cache_key, &length) : NULL;
+        if (kept) {
+            free (request.cache_key);
+            return s_send (self, &request, MHD_HTTP_OK, kept, length, "text/html; charset=utf-8",
+                           s_languages[request.language], NULL);
+        }
+    }
+    //  A style sheet or script is answered at once; every other page, which
+    //  asks the daemons, by a worker while the connection is suspended
+    if (strncmp (url, "/static/", 8) != 0) {
+        pthread_mutex_lock (&self->jobs_lock);
+        bool taken = !self->stopping && zlist_size (self->jobs) < JOBS_MAX;
+        if (taken) {
+            web_request_t *job = (web_request_t *)malloc (sizeof (web_request_t));
+            assert (job);
+            *job = request;
+            body->job = job;
+            body->done = false;
+            MHD_suspend_connection (connection);
+            zlist_append (self->jobs, body);
+            pthread_cond_signal (&self->jobs_ready);
+        }
+        pthread_mutex_unlock (&self->jobs_lock);
+        if (taken)
+            return MHD_YES;
+        web_form_destroy (&request.form);
+        free (request.cache_key);
+        schalt_log_warning ("web: every worker busy, %d requests waiting: 503", JOBS_MAX);
+        return web_unavailable (self, &request);
+    }
     enum MHD_Result rc = s_route (self, &request);
     web_form_destroy (&request.form);
     free (request.login_cookie);
     return rc;
+}
+
+//  A worker: answers the requests handed to it, one at a time, each with
+//  the worker's own clients of the daemons, and resumes its connection.
+static void *
+s_work (void *arg)
+{
+    web_t *self = (web_t *)arg;
+    s_worker_t worker = {NULL, NULL, NULL, NULL};
+    char error[256];
+    schalt_config_t *config = self->config;
+    const char *names[] = {"scheduler", "registry", "notifier", "web"};
+    schalt_client_t **clients[] = {&worker.scheduler, &worker.registry, &worker.notifier,
+                                   &worker.own};
+    for (int index = 0; index < 4; index++) {
+        char setting[32];
+        snprintf (setting, sizeof (setting), "%s/endpoint", names[index]);
+        *clients[index] =
+            schalt_client_new (self->curve, names[index], schalt_config_string (config, setting),
+                               REPLY_MAX, error, sizeof (error));
+        //  web_new made the same clients already: these cannot fail where those did not
+        assert (*clients[index]);
+    }
+    s_worker = &worker;
+    while (true) {
+        pthread_mutex_lock (&self->jobs_lock);
+        while (zlist_size (self->jobs) == 0 && !self->stopping)
+            pthread_cond_wait (&self->jobs_ready, &self->jobs_lock);
+        s_upload_t *kept = (s_upload_t *)zlist_pop (self->jobs);
+        pthread_mutex_unlock (&self->jobs_lock);
+        if (!kept)
+            break; //  stopping, and nothing left to answer
+        web_request_t *job = kept->job;
+        s_route (self, job);
+        //  What a form changed is on the next page at once, before its
+        //  published event arrives
+        if (job->post) {
+            __atomic_add_fetch (&self->changes, 1, __ATOMIC_RELEASE);
+            if (strncmp (job->url, "/verwaltung/", 12) == 0)
+                __atomic_add_fetch (&self->scheduler_changes, 1, __ATOMIC_RELEASE);
+        }
+        if (!job->response) {
+            //  A page that answered nothing is a fault of ours, not a hang
+            static const char text[] = "The page could not be made.";
+            job->response = MHD_create_response_from_buffer (sizeof (text) - 1, (void *)text,
+                                                             MHD_RESPMEM_PERSISTENT);
+            job->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        web_form_destroy (&job->form);
+        free (job->login_cookie);
+        job->login_cookie = NULL;
+        if (job->cache_key)
+            s_cache_release (self, job->cache_key); //  (kept by web_page if it was made)
+        free (job->cache_key);
+        job->cache_key = NULL;
+        kept->done = true;
+        MHD_resume_connection (job->connection);
+    }
+    s_worker = NULL;
+    for (int index = 0; index < 4; index++)
+        schalt_client_destroy (clients[index]);
+    return NULL;
 }
 
 //  A request ends: its body is freed.
@@ -623,11 +973,28 @@ web_new (schalt_config_t *config)
                                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
         snprintf (error, sizeof (error), "out of memory for a password hash");
         schalt_client_destroy (&self->own);
-        schalt_client_destroy (&self->notifier);
     }
     if (self->own && s_load_templates (self, error, sizeof (error)) == 0)
         self->live = web_live_new (self, error, sizeof (error));
-    if (!self->live) {
+    self->cache = (web_cached_t *)zmalloc (CACHE_SLOTS * sizeof (web_cached_t));
+    self->facts = (web_facts_t *)zmalloc (FACTS_SLOTS * sizeof (web_facts_t));
+    pthread_mutex_init (&self->cache_lock, NULL);
+    if (self->live) {
+        self->jobs = zlist_new ();
+        pthread_mutex_init (&self->jobs_lock, NULL);
+        pthread_cond_init (&self->jobs_ready, NULL);
+        size_t wanted = (size_t)schalt_config_integer (config, "web/workers");
+        self->workers = (pthread_t *)zmalloc (wanted * sizeof (pthread_t));
+        while (self->worker_count < wanted &&
+               pthread_create (&self->workers[self->worker_count], NULL, s_work, self) == 0)
+            self->worker_count++;
+        if (self->worker_count < wanted) {
+            snprintf (error, sizeof (error), "cannot start a worker thread");
+            web_live_stop (self->live);
+        }
+    }
+    if (!self->live || self->worker_count == 0 ||
+        self->worker_count < (size_t)schalt_config_integer (config, "web/workers")) {
         schalt_log_error ("web: cannot start: %s", error);
         web_destroy (&self);
         return NULL;
@@ -668,7 +1035,16 @@ web_destroy (web_t **self_p)
     web_t *self = *self_p;
     if (!self)
         return;
-    //  The live streams end first: libmicrohttpd stops no suspended connection
+    //  The workers answer what they were handed and stop, and the live streams
+    //  end: libmicrohttpd stops no suspended connection
+    if (self->jobs) {
+        pthread_mutex_lock (&self->jobs_lock);
+        self->stopping = true;
+        pthread_cond_broadcast (&self->jobs_ready);
+        pthread_mutex_unlock (&self->jobs_lock);
+        for (size_t index = 0; index < self->worker_count; index++)
+            pthread_join (self->workers[index], NULL);
+    }
     web_live_stop (self->live);
     if (self->httpd) {
         for (int waited = 0; waited < 100 && self->live && web_live_listeners (self->live) > 0;
@@ -677,6 +1053,23 @@ web_destroy (web_t **self_p)
         MHD_stop_daemon (self->httpd);
     }
     web_live_destroy (&self->live);
+    if (self->jobs) {
+        zlist_destroy (&self->jobs);
+        pthread_mutex_destroy (&self->jobs_lock);
+        pthread_cond_destroy (&self->jobs_ready);
+    }
+    free (self->workers);
+    if (self->cache) {
+        for (int index = 0; index < CACHE_SLOTS; index++)
+            free (self->cache[index].html);
+        free (self->cache);
+        for (int index = 0; index < FACTS_SLOTS; index++) {
+            free (self->facts[index].event);
+            free (self->facts[index].sessions);
+        }
+        free (self->facts);
+        pthread_mutex_destroy (&self->cache_lock);
+    }
     for (int index = 0; index < WEB_PAGES; index++)
         web_html_destroy (&self->pages[index]);
     for (int index = 0; index < 2; index++)
@@ -684,6 +1077,7 @@ web_destroy (web_t **self_p)
     schalt_client_destroy (&self->scheduler);
     schalt_client_destroy (&self->registry);
     schalt_client_destroy (&self->own);
+    schalt_client_destroy (&self->notifier);
     schalt_curve_destroy (&self->curve);
     sodium_memzero (self->form_key, sizeof (self->form_key));
     free (self);

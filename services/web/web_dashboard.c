@@ -256,12 +256,11 @@ s_overview (web_t *self, web_request_t *request, const web_login_t *login)
     json_t *events = json_array ();
     size_t index;
     json_t *item;
+    bool registry_down = false;
     json_array_foreach (upcoming, index, item)
     {
         json_t *event = json_object_get (item, "event");
-        json_t *ask = json_pack ("{s:O}", "event", json_object_get (event, "id"));
-        web_answer_t seats = web_ask_for (self, self->registry, "session.seats", NULL, ask, login);
-        json_decref (ask);
+        web_answer_t seats = web_seats (self, s_string (event, "id"), login, &registry_down);
         json_t *rows = json_array ();
         size_t at;
         json_t *session;

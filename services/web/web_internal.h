@@ -12,6 +12,7 @@
 #include "web_html.h"
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #define WEB_BODY_MAX (16 * 1024) //  octets of a form's body; more is 413
@@ -45,6 +46,15 @@ typedef struct {
     const char *cookie; //  the language cookie to set, or NULL
     web_form_t *form;   //  a POST's form, read and checked
     char *login_cookie; //  a login cookie to set or clear, or NULL (freed after)
+    //  Set when a worker answers it (web.c): the response waits here until
+    //  libmicrohttpd's thread queues it
+    struct MHD_Response *response;
+    unsigned int status;
+    bool stream; //  the response is a stream (no idle timeout while it runs)
+    //  A page the same for every visitor (the catalogue) is kept under this
+    //  key once made, as of the daemons' state at changes (web_cache_*)
+    char *cache_key;
+    uint64_t cache_changes;
 } web_request_t;
 
 //  The organiser logged in to the dashboard: their name and role (from the
@@ -66,6 +76,10 @@ typedef struct {
 //  The live fill levels' listeners and the actor that feeds them (web_live.c).
 typedef struct _web_live_t web_live_t;
 
+//  A page kept for every visitor, and an event's facts (web.c).
+typedef struct _web_cached_t web_cached_t;
+typedef struct _web_facts_t web_facts_t;
+
 struct _web_t {
     schalt_config_t *config;
     schalt_curve_t *curve;
@@ -83,14 +97,41 @@ struct _web_t {
     const char *privacy_version;
     const char *base_url;
     web_html_t *pages[WEB_PAGES];
-    json_t *texts[2];     //  de.json, en.json
-    uint8_t form_key[32]; //  signs the forms' hidden fields
-    uint64_t served, failed;
+    json_t *texts[2];        //  de.json, en.json
+    uint8_t form_key[32];    //  signs the forms' hidden fields
+    uint64_t served, failed; //  counted atomically (by the workers)
+    //  Changes the daemons published (web_live.c counts them): a kept page
+    //  made before the last one is out of date
+    uint64_t changes;
+    uint64_t scheduler_changes; //  of those, the scheduler's (events, sessions)
+    web_cached_t *cache;
+    web_facts_t *facts;
+    pthread_mutex_t cache_lock;
+    //  The workers that answer pages (web.c): a request that asks a daemon
+    //  waits in one of them, with its connection suspended, never in
+    //  libmicrohttpd's one thread
+    zlist_t *jobs;
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_ready;
+    pthread_t *workers;
+    size_t worker_count;
+    bool stopping;
 };
 
 //  Asks a daemon with request id (NULL: a new one) and body (borrowed).
 web_answer_t web_ask (web_t *self, schalt_client_t *daemon, const char *command, const char *id,
                       json_t *body);
+
+//  The seats of an event's sessions (the registry's session.seats), asked
+//  once for at most a second: a page that shows them shows capacities
+//  without them. Once the registry did not answer (*down), the rest of the
+//  page's events are not asked.
+web_answer_t web_seats (web_t *self, const char *event, const web_login_t *login, bool *down);
+
+//  An event (the scheduler's event.get) and its sessions (session.list), as
+//  kept since the scheduler last published a change (at most 10 s), else
+//  asked. The caller decrefs both bodies.
+void web_event_facts (web_t *self, const char *id, web_answer_t *event, web_answer_t *sessions);
 
 //  The same on behalf of the organiser logged in (NULL: no one).
 web_answer_t web_ask_for (web_t *self, schalt_client_t *daemon, const char *command, const char *id,
@@ -106,6 +147,11 @@ enum MHD_Result web_page (web_t *self, web_request_t *request, unsigned int stat
 //  given, the field (its label's text name) or a detail.
 enum MHD_Result web_refuse (web_t *self, web_request_t *request, unsigned int status,
                             const char *text, const char *detail);
+
+//  Answers request with response (taken) and status: queued at once on
+//  libmicrohttpd's thread, or kept for it when a worker made it.
+enum MHD_Result web_queue (web_t *self, web_request_t *request, unsigned int status,
+                           struct MHD_Response *response);
 
 //  Adds the headers every response carries (the security headers; the
 //  content type, and the language if not NULL).

@@ -49,6 +49,8 @@ struct _web_live_t {
     zsock_t *scheduler_events;
     schalt_client_t *registry;
     uint64_t sent;
+    uint64_t *changes;           //  the web front's count of published changes
+    uint64_t *scheduler_changes; //  and of the scheduler's
 };
 
 //  --------------------------------------------------------------------------
@@ -157,16 +159,13 @@ web_live_stream (web_t *self, web_request_t *request)
     listener->next = live->listeners;
     live->listeners = listener;
     pthread_mutex_unlock (&live->lock);
-    MHD_set_connection_option (request->connection, MHD_CONNECTION_OPTION_TIMEOUT,
-                               (unsigned int)(KEEPALIVE_MS / 1000 * 4));
     struct MHD_Response *response =
         MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 4096, s_read, listener, s_free);
     web_headers (self, response, "text/event-stream; charset=utf-8", NULL);
     MHD_add_response_header (response, "Cache-Control", "no-store");
     MHD_add_response_header (response, "X-Accel-Buffering", "no");
-    enum MHD_Result rc = MHD_queue_response (request->connection, MHD_HTTP_OK, response);
-    MHD_destroy_response (response);
-    return rc;
+    request->stream = true;
+    return web_queue (self, request, MHD_HTTP_OK, response);
 }
 
 //  --------------------------------------------------------------------------
@@ -191,9 +190,13 @@ s_session_of (const char *topic, json_t *body)
 static void
 s_changed (web_live_t *self, zmsg_t *msg)
 {
+    //  Every change makes the kept pages out of date (web_cache_get)
+    __atomic_add_fetch (self->changes, 1, __ATOMIC_RELEASE);
     char *topic = zmsg_popstr (msg);
     char *id = zmsg_popstr (msg);
     char *json = zmsg_popstr (msg);
+    if (topic && (strncmp (topic, "session.", 8) == 0 || strncmp (topic, "event.", 6) == 0))
+        __atomic_add_fetch (self->scheduler_changes, 1, __ATOMIC_RELEASE);
     json_t *body = json ? json_loads (json, 0, NULL) : NULL;
     const char *session = topic && body ? s_session_of (topic, body) : NULL;
     char event[16];
@@ -281,6 +284,8 @@ web_live_new (web_t *web, char *error, size_t size)
     web_live_t *self = (web_live_t *)zmalloc (sizeof (web_live_t));
     assert (self);
     pthread_mutex_init (&self->lock, NULL);
+    self->changes = &web->changes;
+    self->scheduler_changes = &web->scheduler_changes;
     schalt_config_t *config = web->config;
     self->registry_events = schalt_curve_client (web->curve, ZMQ_SUB, "registry", error, size);
     if (self->registry_events)
@@ -296,6 +301,7 @@ web_live_new (web_t *web, char *error, size_t size)
     }
     zsock_set_subscribe (self->registry_events, "registration");
     zsock_set_subscribe (self->scheduler_events, "session.");
+    zsock_set_subscribe (self->scheduler_events, "event.");
     zsock_set_rcvhwm (self->registry_events, 10000);
     zsock_set_rcvhwm (self->scheduler_events, 10000);
     if (zsock_connect (self->registry_events, "%s",

@@ -217,6 +217,7 @@ web_catalogue (web_t *self, web_request_t *request)
     }
     size_t index;
     json_t *item;
+    bool registry_down = false;
     json_array_foreach (upcoming, index, item)
     {
         json_t *event = json_object_get (item, "event");
@@ -231,9 +232,7 @@ web_catalogue (web_t *self, web_request_t *request)
             (month && !streq (month, event_month)))
             continue;
         //  Seats left, from the registry (the catalogue shows capacities without it)
-        json_t *ask = json_pack ("{s:s}", "event", id);
-        web_answer_t seats = web_ask (self, self->registry, "session.seats", NULL, ask);
-        json_decref (ask);
+        web_answer_t seats = web_seats (self, id, NULL, &registry_down);
         char date[16], clock[8];
         web_local (self, s_string (event, "start"), language, date, clock);
         json_t *rows = json_array ();
@@ -612,23 +611,24 @@ s_register (web_t *self, web_request_t *request, json_t *context)
 enum MHD_Result
 web_event (web_t *self, web_request_t *request, const char *id)
 {
-    json_t *ask = json_pack ("{s:s}", "id", id);
-    web_answer_t event = web_ask (self, self->scheduler, "event.get", NULL, ask);
-    json_decref (ask);
+    web_answer_t event, sessions;
+    web_event_facts (self, id, &event, &sessions);
     json_t *found = json_object_get (event.body, "event");
     const char *status = s_string (found, "status");
     if (event.status == 404 || (event.status == 200 && (!status || !streq (status, "scheduled")))) {
         json_decref (event.body);
+        json_decref (sessions.body);
         return web_not_found (self, request);
     }
     if (event.status != 200) {
         json_decref (event.body);
+        json_decref (sessions.body);
         return web_unavailable (self, request);
     }
-    ask = json_pack ("{s:s}", "event", id);
-    web_answer_t sessions = web_ask (self, self->scheduler, "session.list", NULL, ask);
-    web_answer_t seats = web_ask (self, self->registry, "session.seats", NULL, ask);
-    json_decref (ask);
+    //  A form sent goes to the registry, which decides; the seats left are for
+    //  the page a visitor chooses on (a refused form shows the capacities)
+    bool registry_down = request->post;
+    web_answer_t seats = web_seats (self, id, NULL, &registry_down);
     enum MHD_Result rc;
     if (sessions.status != 200)
         rc = web_unavailable (self, request);

@@ -24,6 +24,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,17 +35,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import harness  # noqa: E402  (the test harness: daemons on free ports, stopped by pid)
 import zmq  # noqa: E402
-from reminder_storm import Client, Sink, rfc3339  # noqa: E402
+from reminder_storm import Client, Sink, proc_cpu_seconds, rfc3339  # noqa: E402
 
 WRK = "/usr/bin/wrk"
 NGINX = "/usr/sbin/nginx"
 
 POST_SCRIPT = """
 -- Each request sends the next visitor's form (one a line of the file BODIES);
--- the run stops when every visitor has sent theirs.
+-- once every visitor has sent theirs, the benchmark stops wrk (SIGINT), so that
+-- wrk's latencies are those of the visitors' requests.
 local bodies = {}
 for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
-local sent, answered = 0, 0
+local sent = 0
 request = function()
     sent = sent + 1
     local body = bodies[math.min(sent, #bodies)]
@@ -52,9 +54,10 @@ request = function()
         {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
 end
 response = function(status, headers, body)
-    answered = answered + 1
-    if status ~= 200 then io.stderr:write("status " .. status .. "\\n") end
-    if answered >= #bodies then wrk.thread:stop() end
+    if status ~= 200 or not string.find(body, "Vielen Dank", 1, true) then
+        local said = string.match(body, '<div class="error"[^>]*>(.-)</div>') or ""
+        io.stderr:write("refused " .. status .. " " .. said:gsub("%s+", " ") .. "\\n")
+    end
 end
 """
 
@@ -63,21 +66,46 @@ def say(text):
     print(text, flush=True)
 
 
-def wrk(url, connections, seconds, threads=2, script=None, env=None):
-    """Runs wrk; returns (requests/s, p99 in ms, its output)."""
-    argv = [WRK, "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency",
-            "--timeout", "10s"]
-    if script:
-        argv += ["-s", script]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, timeout=seconds + 120,
-                         env=dict(os.environ, **(env or {})))
-    text = out.stdout + out.stderr
+def wrk_figures(text):
+    """(requests/s, p99 in ms) of wrk's output."""
     rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\b", text, re.M)
     if not rate or not p99:
         raise RuntimeError("wrk printed no figures:\n" + text)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    return float(rate.group(1)), float(p99.group(1)) * scale, text
+    return float(rate.group(1)), float(p99.group(1)) * scale
+
+
+def wrk(url, connections, seconds, threads=2):
+    """Runs wrk; returns (requests/s, p99 in ms, its output)."""
+    argv = [WRK, "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency",
+            "--timeout", "10s", url]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120)
+    text = out.stdout + out.stderr
+    return wrk_figures(text) + (text,)
+
+
+def wrk_until(url, connections, script, env, count, wanted, limit=600):
+    """Runs wrk with script until count() reaches wanted, or stops growing for 5 s
+    (polled), then stops it as Ctrl-C does; returns (seconds until the last growth,
+    p99 in ms, its output)."""
+    argv = [WRK, "-t1", "-c%d" % connections, "-d%ds" % limit, "--latency", "--timeout",
+            "10s", "-s", script, url]
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, **env))
+    last, grown = 0, started
+    while time.monotonic() - started < limit and proc.poll() is None:
+        now = count()
+        if now != last:
+            last, grown = now, time.monotonic()
+        if now >= wanted or (now and time.monotonic() - grown > 5):
+            break
+        time.sleep(0.02)
+    elapsed = grown - started
+    harness.stop_process(proc, signal.SIGINT)
+    text = proc.stdout.read()
+    return elapsed, wrk_figures(text)[1], text
 
 
 def memory_kib(pid, field):
@@ -250,20 +278,36 @@ def main():
             % (len(bodies), time.monotonic() - started))
         bodies_file = os.path.join(workdir, "bodies.txt")
         with open(bodies_file, "w") as out:
-            out.write("\n".join(bodies) + "\n")
+            #  wrk asks request() once before it starts sending (and sends not that
+            #  one): the first visitor's form is there twice, as a double click
+            out.write("\n".join(bodies[:1] + bodies) + "\n")
         script = os.path.join(workdir, "post.lua")
         with open(script, "w") as out:
             out.write(POST_SCRIPT)
-        rate, p99, text = wrk(base + path, 50, 600, threads=1, script=script,
-                              env={"BODIES": bodies_file, "PAGE": path})
+        prefix = "registry:{%s}:session:%s:" % (event["id"], session["id"])
+
+        def booked():
+            return (redis.command("ZCARD", prefix + "confirmed") +
+                    redis.command("ZCARD", prefix + "waitlist"))
+
+        procs = {"web": web.proc, "scheduler": scheduler.proc, "registry": registry.proc,
+                 "notifier": notifier.proc, "redis": redis.proc}
+        cpu = {name: proc_cpu_seconds(proc.pid) for name, proc in procs.items()}
+        elapsed, p99, text = wrk_until(base + path, 50, script,
+                                       {"BODIES": bodies_file, "PAGE": path}, booked,
+                                       len(bodies))
+        cpu = {name: proc_cpu_seconds(proc.pid) - cpu[name] for name, proc in procs.items()}
         dealer = Client(zmq.Context(), registry.endpoint)
         listed = dealer.ask("registration.list", {"session": session["id"]})
-        say("POST register   schalt-web %8.0f requests/s  p99 %7.2f ms  (%d visitors, 50 "
-            "connections)" % (rate, p99, len(bodies)))
+        say("POST register   schalt-web %8.0f registrations/s  p99 %7.2f ms  (%d visitors "
+            "in %.1f s, 50 connections)" % (len(bodies) / elapsed, p99, len(bodies), elapsed))
         say("                booked     %d seats, %d on the waitlist (expected 100 and %d)"
             % (len(listed["confirmed"]), len(listed["waitlist"]), len(bodies) - 100))
-        if "status " in text:
-            say("                refusals:  %s" % sorted(set(re.findall(r"status \d+", text))))
+        say("                cpu s      %s  (of %.1f s wall x 2 cores)" % (
+            "  ".join("%s %.2f" % (name, seconds) for name, seconds in cpu.items()), elapsed))
+        refusals = re.findall(r"^refused .*$", text, re.M)
+        if refusals:
+            say("                refused:   %d, such as %s" % (len(refusals), refusals[:3]))
 
         # 3. Peak memory under 2,000 connections
         before = memory_kib(web.proc.pid, "VmRSS")

@@ -196,6 +196,30 @@ class WebTest(harness.E2ETestCase):
         calendar, entries = feed("/kalender.ics")
         self.assertNotIn("Berufsberatung", entries)
 
+    def test_the_catalogue_made_once_follows_every_change(self):
+        # The catalogue is made once and kept for everyone until the daemons publish a
+        # change: a registration, a session changed, a new event
+        event = self.create_event("Fachtag Kita", "2027-05-05T09:00", "2027-05-05T15:00")
+        session = self.create_session(event["id"], "Sprachkiste", "K1", "2027-05-05T10:00",
+                                      "2027-05-05T11:00", 2)
+        self.wait_for_facts(session["id"], lambda listed: True)
+
+        def shows(text):
+            return harness.wait_until(lambda: text in self.page("/")[1], 5)
+        self.assertTrue(shows("<td>K1</td><td>2 frei</td>"))
+        first, again = self.page("/")[1], self.page("/")[1]
+        self.assertEqual(first, again)
+        code, out, err = self.schalt("register", "--session", session["id"], "--name", "Ida",
+                                     "--email", "ida@web.example")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(shows("<td>K1</td><td>1 frei</td>"), self.page("/")[1][-3000:])
+        code, out, err = self.schalt("session", "update", session["id"], "--title",
+                                     "Sprachkiste (neu)")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(shows("<td>Sprachkiste (neu)</td>"))
+        self.create_event("Fachtag Schule", "2027-05-06T09:00", "2027-05-06T15:00")
+        self.assertTrue(shows("Fachtag Schule"))
+
     def test_a_stopped_scheduler_gets_a_try_again_page(self):
         self.scheduler.stop()
         try:

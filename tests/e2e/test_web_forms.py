@@ -15,6 +15,8 @@ Every page parses as strict HTML5.
 """
 
 import re
+import threading
+import time
 import unittest
 import urllib.parse
 
@@ -231,7 +233,22 @@ class RegisterTest(WebFormCase):
         self.registry.stop()
         try:
             fields = self.form(event, sessions[:1], email="geduld@form.example", page=page)
-            body = self.send(path, fields, 503)
+            # While the form waits for the registry (a worker asks it twice, 2 s each),
+            # the other pages are served: their connections do not queue behind it
+            waiting = []
+            sender = threading.Thread(target=lambda: waiting.append(
+                self.web.post(path, fields, timeout=30)))
+            sender.start()
+            time.sleep(0.5)
+            code, _, other = self.web.get("/datenschutz", timeout=2)
+            self.assertEqual(code, 200)
+            code, _, other = self.web.get("/", timeout=3)
+            self.assertEqual(code, 200)
+            self.assertTrue(sender.is_alive(), "the form did not wait for the registry")
+            sender.join(30)
+            code, _, body = waiting[0]
+            self.assertEqual(code, 503, body[:800])
+            self.strict(body)
             self.assertIn("senden Sie das Formular in einer Minute noch einmal", body)
             # The same request id comes back, with the form as it was
             self.assertEqual(hidden(body, "request"), dict(fields)["request"])

@@ -34,6 +34,17 @@ function web.locked(name)
     return failures >= web.failures_allowed, failures
 end
 
+-- The account of the body's name for a script that changes it: the account,
+-- or nil and the remembered 404 to return.
+function web.account()
+    local name = schalt.body().name
+    local user = schalt.load(web.user_key(name))
+    if not user then
+        return nil, schalt.fail(404, 'not_found', '/name', 'no account ' .. name)
+    end
+    return user
+end
+
 -- The reply's view of an account (never its hash).
 function web.view(user)
     local locked = web.locked(user.name)

@@ -1,11 +1,9 @@
 -- user.remove (changes): deletes an account and ends its logins.
 local replayed = schalt.replay()
 if replayed then return replayed end
-local name = schalt.body().name
-local user = schalt.load(web.user_key(name))
-if not user then
-    return schalt.fail(404, 'not_found', '/name', 'no account ' .. name)
-end
+local user, refused = web.account()
+if not user then return refused end
+local name = user.name
 for _, digest in ipairs(redis.call('SMEMBERS', web.logins_key(name))) do
     redis.call('DEL', web.login_key(digest))
 end
