@@ -236,7 +236,7 @@ class SessionPagesTest(DashboardCase):
         self.assertTrue(row, overview[:3000])
         self.assertIn('<span class="taken">2</span> von <span class="capacity">2</span>',
                       row.group(1))
-        self.assertIn('<strong class="full"> · voll</strong>', row.group(1))
+        self.assertIn('<strong class="full" data-text=" · voll"> · voll</strong>', row.group(1))
         self.assertIn('<span class="waiting">1</span>', row.group(1))
 
         page = self.dashboard("/verwaltung/angebot/" + session["id"], cookie)
@@ -288,8 +288,8 @@ class SessionPagesTest(DashboardCase):
                                     event_title="Tag der Bildung 2027 (live)")
         overview = self.dashboard("/verwaltung", cookie)
         self.assertIn('<script src="/static/live.js" defer></script>', overview)
-        self.assertRegex(overview, r'<tr id="fill-%s">(?s:.*?)<strong class="full" hidden>'
-                         % session["id"])
+        self.assertRegex(overview, r'<tr id="fill-%s">(?s:.*?)<strong class="full" '
+                         r'data-text=" · voll" hidden></strong>' % session["id"])
         code, headers, script = self.web.get("/static/live.js")
         self.assertEqual(code, 200)
         self.assertTrue(headers["content-type"].startswith("text/javascript"))

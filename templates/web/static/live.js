@@ -37,6 +37,7 @@
         var full = row.querySelector(".full");
         if (full) {
             full.hidden = fill.taken < fill.capacity;
+            full.textContent = full.hidden ? "" : full.getAttribute("data-text");
         }
         row.classList.add("changed");
     });
