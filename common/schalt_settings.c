@@ -365,7 +365,8 @@ const schalt_setting_t schalt_settings[] = {
      .fallback = "10",
      .min = 1,
      .max = 600,
-     .help = "seconds a connection may idle (or send one byte a second) before it is closed"},
+     .help = "seconds a connection may idle before it is closed (one that trickles a byte a "
+             "second is not idle: nginx's client_header_timeout ends it in an installation)"},
     {.path = "web/privacy_version",
      .type = SCHALT_SETTING_STRING,
      .fallback = "1",

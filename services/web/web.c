@@ -23,14 +23,18 @@
     daemons, which answer its repeat with the first answer; a form that does
     not come from here is refused (CSRF).
 
-    One thread of libmicrohttpd answers every connection in turn and asks
-    the daemons synchronously; connections are limited (web/connections)
-    and closed when idle (web/timeout), so a client that sends a byte a
-    second holds one slot for at most that long.
+    One thread of libmicrohttpd reads every connection; the pages that ask
+    the daemons are made by workers while their connection is suspended.
+    Connections are limited (web/connections, each with at most 64 KiB of
+    memory) and closed when idle (web/timeout). A client that trickles a
+    byte a second is not idle: it holds one of the connections until its
+    request is whole or too large; in an installation nginx's
+    client_header_timeout ends it (deploy/nginx).
 */
 #include "web_internal.h"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sodium.h>
 
@@ -1007,6 +1011,18 @@ web_new (schalt_config_t *config)
                           schalt_config_string (config, "web/address"));
         web_destroy (&self);
         return NULL;
+    }
+    //  Each connection is a descriptor: the soft limit (often 1,024) is raised
+    //  towards the hard one, so that web/connections can be held
+    struct rlimit files;
+    rlim_t wanted = (rlim_t)schalt_config_integer (config, "web/connections") + 512;
+    if (getrlimit (RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < wanted) {
+        files.rlim_cur =
+            files.rlim_max == RLIM_INFINITY || files.rlim_max > wanted ? wanted : files.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &files) != 0 || files.rlim_cur < wanted)
+            schalt_log_warning ("web: only %llu open files allowed (ulimit -n): fewer than "
+                                "web/connections can be held",
+                                (unsigned long long)files.rlim_cur);
     }
     self->httpd = MHD_start_daemon (
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,

@@ -9,6 +9,8 @@ page; and the daemon keeps serving throughout.
 """
 
 import datetime
+import os
+import time
 import unittest
 
 import html5lib
@@ -219,6 +221,49 @@ class WebTest(harness.E2ETestCase):
         self.assertTrue(shows("<td>Sprachkiste (neu)</td>"))
         self.create_event("Fachtag Schule", "2027-05-06T09:00", "2027-05-06T15:00")
         self.assertTrue(shows("Fachtag Schule"))
+
+    def test_a_trickling_client_and_two_thousand_connections(self):
+        import resource
+        import socket
+        # One byte a second: the others are served meanwhile (it holds one of
+        # web/connections while it trickles; nginx's client_header_timeout ends it in an
+        # installation)
+        slow = socket.create_connection(("127.0.0.1", self.web.port), timeout=30)
+        self.addCleanup(slow.close)
+        started = time.monotonic()
+        for byte in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 40:
+            try:
+                slow.send(bytes([byte]))
+            except OSError:
+                break
+            if int(time.monotonic() - started) % 3 == 0:
+                self.assertEqual(self.web.get("/static/style.css", timeout=2)[0], 200)
+            time.sleep(1)
+            if time.monotonic() - started > 14:
+                break
+        # 2,000 connections at once, each with half a request: one more is still served
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 2200:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+        many = []
+        self.addCleanup(lambda: [s.close() for s in many])
+        for _ in range(2000):
+            connection = socket.create_connection(("127.0.0.1", self.web.port), timeout=10)
+            connection.send(b"GET / HTTP/1.1\r\n")
+            many.append(connection)
+        code, _, body = self.web.get("/", timeout=10)
+        self.assertEqual(code, 200, body[:300])
+        with open("/proc/%d/status" % self.web.proc.pid) as status:
+            rss = [int(line.split()[1]) for line in status if line.startswith("VmRSS:")][0]
+        # (AddressSanitizer's shadow memory is counted in a sanitized build's)
+        limit = 1536 if os.environ.get("SCHALT_SANITIZED") == "1" else 400
+        self.assertLess(rss, limit * 1024, "schalt-web holds %d KiB with 2,000 connections"
+                        % rss)
+        for connection in many:
+            connection.close()
+        many.clear()
+        self.assertEqual(self.web.get("/", timeout=10)[0], 200)
+        self.assertIsNone(self.web.proc.poll())
 
     def test_a_stopped_scheduler_gets_a_try_again_page(self):
         self.scheduler.stop()
