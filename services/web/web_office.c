@@ -352,6 +352,7 @@ typedef struct {
     const char *parent; //  the field and id a new object belongs to, or NULL
     const char *parent_field;
     const char *next; //  where success leads; NULL: the new object's page
+    json_t *event;    //  the event a new session is made in (borrowed), or NULL
 } s_use_t;
 
 //  The page a new or changed object is shown on.
@@ -378,6 +379,14 @@ s_use (web_t *self, web_request_t *request, const web_login_t *login, const s_us
     json_t *values = use->current ? s_values_of (self, form->fields, use->current) : json_object ();
     if (!use->current && form == &s_register)
         json_object_set_new (values, "language", json_string ("de"));
+    if (!use->current && use->event) {
+        //  A new session begins where its event does, until the organiser says otherwise
+        char start[32], end[32];
+        s_local_input (self, s_string (use->event, "start"), start);
+        s_local_input (self, s_string (use->event, "end"), end);
+        json_object_set_new (values, "start", json_string (start));
+        json_object_set_new (values, "end", json_string (end));
+    }
     if (!request->post) {
         enum MHD_Result rc = s_form_page (self, request, login, MHD_HTTP_OK, form, use->action,
                                           use->about, values, NULL, NULL, NULL, NULL);
@@ -485,8 +494,15 @@ enum MHD_Result
 web_office (web_t *self, web_request_t *request, const web_login_t *login, const char *path)
 {
     if (streq (path, "/veranstaltung/neu")) {
-        s_use_t use = {
-            &s_event_create, "/verwaltung/veranstaltung/neu", NULL, NULL, NULL, NULL, NULL, NULL};
+        s_use_t use = {&s_event_create,
+                       "/verwaltung/veranstaltung/neu",
+                       NULL,
+                       NULL,
+                       NULL,
+                       NULL,
+                       NULL,
+                       NULL,
+                       NULL};
         return s_use (self, request, login, &use);
     }
     //  /veranstaltung/<evt>/<what> and /angebot/<ses>/<what>
@@ -515,9 +531,10 @@ web_office (web_t *self, web_request_t *request, const web_login_t *login, const
     web_local (self, s_string (object, "start"), request->language, date, start);
     web_local (self, s_string (object, "end"), request->language, end_date, end);
     snprintf (about, sizeof (about), "%s, %s, %s–%s", s_string (object, "title"), date, start, end);
-    s_use_t use = {NULL, action, about, object, id, NULL, NULL, NULL};
+    s_use_t use = {NULL, action, about, object, id, NULL, NULL, NULL, NULL};
     if (event && streq (what, "neu")) {
         use.form = &s_session_create;
+        use.event = object;
         use.current = NULL;
         use.id = NULL;
         use.parent = id;

@@ -466,7 +466,10 @@ class OfficeFormsTest(DashboardCase):
         self.assertEqual([e["id"] for e in events if e["title"] == "Tag der Bildung 2028"],
                          [event_id])
 
-        # A session of it
+        # A session of it; its form begins with the event's times
+        form_page = self.dashboard(location, cookie)
+        self.assertIn('name="start" type="datetime-local" value="2028-03-11T09:00"', form_page)
+        self.assertIn('name="end" type="datetime-local" value="2028-03-11T17:00"', form_page)
         location, _, _ = self.send_form(location, cookie, [
             ("title", "Sprachförderung"), ("room", "A101"), ("start", "2028-03-11T10:00"),
             ("end", "2028-03-11T11:00"), ("capacity", "20"), ("topics", "familie-kita"),
