@@ -64,6 +64,15 @@ s_listed (const char **names, const char *name)
     return false;
 }
 
+size_t
+web_form_characters (const char *text)
+{
+    size_t count = 0;
+    for (; *text; text++)
+        count += ((unsigned char)*text & 0xc0) != 0x80;
+    return count;
+}
+
 bool
 web_form_line_valid (const char *text)
 {
@@ -213,6 +222,7 @@ web_form_test (bool verbose)
     printf (" * web_form: ");
     if (verbose)
         printf ("\n");
+    assert (web_form_characters ("Erika M\xc3\xbcller") == 12);
     assert (web_form_line_valid ("Erika M\xc3\xbcller"));
     assert (web_form_line_valid (""));
     assert (!web_form_line_valid ("a\nb"));

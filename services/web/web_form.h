@@ -38,6 +38,9 @@ size_t web_form_count (web_form_t *self, const char *name);
 //  without control characters, as a form's one-line value must be.
 bool web_form_line_valid (const char *text);
 
+//  Characters (code points) of valid UTF-8 text, as a form's limits count.
+size_t web_form_characters (const char *text);
+
 //  Self test.
 void web_form_test (bool verbose);
 

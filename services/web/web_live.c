@@ -200,7 +200,10 @@ s_changed (web_live_t *self, zmsg_t *msg)
     json_t *body = json ? json_loads (json, 0, NULL) : NULL;
     const char *session = topic && body ? s_session_of (topic, body) : NULL;
     char event[16];
-    if (session && schalt_id_event_of (session, event, sizeof (event))) {
+    //  The registry is asked only when someone watches: a burst of registrations
+    //  with no dashboard open costs it nothing
+    if (session && web_live_listeners (self) > 0 &&
+        schalt_id_event_of (session, event, sizeof (event))) {
         //  A session's capacity is the scheduler's news before the registry has it
         json_int_t capacity = -1;
         if (strncmp (topic, "session.", 8) == 0)

@@ -124,15 +124,6 @@ s_string (json_t *object, const char *name)
     return json_string_value (json_object_get (object, name));
 }
 
-static size_t
-s_characters (const char *text)
-{
-    size_t count = 0;
-    for (; *text; text++)
-        count += ((unsigned char)*text & 0xc0) != 0x80;
-    return count;
-}
-
 //  --------------------------------------------------------------------------
 //  Between the form's text and the daemon's JSON
 
@@ -225,7 +216,7 @@ s_read_fields (web_t *self, web_request_t *request, const s_field_t *fields, jso
                 problem = field->required ? "form_required" : NULL;
             else if ((field->kind == FIELD_TEXT || field->kind == FIELD_AREA ||
                       field->kind == FIELD_EMAIL) &&
-                     s_characters (text) > (size_t)field->max)
+                     web_form_characters (text) > (size_t)field->max)
                 problem = "form_too_long";
             else if (field->kind == FIELD_EMAIL &&
                      (!strchr (text, '@') || strchr (text, ' ') || text[0] == '@'))

@@ -23,16 +23,6 @@ const char *web_topics[] = {"familie-kita", "kita-grundschule", "grundschule-sek
 //  --------------------------------------------------------------------------
 //  Helpers
 
-//  Characters (code points) of valid UTF-8 text.
-static size_t
-s_characters (const char *text)
-{
-    size_t count = 0;
-    for (; *text; text++)
-        count += ((unsigned char)*text & 0xc0) != 0x80;
-    return count;
-}
-
 static const char *
 s_string (json_t *object, const char *name)
 {
@@ -501,13 +491,13 @@ s_check_form (web_t *self, web_request_t *request, json_t *context, json_t *aske
         json_array_append_new (asked, json_string (id));
     }
     const char *name = web_form_value (form, "name", 0);
-    if (!name || !*name || s_characters (name) > 200)
+    if (!name || !*name || web_form_characters (name) > 200)
         return s_error (self, language, "error_name", "name");
     const char *email = web_form_value (form, "email", 0);
     if (!email || !*email || strlen (email) > 254 || !strchr (email, '@'))
         return s_error (self, language, "error_email", "email");
     const char *institution = web_form_value (form, "institution", 0);
-    if (institution && s_characters (institution) > 200)
+    if (institution && web_form_characters (institution) > 200)
         return s_error (self, language, "error_institution", "institution");
     const char *wanted = web_form_value (form, "language", 0);
     if (wanted && !streq (wanted, "de") && !streq (wanted, "en"))
